@@ -1,0 +1,483 @@
+//! Multi-turn dialogue: which slot or proof the bot is waiting for, misses in a row, failed
+//! identity checks. The state is plain data (stored as JSON with the conversation), so a restart
+//! mid-dialogue continues where it was.
+//!
+//! Disclosure rule: an order or invoice is shown only when its email is among the contact's
+//! proven emails, or the customer types that email now. A wrong email and a non-existent number
+//! get the very same reply, so the bot never reveals whether a record exists. After
+//! [`MAX_VERIFY_FAILURES`] failures the conversation stops disclosing and goes to a human.
+
+use super::Bot;
+use super::normalize::normalize;
+use super::render::{invoice_value, order_value, product_value};
+use super::rules::{Action, IntentDef};
+use crate::backoffice::BackOffice;
+use crate::domain::{ConversationStatus, Locale, normalize_email};
+use minijinja::{Value, context};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const MAX_VERIFY_FAILURES: u32 = 3;
+/// Misses in a row after which the fallback offers a human.
+pub const MISSES_BEFORE_OFFER: u32 = 2;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DialogueState {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Pending>,
+    #[serde(default)]
+    pub misses: u32,
+    #[serde(default)]
+    pub verify_failures: u32,
+    /// Set after too many failed checks: no more disclosure in this conversation.
+    #[serde(default)]
+    pub locked: bool,
+    /// The last fallback offered a human; a plain "yes" now hands off.
+    #[serde(default)]
+    pub offered_human: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pending {
+    pub intent: String,
+    pub slots: BTreeMap<String, String>,
+    pub awaiting: Awaiting,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Awaiting {
+    /// The email on the order or invoice named in `slots`.
+    Email,
+    Slot(String),
+}
+
+pub struct Input<'a> {
+    pub text: &'a str,
+    pub state: DialogueState,
+    pub locale: Locale,
+    pub status: ConversationStatus,
+    /// Lowercase emails proven for the contact.
+    pub verified_emails: &'a [String],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub replies: Vec<String>,
+    pub state: DialogueState,
+    pub locale: Locale,
+    pub status: ConversationStatus,
+    /// Emails the customer proved in this turn (order number + matching email).
+    pub verified: Vec<String>,
+    pub intent: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("back office: {0}")]
+    BackOffice(#[from] crate::store::Error),
+}
+
+/// First email-shaped word in the text.
+pub fn find_email(text: &str) -> Option<String> {
+    text.split(|c: char| c.is_whitespace() || c == ',' || c == ';' || c == '(' || c == ')')
+        .map(|w| w.trim_end_matches(['.', '!', '?', ':']))
+        .find_map(normalize_email)
+}
+
+fn is_affirmative(norm: &str) -> bool {
+    let t = norm.trim_end_matches(['.', '!']).trim();
+    matches!(
+        t,
+        "yes"
+            | "yes please"
+            | "yeah"
+            | "yep"
+            | "ok"
+            | "okay"
+            | "sure"
+            | "please"
+            | "ndiyo"
+            | "ndio"
+            | "sawa"
+            | "naam"
+            | "eeh"
+            | "ndiyo tafadhali"
+            | "sawa tafadhali"
+    )
+}
+
+struct Turn<'a> {
+    bot: &'a Bot,
+    backoffice: &'a dyn BackOffice,
+    raw: &'a str,
+    verified_emails: Vec<String>,
+    out: Outcome,
+}
+
+impl Bot {
+    /// Decides the bot's reply to one customer message.
+    pub async fn respond(
+        &self,
+        input: Input<'_>,
+        backoffice: &dyn BackOffice,
+    ) -> Result<Outcome, Error> {
+        let norm = normalize(input.text);
+        let c = self.rules.classify_normalized(&norm);
+        let locale = c.locale.unwrap_or(input.locale);
+        let mut turn = Turn {
+            bot: self,
+            backoffice,
+            raw: input.text,
+            verified_emails: input.verified_emails.to_vec(),
+            out: Outcome {
+                replies: Vec::new(),
+                state: input.state,
+                locale,
+                status: input.status,
+                verified: Vec::new(),
+                intent: c.intent.clone(),
+            },
+        };
+        let offered = std::mem::take(&mut turn.out.state.offered_human);
+
+        if let Some(pending) = turn.out.state.pending.take() {
+            let switching = c.intent.as_ref().is_some_and(|i| *i != pending.intent);
+            match &pending.awaiting {
+                Awaiting::Email => {
+                    if let Some(email) = find_email(input.text) {
+                        turn.out.intent = Some(pending.intent.clone());
+                        turn.verify(&pending, &email).await?;
+                        return Ok(turn.out);
+                    }
+                    if c.intent.is_none() {
+                        turn.out.state.pending = Some(pending);
+                        turn.say("invalid_email", Value::UNDEFINED);
+                        return Ok(turn.out);
+                    }
+                }
+                Awaiting::Slot(slot) if !switching => {
+                    let mut value = self.rules.extract_slot(&pending.intent, slot, &norm);
+                    if value.is_none() && slot == "product" && c.intent.is_none() {
+                        value = Some(norm.trim_end_matches(['?', '.', '!']).to_string());
+                    }
+                    let mut slots = pending.slots.clone();
+                    slots.extend(c.slots.clone());
+                    if let Some(v) = value {
+                        slots.insert(slot.clone(), v);
+                    }
+                    if slots.contains_key(slot) || c.intent.is_some() {
+                        turn.out.intent = Some(pending.intent.clone());
+                        turn.run(&pending.intent, slots).await?;
+                        return Ok(turn.out);
+                    }
+                    // Neither the slot nor anything else: ask again, counting a miss.
+                    turn.out.state.misses += 1;
+                    turn.out.state.pending = Some(pending.clone());
+                    if turn.out.state.misses >= MISSES_BEFORE_OFFER {
+                        turn.out.state.pending = None;
+                        turn.miss(offered);
+                    } else {
+                        turn.prompt_again(&pending);
+                    }
+                    return Ok(turn.out);
+                }
+                Awaiting::Slot(_) => {}
+            }
+        }
+
+        match c.intent {
+            Some(intent) => turn.run(&intent, c.slots).await?,
+            None if offered && is_affirmative(&norm) => turn.handoff_now(),
+            None => turn.miss(offered),
+        }
+        Ok(turn.out)
+    }
+}
+
+impl Turn<'_> {
+    fn locale(&self) -> Locale {
+        self.out.locale
+    }
+
+    fn say(&mut self, template: &str, extra: Value) {
+        let locale = self.locale();
+        let ctx = context! { locale => locale.as_str(), customer_name => Value::from(()), ..extra };
+        let text = self
+            .bot
+            .templates
+            .render(locale, template, ctx.clone())
+            .or_else(|_| self.bot.templates.render(Locale::En, template, ctx));
+        match text {
+            Ok(t) if !t.is_empty() => self.out.replies.push(t),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(template, error = %e, "reply template failed");
+                self.out
+                    .replies
+                    .push("Sorry, something went wrong on our side.".into());
+            }
+        }
+    }
+
+    fn def(&self, intent: &str) -> Option<IntentDef> {
+        self.bot.rules.intent(intent).cloned()
+    }
+
+    fn reply_of(&self, def: &IntentDef) -> String {
+        def.reply
+            .get(&self.locale())
+            .or_else(|| def.reply.get(&Locale::En))
+            .cloned()
+            .unwrap_or_else(|| def.name.clone())
+    }
+
+    fn miss(&mut self, offered_before: bool) {
+        self.out.intent = None;
+        if self.out.status == ConversationStatus::Queued {
+            // A person will read it; the bot keeps quiet.
+            return;
+        }
+        self.out.state.misses += 1;
+        if self.out.state.misses >= MISSES_BEFORE_OFFER || offered_before {
+            self.out.state.offered_human = true;
+            self.say("fallback_offer_human", Value::UNDEFINED);
+        } else {
+            self.say("fallback", Value::UNDEFINED);
+        }
+    }
+
+    fn handoff_now(&mut self) {
+        self.out.intent = self
+            .bot
+            .rules
+            .intents()
+            .iter()
+            .find(|d| d.action == Action::Handoff)
+            .map(|d| d.name.clone());
+        self.out.state.misses = 0;
+        self.out.status = ConversationStatus::Queued;
+        match self.out.intent.clone().and_then(|i| self.def(&i)) {
+            Some(def) => {
+                let t = self.reply_of(&def);
+                self.say(&t, Value::UNDEFINED);
+            }
+            None => self.say("verify_locked", Value::UNDEFINED),
+        }
+    }
+
+    fn prompt(&mut self, def: &IntentDef, slot: &str, slots: BTreeMap<String, String>) {
+        let template = def
+            .slots
+            .get(slot)
+            .and_then(|s| {
+                s.prompt
+                    .get(&self.locale())
+                    .or_else(|| s.prompt.get(&Locale::En))
+                    .cloned()
+            })
+            .unwrap_or_else(|| format!("ask_{slot}"));
+        self.out.state.pending = Some(Pending {
+            intent: def.name.clone(),
+            slots,
+            awaiting: Awaiting::Slot(slot.to_string()),
+        });
+        self.say(&template, Value::UNDEFINED);
+    }
+
+    fn prompt_again(&mut self, pending: &Pending) {
+        if let (Some(def), Awaiting::Slot(slot)) = (self.def(&pending.intent), &pending.awaiting) {
+            self.prompt(&def, slot, pending.slots.clone());
+        }
+    }
+
+    async fn run(&mut self, intent: &str, slots: BTreeMap<String, String>) -> Result<(), Error> {
+        let Some(def) = self.def(intent) else {
+            return Ok(());
+        };
+        self.out.state.misses = 0;
+        self.out.intent = Some(def.name.clone());
+        match def.action {
+            Action::Reply => {
+                let t = self.reply_of(&def);
+                self.say(&t, Value::UNDEFINED);
+            }
+            Action::Handoff => self.handoff_now(),
+            Action::OrderStatus | Action::InvoiceStatus => {
+                let slot = record_slot(def.action);
+                if self.out.state.locked {
+                    self.say("verify_locked", Value::UNDEFINED);
+                    return Ok(());
+                }
+                let Some(number) = slots.get(slot).cloned() else {
+                    self.prompt(&def, slot, slots);
+                    return Ok(());
+                };
+                let owner = self.owner_email(def.action, &number).await?;
+                let pending = Pending {
+                    intent: def.name.clone(),
+                    slots,
+                    awaiting: Awaiting::Email,
+                };
+                if owner
+                    .as_ref()
+                    .is_some_and(|e| self.verified_emails.contains(e))
+                {
+                    self.disclose(&def, &number).await?;
+                } else if let Some(email) = find_email(self.raw) {
+                    self.verify(&pending, &email).await?;
+                } else {
+                    let kind = if def.action == Action::OrderStatus {
+                        "order"
+                    } else {
+                        "invoice"
+                    };
+                    self.out.state.pending = Some(pending);
+                    self.say("ask_email", context! { kind => kind, number => number });
+                }
+            }
+            Action::StockCheck => {
+                let query = slots.get("sku").or_else(|| slots.get("product")).cloned();
+                let Some(query) = query.filter(|q| !q.trim().is_empty()) else {
+                    self.prompt(&def, "product", slots);
+                    return Ok(());
+                };
+                let mut found = self.backoffice.stock(&query).await?;
+                if found.is_empty() {
+                    self.say("product_not_found", context! { query => query });
+                } else {
+                    let first = found.remove(0);
+                    let alternatives: Vec<String> = found.into_iter().map(|p| p.name).collect();
+                    let t = self.reply_of(&def);
+                    let product = product_value(&first, self.locale());
+                    self.say(
+                        &t,
+                        context! { product => product, alternatives => alternatives },
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The (lowercase) email on the record, or `None` when there is no such record.
+    async fn owner_email(&self, action: Action, number: &str) -> Result<Option<String>, Error> {
+        Ok(match action {
+            Action::OrderStatus => self
+                .backoffice
+                .order(number)
+                .await?
+                .map(|o| o.customer_email.to_lowercase()),
+            Action::InvoiceStatus => self
+                .backoffice
+                .invoice(number)
+                .await?
+                .map(|i| i.customer_email.to_lowercase()),
+            _ => None,
+        })
+    }
+
+    async fn disclose(&mut self, def: &IntentDef, number: &str) -> Result<(), Error> {
+        let locale = self.locale();
+        let t = self.reply_of(def);
+        match def.action {
+            Action::OrderStatus => {
+                if let Some(o) = self.backoffice.order(number).await? {
+                    self.say(&t, context! { order => order_value(&o, locale) });
+                }
+            }
+            Action::InvoiceStatus => {
+                if let Some(i) = self.backoffice.invoice(number).await? {
+                    self.say(&t, context! { invoice => invoice_value(&i, locale) });
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The customer claims `email` for the record in `pending`.
+    async fn verify(&mut self, pending: &Pending, email: &str) -> Result<(), Error> {
+        if self.out.state.locked {
+            self.say("verify_locked", Value::UNDEFINED);
+            return Ok(());
+        }
+        let Some(def) = self.def(&pending.intent) else {
+            return Ok(());
+        };
+        let slot = record_slot(def.action);
+        let Some(number) = pending.slots.get(slot).cloned() else {
+            self.prompt(&def, slot, pending.slots.clone());
+            return Ok(());
+        };
+        let owner = self.owner_email(def.action, &number).await?;
+        if owner.as_deref() == Some(email) {
+            if !self.verified_emails.iter().any(|e| e == email) {
+                self.verified_emails.push(email.to_string());
+                self.out.verified.push(email.to_string());
+            }
+            return self.disclose(&def, &number).await;
+        }
+        self.out.state.verify_failures += 1;
+        if self.out.state.verify_failures >= MAX_VERIFY_FAILURES {
+            self.out.state.locked = true;
+            self.out.state.pending = None;
+            self.out.status = ConversationStatus::Queued;
+            self.say("verify_locked", Value::UNDEFINED);
+        } else {
+            let template = if def.action == Action::OrderStatus {
+                "order_not_found"
+            } else {
+                "invoice_not_found"
+            };
+            self.say(template, context! { number => number });
+        }
+        Ok(())
+    }
+}
+
+fn record_slot(action: Action) -> &'static str {
+    match action {
+        Action::InvoiceStatus => "invoice_number",
+        _ => "order_number",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_found_in_sentences() {
+        assert_eq!(
+            find_email("it's Amina@Example.co.tz.").as_deref(),
+            Some("amina@example.co.tz")
+        );
+        assert_eq!(
+            find_email("(juma@example.com)").as_deref(),
+            Some("juma@example.com")
+        );
+        assert_eq!(find_email("no email here"), None);
+    }
+
+    #[test]
+    fn dialogue_state_round_trips_as_json() {
+        let state = DialogueState {
+            pending: Some(Pending {
+                intent: "order_status".into(),
+                slots: BTreeMap::from([("order_number".into(), "1001".into())]),
+                awaiting: Awaiting::Email,
+            }),
+            misses: 1,
+            verify_failures: 2,
+            locked: false,
+            offered_human: false,
+        };
+        let json = serde_json::to_string(&state).unwrap();
+        assert_eq!(serde_json::from_str::<DialogueState>(&json).unwrap(), state);
+        assert_eq!(
+            serde_json::from_str::<DialogueState>("{}").unwrap(),
+            DialogueState::default()
+        );
+    }
+}

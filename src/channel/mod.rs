@@ -1,0 +1,4 @@
+//! Channel adapters: they turn a channel's wire protocol into hub calls and hub events back
+//! into the channel's frames. They never touch the store directly.
+
+pub mod web_widget;

@@ -1,0 +1,121 @@
+//! The non-serving commands: `kituo import …` and `kituo intents check|classify`.
+
+use crate::backoffice::import::{Kind, import_csv};
+use crate::bot::Bot;
+use crate::bot::rules::{self, Diagnostic, RuleSet};
+use crate::config::{ImportArgs, IntentsArgs};
+use crate::domain::Locale;
+use crate::store::Store;
+use anyhow::Context;
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Instant;
+
+/// `kituo import orders|invoices|products FILE.csv`: prints counts; exit code 1 on a bad row.
+pub async fn import(args: &ImportArgs) -> anyhow::Result<()> {
+    let kind = Kind::parse(&args.kind).context("kind must be orders, invoices or products")?;
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("cannot open {}", args.file.display()))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let store = Store::connect(&args.database_url).await?;
+    store.migrate().await?;
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let started = Instant::now();
+    let tty = std::io::stderr().is_terminal();
+    let mut progress = |rows: u64, bytes: u64| {
+        if tty {
+            let pct = if total > 0 { bytes * 100 / total } else { 0 };
+            let rate = rows as f64 / started.elapsed().as_secs_f64().max(0.001);
+            let bar = "#".repeat((pct / 4) as usize);
+            eprint!("\r[{bar:<25}] {pct:>3}%  {rows} rows  {rate:.0} rows/s ");
+        }
+    };
+    let result = import_csv(&store, kind, reader, Some(&mut progress)).await;
+    if tty {
+        eprintln!();
+    }
+    let report =
+        result.with_context(|| format!("{}: nothing was imported", args.file.display()))?;
+    let count = store.count(kind.table()).await?;
+    let secs = report.elapsed.as_secs_f64().max(0.001);
+    println!(
+        "imported {} {} rows ({} distinct keys) in {:.2}s ({:.0} rows/s); {} now holds {} rows",
+        report.rows,
+        args.kind,
+        report.records,
+        secs,
+        report.rows as f64 / secs,
+        args.kind,
+        count
+    );
+    store.close().await;
+    Ok(())
+}
+
+/// `kituo intents check`: prints every problem as `file:line: message`; false when any.
+pub fn intents_check(args: &IntentsArgs) -> bool {
+    let templates = args.templates_dir();
+    let result = rules::read_dir(&args.intents)
+        .and_then(|sources| Bot::load(&args.intents, &templates).map(|bot| (sources, bot)));
+    match result {
+        Ok((sources, bot)) => {
+            let examples: usize = sources
+                .iter()
+                .map(|s| s.def.examples.values().map(Vec::len).sum::<usize>())
+                .sum();
+            println!(
+                "ok: {} intents, {} examples, {} templates in {} and {}",
+                sources.len(),
+                examples,
+                bot.templates.names().len(),
+                args.intents.display(),
+                templates.display()
+            );
+            true
+        }
+        Err(diags) => {
+            print_diagnostics(&diags);
+            false
+        }
+    }
+}
+
+fn print_diagnostics(diags: &[Diagnostic]) {
+    let mut err = std::io::stderr().lock();
+    for d in diags {
+        let _ = writeln!(err, "error: {d}");
+    }
+    let _ = writeln!(err, "{} problem(s) found", diags.len());
+}
+
+/// `kituo intents classify`: one message per stdin line → one JSON object per stdout line.
+pub fn intents_classify(args: &IntentsArgs) -> anyhow::Result<bool> {
+    let sources = match rules::read_dir(&args.intents) {
+        Ok(s) => s,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return Ok(false);
+        }
+    };
+    let rules = match RuleSet::compile(&sources) {
+        Ok(r) => r,
+        Err(diags) => {
+            print_diagnostics(&diags);
+            return Ok(false);
+        }
+    };
+    let stdin = std::io::stdin();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for line in stdin.lock().lines() {
+        let text = line.context("reading stdin")?;
+        let c = rules.classify(&text);
+        let json = serde_json::json!({
+            "text": text,
+            "intent": c.intent,
+            "locale": c.locale.unwrap_or(Locale::En),
+            "slots": c.slots,
+        });
+        writeln!(out, "{json}")?;
+    }
+    out.flush()?;
+    Ok(true)
+}

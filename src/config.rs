@@ -1,0 +1,108 @@
+//! Command line and environment: every option has a flag, most also an environment variable.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/kituo.db";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kituo",
+    version,
+    about = "Kituo: omnichannel customer-interaction hub"
+)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// `kituo` without a command serves, taking these options.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the widget, chat socket and pages (the default command).
+    Serve(ServeArgs),
+    /// Load back-office rows from a CSV file, upserting by key.
+    Import(ImportArgs),
+    /// Validate or try the intent rules.
+    Intents {
+        #[command(subcommand)]
+        command: IntentsCommand,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KITUO_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// sqlite://PATH or postgres://USER@HOST:PORT/DB.
+    #[arg(long, env = "KITUO_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+    /// Never load demo data (otherwise loaded into an empty database on first start).
+    #[arg(long)]
+    pub no_demo: bool,
+    /// Folder of intent rule files.
+    #[arg(long, env = "KITUO_INTENTS", default_value = "intents")]
+    pub intents: PathBuf,
+    /// Folder of reply templates (one sub-folder per locale).
+    #[arg(long, env = "KITUO_TEMPLATES", default_value = "templates")]
+    pub templates: PathBuf,
+    /// Secret for the widget's HMAC identify frames.
+    #[arg(long, env = "KITUO_WIDGET_SECRET", hide_env_values = true)]
+    pub widget_secret: Option<String>,
+}
+
+impl ServeArgs {
+    /// Defaults as on the command line, for embedding and tests.
+    pub fn new(listen: &str, database_url: &str) -> ServeArgs {
+        ServeArgs {
+            listen: listen.to_string(),
+            database_url: database_url.to_string(),
+            no_demo: false,
+            intents: PathBuf::from("intents"),
+            templates: PathBuf::from("templates"),
+            widget_secret: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// What the file holds.
+    #[arg(value_parser = ["orders", "invoices", "products"])]
+    pub kind: String,
+    /// CSV file with a header row.
+    pub file: PathBuf,
+    #[arg(long, env = "KITUO_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntentsCommand {
+    /// Check that patterns compile, templates exist and render, and examples classify to their intent.
+    Check(IntentsArgs),
+    /// Classify one message per stdin line; print one JSON object per line.
+    Classify(IntentsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IntentsArgs {
+    /// Folder of intent rule files.
+    #[arg(long, default_value = "intents")]
+    pub intents: PathBuf,
+    /// Folder of templates (default: `templates` beside the intents folder).
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
+}
+
+impl IntentsArgs {
+    pub fn templates_dir(&self) -> PathBuf {
+        self.templates.clone().unwrap_or_else(|| {
+            let parent = self.intents.parent().filter(|p| !p.as_os_str().is_empty());
+            parent.map_or_else(|| PathBuf::from("templates"), |p| p.join("templates"))
+        })
+    }
+}

@@ -1,0 +1,229 @@
+//! Pure domain types shared by every layer: ids, locales, authors, conversation status,
+//! verification levels and the message view sent to clients. No IO lives here.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Milliseconds since the Unix epoch: the one timestamp representation in storage.
+pub type Millis = i64;
+
+pub fn now_ms() -> Millis {
+    let now = time::OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as Millis
+}
+
+/// RFC 3339 rendering of a stored timestamp (UTC, millisecond precision).
+pub fn rfc3339(ms: Millis) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let fmt = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&fmt).unwrap_or_default()
+}
+
+/// A random identifier: 24 lowercase hex characters (96 bits).
+pub fn new_id() -> String {
+    hex::encode(rand::random::<[u8; 12]>())
+}
+
+/// A secret token: 64 hex characters (256 bits).
+pub fn new_secret() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+/// Languages the bot speaks. English is the default.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    #[default]
+    En,
+    Sw,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::En, Locale::Sw];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::Sw => "sw",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Locale> {
+        match s {
+            "en" => Some(Locale::En),
+            "sw" => Some(Locale::Sw),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Locale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Author {
+    Customer,
+    Bot,
+    Agent,
+    System,
+}
+
+impl Author {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Author::Customer => "customer",
+            Author::Bot => "bot",
+            Author::Agent => "agent",
+            Author::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Author> {
+        match s {
+            "customer" => Some(Author::Customer),
+            "bot" => Some(Author::Bot),
+            "agent" => Some(Author::Agent),
+            "system" => Some(Author::System),
+            _ => None,
+        }
+    }
+}
+
+/// Who owns a conversation right now: bot → queued → assigned → resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConversationStatus {
+    Bot,
+    Queued,
+    Assigned,
+    Resolved,
+}
+
+impl ConversationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConversationStatus::Bot => "bot",
+            ConversationStatus::Queued => "queued",
+            ConversationStatus::Assigned => "assigned",
+            ConversationStatus::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ConversationStatus> {
+        match s {
+            "bot" => Some(ConversationStatus::Bot),
+            "queued" => Some(ConversationStatus::Queued),
+            "assigned" => Some(ConversationStatus::Assigned),
+            "resolved" => Some(ConversationStatus::Resolved),
+            _ => None,
+        }
+    }
+}
+
+/// Our channel kinds ("channel" is ours; Discord's channel is a `discord_channel_id`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Web,
+    Email,
+    Discord,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Web => "web",
+            Channel::Email => "email",
+            Channel::Discord => "discord",
+        }
+    }
+}
+
+/// How strongly a contact's email identity is proven. Anything above `None` allows the bot to
+/// disclose orders and invoices placed with that email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    /// Claimed but not proven (e.g. typed into a form).
+    None,
+    /// The customer typed the email that is on an order or invoice together with its number.
+    OrderEmail,
+    /// The embedding site vouched for the email with an HMAC signed by the widget secret.
+    Hmac,
+    /// The message arrived from that address over the email channel.
+    EmailChannel,
+}
+
+impl Verification {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verification::None => "none",
+            Verification::OrderEmail => "order_email",
+            Verification::Hmac => "hmac",
+            Verification::EmailChannel => "email_channel",
+        }
+    }
+}
+
+/// A stored message as clients see it (the widget's `message` frame minus its `type`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: String,
+    pub conversation_id: String,
+    pub seq: i64,
+    pub author: Author,
+    pub author_name: String,
+    pub text: String,
+    pub private: bool,
+    pub created_at: Millis,
+}
+
+/// Lowercased, trimmed email address; `None` when the text is not shaped like one.
+pub fn normalize_email(raw: &str) -> Option<String> {
+    let s = raw
+        .trim()
+        .trim_matches(|c: char| c == '<' || c == '>')
+        .to_lowercase();
+    let (local, domain) = s.split_once('@')?;
+    let ok = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(|c| c.is_whitespace() || c == ',' || c == ';')
+        && !domain.contains('@')
+        && s.len() <= 254;
+    ok.then_some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_normalisation() {
+        assert_eq!(
+            normalize_email(" Amina@Example.CO.tz ").as_deref(),
+            Some("amina@example.co.tz")
+        );
+        assert_eq!(normalize_email("<a@b.io>").as_deref(), Some("a@b.io"));
+        assert_eq!(normalize_email("not an email"), None);
+        assert_eq!(normalize_email("a@b"), None);
+        assert_eq!(normalize_email("a@@b.com"), None);
+    }
+
+    #[test]
+    fn timestamps_render_as_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_790_000_000_123), "2026-09-21T14:13:20.123Z");
+    }
+}

@@ -1,0 +1,26 @@
+//! Kituo: an omnichannel customer-interaction hub.
+//!
+//! Crate map (data flows one way:
+//! channel → hub → bot | agent queue → store → bus → channel):
+//!
+//! - [`config`]     command line and environment (`kituo serve|import|intents`)
+//! - [`app`]        assembly: store, bot, hub, listener; runs until shutdown
+//! - [`domain`]     pure types: ids, locales, authors, statuses, verification levels
+//! - [`store`]      the only module with SQL (SQLite and PostgreSQL through sqlx `Any`)
+//! - [`backoffice`] narrow read interface to orders, invoices, stock; CSV import; demo data
+//! - [`bot`]        intent rules (TOML), matching, dialogue, reply templates (minijinja)
+//! - [`hub`]        inbound message → bot → one transaction → event bus
+//! - [`channel`]    channel adapters (web widget WebSocket)
+//! - [`web`]        axum router, shared state, static pages
+//! - [`commands`]   `kituo import` and `kituo intents check|classify`
+
+pub mod app;
+pub mod backoffice;
+pub mod bot;
+pub mod channel;
+pub mod commands;
+pub mod config;
+pub mod domain;
+pub mod hub;
+pub mod store;
+pub mod web;

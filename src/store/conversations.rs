@@ -1,0 +1,309 @@
+//! SQL for contacts, identities, conversations and messages.
+
+use super::{Error, Result, Store, is_unique_violation};
+use crate::domain::{
+    Author, Channel, ConversationStatus, Locale, MessageView, Verification, new_id, now_ms,
+};
+use sqlx::Row;
+
+/// A conversation as the hub needs it to compute the next turn.
+#[derive(Debug, Clone)]
+pub struct ConversationRow {
+    pub conversation_id: String,
+    pub contact_id: String,
+    pub channel: String,
+    pub status: ConversationStatus,
+    pub locale: Locale,
+    pub last_seq: i64,
+    pub dialogue_state: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub author: Author,
+    pub author_name: String,
+    pub text: String,
+    pub client_msg_id: Option<String>,
+    pub private: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewIdentity {
+    pub kind: &'static str,
+    pub value: String,
+    pub verification: Verification,
+}
+
+/// Everything one turn changes, committed atomically by [`Store::commit_turn`].
+#[derive(Debug, Clone)]
+pub struct Turn {
+    pub conversation_id: String,
+    pub contact_id: String,
+    /// The `last_seq` the turn was computed against.
+    pub expected_seq: i64,
+    pub status: ConversationStatus,
+    pub locale: Locale,
+    pub dialogue_state: String,
+    pub messages: Vec<NewMessage>,
+    pub identities: Vec<NewIdentity>,
+}
+
+const MESSAGE_COLUMNS: &str =
+    "message_id, conversation_id, seq, author, author_name, body, private, created_at";
+
+fn message_from_row(row: &sqlx::any::AnyRow) -> Result<MessageView> {
+    let author: String = row.try_get("author")?;
+    Ok(MessageView {
+        id: row.try_get("message_id")?,
+        conversation_id: row.try_get("conversation_id")?,
+        seq: row.try_get("seq")?,
+        author: Author::parse(&author)
+            .ok_or_else(|| Error::Invalid(format!("unknown author {author:?}")))?,
+        author_name: row.try_get("author_name")?,
+        text: row.try_get("body")?,
+        private: row.try_get::<i64, _>("private")? != 0,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    /// The contact and latest web conversation of a visitor token (by its hash).
+    pub async fn web_visitor(&self, token_hash: &str) -> Result<Option<(String, String)>> {
+        let row = sqlx::query(
+            "select i.contact_id, c.conversation_id
+               from contact_identities i
+               join conversations c on c.contact_id = i.contact_id and c.channel = 'web'
+              where i.kind = 'web' and i.value = $1
+              order by c.created_at desc
+              limit 1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+            None => None,
+        })
+    }
+
+    /// Creates a contact with a web identity and an empty conversation owned by the bot.
+    pub async fn create_web_visitor(&self, token_hash: &str) -> Result<(String, String)> {
+        let contact_id = new_id();
+        let conversation_id = new_id();
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("insert into contacts (contact_id, name, created_at) values ($1, null, $2)")
+            .bind(&contact_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "insert into contact_identities (contact_id, kind, value, verification, created_at)
+             values ($1, 'web', $2, 'none', $3)",
+        )
+        .bind(&contact_id)
+        .bind(token_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "insert into conversations
+               (conversation_id, contact_id, channel, status, locale, last_seq, dialogue_state, created_at, updated_at)
+             values ($1, $2, $3, 'bot', 'en', 0, '{}', $4, $4)",
+        )
+        .bind(&conversation_id)
+        .bind(&contact_id)
+        .bind(Channel::Web.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((contact_id, conversation_id))
+    }
+
+    pub async fn conversation(&self, conversation_id: &str) -> Result<Option<ConversationRow>> {
+        let row = sqlx::query(
+            "select conversation_id, contact_id, channel, status, locale, last_seq, dialogue_state
+               from conversations where conversation_id = $1",
+        )
+        .bind(conversation_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let status: String = r.try_get("status")?;
+        let locale: String = r.try_get("locale")?;
+        Ok(Some(ConversationRow {
+            conversation_id: r.try_get("conversation_id")?,
+            contact_id: r.try_get("contact_id")?,
+            channel: r.try_get("channel")?,
+            status: ConversationStatus::parse(&status)
+                .ok_or_else(|| Error::Invalid(format!("unknown status {status:?}")))?,
+            locale: Locale::parse(&locale).unwrap_or_default(),
+            last_seq: r.try_get("last_seq")?,
+            dialogue_state: r.try_get("dialogue_state")?,
+        }))
+    }
+
+    /// The stored message a client already sent with this id, if any.
+    pub async fn message_by_client_id(
+        &self,
+        conversation_id: &str,
+        client_msg_id: &str,
+    ) -> Result<Option<MessageView>> {
+        let sql = format!(
+            "select {MESSAGE_COLUMNS} from messages where conversation_id = $1 and client_msg_id = $2"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(conversation_id)
+            .bind(client_msg_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(message_from_row).transpose()
+    }
+
+    /// Messages with seq > `after_seq`, oldest first, at most `limit`; private notes only when
+    /// `include_private` (never for customers).
+    pub async fn messages_after(
+        &self,
+        conversation_id: &str,
+        after_seq: i64,
+        limit: i64,
+        include_private: bool,
+    ) -> Result<Vec<MessageView>> {
+        let sql = format!(
+            "select {MESSAGE_COLUMNS} from messages
+              where conversation_id = $1 and seq > $2 and (private = 0 or $4 = 1)
+              order by seq limit $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(conversation_id)
+            .bind(after_seq)
+            .bind(limit)
+            .bind(i64::from(include_private))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(message_from_row).collect()
+    }
+
+    /// Email addresses proven for this contact (any verification above `none`).
+    pub async fn verified_emails(&self, contact_id: &str) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "select value from contact_identities
+              where contact_id = $1 and kind = 'email' and verification <> 'none'",
+        )
+        .bind(contact_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Records a proven identity (and the contact's name, when given) outside a turn.
+    pub async fn add_identity(
+        &self,
+        contact_id: &str,
+        identity: &NewIdentity,
+        name: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        upsert_identity(&mut tx, contact_id, identity).await?;
+        if let Some(name) = name {
+            sqlx::query("update contacts set name = $1 where contact_id = $2")
+                .bind(name)
+                .bind(contact_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Commits a turn: bumps the conversation's seq (only if it is still `expected_seq`), stores
+    /// its messages and identities, and updates status, locale and dialogue state — all or nothing.
+    #[tracing::instrument(skip_all, fields(conversation_id = %turn.conversation_id))]
+    pub async fn commit_turn(&self, turn: &Turn) -> Result<Vec<MessageView>> {
+        let now = now_ms();
+        let new_seq = turn.expected_seq + turn.messages.len() as i64;
+        let mut tx = self.begin_write().await?;
+        let updated = sqlx::query(
+            "update conversations
+                set last_seq = $1, status = $2, locale = $3, dialogue_state = $4, updated_at = $5
+              where conversation_id = $6 and last_seq = $7",
+        )
+        .bind(new_seq)
+        .bind(turn.status.as_str())
+        .bind(turn.locale.as_str())
+        .bind(&turn.dialogue_state)
+        .bind(now)
+        .bind(&turn.conversation_id)
+        .bind(turn.expected_seq)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(Error::Conflict);
+        }
+        let mut stored = Vec::with_capacity(turn.messages.len());
+        for (i, m) in turn.messages.iter().enumerate() {
+            let view = MessageView {
+                id: new_id(),
+                conversation_id: turn.conversation_id.clone(),
+                seq: turn.expected_seq + 1 + i as i64,
+                author: m.author,
+                author_name: m.author_name.clone(),
+                text: m.text.clone(),
+                private: m.private,
+                created_at: now,
+            };
+            let result = sqlx::query(
+                "insert into messages
+                   (message_id, conversation_id, seq, author, author_name, body, client_msg_id, private, created_at)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&view.id)
+            .bind(&view.conversation_id)
+            .bind(view.seq)
+            .bind(view.author.as_str())
+            .bind(&view.author_name)
+            .bind(&view.text)
+            .bind(m.client_msg_id.as_deref())
+            .bind(i64::from(m.private))
+            .bind(now)
+            .execute(&mut *tx)
+            .await;
+            match result {
+                Err(e) if is_unique_violation(&e) => return Err(Error::Duplicate),
+                other => other?,
+            };
+            stored.push(view);
+        }
+        for identity in &turn.identities {
+            upsert_identity(&mut tx, &turn.contact_id, identity).await?;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+}
+
+async fn upsert_identity(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    contact_id: &str,
+    identity: &NewIdentity,
+) -> Result<()> {
+    let sql = if identity.verification == Verification::None {
+        "insert into contact_identities (contact_id, kind, value, verification, created_at)
+         values ($1, $2, $3, $4, $5)
+         on conflict (contact_id, kind, value) do nothing"
+    } else {
+        "insert into contact_identities (contact_id, kind, value, verification, created_at)
+         values ($1, $2, $3, $4, $5)
+         on conflict (contact_id, kind, value) do update set verification = excluded.verification"
+    };
+    sqlx::query(sql)
+        .bind(contact_id)
+        .bind(identity.kind)
+        .bind(&identity.value)
+        .bind(identity.verification.as_str())
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

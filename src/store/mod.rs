@@ -1,0 +1,173 @@
+//! The store: the only module that speaks SQL. One code path over sqlx's `Any` driver serves
+//! SQLite (embedded default) and PostgreSQL (scale-out); migrations are embedded per backend.
+//!
+//! Portability rules (see NOTES): `$n` placeholders, timestamps as bigint epoch ms, ids and JSON
+//! as text, flags as integers, money as integer minor units.
+//!
+//! Concurrency: a conversation's `last_seq` is its optimistic-concurrency version. A customer turn
+//! is computed outside any transaction and committed in one short write transaction that only
+//! succeeds if `last_seq` is unchanged ([`Store::commit_turn`]); on SQLite write transactions
+//! start with `BEGIN IMMEDIATE` so concurrent writers queue on the busy timeout instead of failing.
+
+mod backoffice;
+pub use backoffice::Table;
+mod conversations;
+
+pub use conversations::{ConversationRow, NewIdentity, NewMessage, Turn};
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database url {0:?}: use sqlite://PATH or postgres://…")]
+    BadUrl(String),
+    /// The conversation moved on while this turn was being computed; recompute and retry.
+    #[error("conversation changed concurrently")]
+    Conflict,
+    /// A message with this client_msg_id is already stored in the conversation.
+    #[error("duplicate client_msg_id")]
+    Duplicate,
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Cheap to clone: a pool handle and the backend kind.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator =
+    sqlx::migrate!("src/store/migrations/postgres");
+
+impl Store {
+    /// Connects to `sqlite://PATH` (creating the file and its folder) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(Error::BadUrl(url.to_string()));
+        };
+        let url = match backend {
+            Backend::Sqlite => sqlite_url(url)?,
+            Backend::Postgres => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "pragma busy_timeout = 10000; pragma synchronous = normal; \
+                             pragma foreign_keys = on;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        if backend == Backend::Sqlite {
+            let mode: (String,) = sqlx::query_as("pragma journal_mode = wal")
+                .fetch_one(&pool)
+                .await?;
+            if !mode.0.eq_ignore_ascii_case("wal") && !url.contains(":memory:") {
+                tracing::warn!(journal_mode = %mode.0, "SQLite did not switch to WAL");
+            }
+        }
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the embedded migrations of this backend.
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// True when the database holds no back-office rows and no conversations (demo seeding).
+    pub async fn is_empty(&self) -> Result<bool> {
+        let row: (i64,) = sqlx::query_as(
+            "select (select count(*) from (select 1 from orders limit 1) a)
+                  + (select count(*) from (select 1 from products limit 1) b)
+                  + (select count(*) from (select 1 from conversations limit 1) c)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.0 == 0)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A write transaction; on SQLite it takes the write lock up front.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("begin immediate").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+}
+
+/// Ensures the folder exists and the file is created on first use.
+fn sqlite_url(url: &str) -> Result<String> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() {
+        return Err(Error::BadUrl(url.to_string()));
+    }
+    if path != ":memory:"
+        && let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error::Invalid(format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let query = if query.contains("mode=") {
+        query.to_string()
+    } else if query.is_empty() {
+        "mode=rwc".to_string()
+    } else {
+        format!("{query}&mode=rwc")
+    };
+    Ok(format!("sqlite://{path}?{query}"))
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}

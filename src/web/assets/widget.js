@@ -269,7 +269,7 @@
       if (!Array.isArray(arr)) return [];
       return arr
         .filter(function (p) { return p && typeof p.cid === 'string' && typeof p.text === 'string'; })
-        .map(function (p) { return { cid: p.cid, text: p.text, at: p.at || Date.now(), ackId: null, state: 'pending', sentAt: 0, el: null }; });
+        .map(function (p) { return { cid: p.cid, text: p.text, at: p.at || Date.now(), ackId: null, ackSeq: null, state: 'pending', sentAt: 0, el: null }; });
     } catch (e) {
       return [];
     }
@@ -447,13 +447,14 @@
       dropPending(p);
     } else if (p.el) {
       p.el.classList.remove('kituo-failed');
+      p.el.classList.add('kituo-pending');
       setMeta(p.el, 'sent');
     }
   }
 
   function onTyping(f) {
     if (f.author === 'customer') return;
-    const who = f.author_name ? String(f.author_name) : f.author === 'bot' ? 'Bot' : 'Agent';
+    const who = f.author_name ? String(f.author_name) : f.author === 'bot' ? 'Assistant' : 'Agent';
     if (!typingEl) return;
     typingEl.textContent = who + ' is typing\u2026';
     typingEl.hidden = false;
@@ -468,7 +469,6 @@
 
   function onError(f) {
     const code = typeof f.code === 'string' ? f.code : '';
-    showNotice(f.message ? String(f.message) : friendlyError(code), code);
     let p = f.client_msg_id ? pending.find(function (x) { return x.cid === f.client_msg_id; }) : null;
     if (!p && MESSAGE_ERRORS.indexOf(code) >= 0) {
       const now = Date.now();
@@ -480,15 +480,18 @@
         }
       }
     }
-    if (!p || p.ackId) return;
+    if (p && p.ackId) p = null;
     // "busy": the conversation was locked for a moment; send again by itself a few times.
-    if (code === 'busy' && (p.busyTries || 0) < 3) {
+    if (p && code === 'busy' && (p.busyTries || 0) < 3) {
       p.busyTries = (p.busyTries || 0) + 1;
       p.sentAt = 0;
-      setTimeout(function () { if (p.state === 'pending' && !p.ackId) transmit(p); }, 400 + Math.random() * 800 * p.busyTries);
+      setTimeout(function () {
+        if (p.state === 'pending' && !p.ackId) transmit(p);
+      }, 400 + Math.random() * 800 * p.busyTries);
       return;
     }
-    markFailed(p);
+    showNotice(f.message ? String(f.message) : friendlyError(code), code);
+    if (p) markFailed(p);
   }
 
   function friendlyError(code) {
@@ -627,6 +630,8 @@
     setMeta(p.el, 'Not sent.', function () {
       p.state = 'pending';
       p.ackId = null;
+      p.ackSeq = null;
+      p.busyTries = 0;
       savePending();
       if (p.el) {
         p.el.classList.remove('kituo-failed');
@@ -639,7 +644,7 @@
   }
 
   function sendMessage(text) {
-    const p = { cid: uuid(), text: text, at: Date.now(), ackId: null, state: 'pending', sentAt: 0, el: null };
+    const p = { cid: uuid(), text: text, at: Date.now(), ackId: null, ackSeq: null, state: 'pending', sentAt: 0, el: null };
     pending.push(p);
     savePending();
     renderPending(p);

@@ -1,0 +1,9 @@
+//! Integration tests: the real server on 127.0.0.1:0, talked to as clients would.
+//! Every storage-touching test runs on SQLite, and on PostgreSQL when
+//! `KITUO_TEST_POSTGRES_URL` is set (`.ci/run` sets it, so in CI nothing skips).
+
+mod chat;
+mod cli;
+mod helpers;
+mod import;
+mod protocol;

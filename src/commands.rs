@@ -23,7 +23,7 @@ pub async fn import(args: &ImportArgs) -> anyhow::Result<()> {
     let tty = std::io::stderr().is_terminal();
     let mut progress = |rows: u64, bytes: u64| {
         if tty {
-            let pct = if total > 0 { bytes * 100 / total } else { 0 };
+            let pct = (bytes * 100).checked_div(total).unwrap_or(0);
             let rate = rows as f64 / started.elapsed().as_secs_f64().max(0.001);
             let bar = "#".repeat((pct / 4) as usize);
             eprint!("\r[{bar:<25}] {pct:>3}%  {rows} rows  {rate:.0} rows/s ");

@@ -37,8 +37,6 @@ impl Templates {
         let mut env = Environment::new();
         // Printing an undefined value is an error (catches typos); `{% if x %}` stays allowed.
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-        env.set_trim_blocks(true);
-        env.set_lstrip_blocks(true);
         let mut names = Vec::new();
         let mut errors = Vec::new();
         for locale in Locale::ALL {

@@ -108,6 +108,9 @@ enum ServerFrame<'a> {
     Error {
         code: &'a str,
         message: &'a str,
+        /// Set when the refused frame was a message that carried one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client_msg_id: Option<&'a str>,
     },
 }
 
@@ -178,7 +181,26 @@ impl Connection {
     }
 
     async fn send_error(&mut self, code: &str, message: &str) -> SocketResult {
-        self.send(&ServerFrame::Error { code, message }).await
+        self.send(&ServerFrame::Error {
+            code,
+            message,
+            client_msg_id: None,
+        })
+        .await
+    }
+
+    async fn refuse_message(
+        &mut self,
+        code: &str,
+        message: &str,
+        client_msg_id: Option<&str>,
+    ) -> SocketResult {
+        self.send(&ServerFrame::Error {
+            code,
+            message,
+            client_msg_id,
+        })
+        .await
     }
 
     async fn close(&mut self, code: u16, reason: &'static str) -> SocketResult {
@@ -330,13 +352,17 @@ impl Connection {
         let trimmed = text.trim();
         if trimmed.is_empty() {
             self.violations += 1;
-            return self.send_error("empty", "message text is empty").await;
+            return self
+                .refuse_message("empty", "message text is empty", client_msg_id.as_deref())
+                .await;
         }
         let chars = trimmed.chars().count();
         if chars > MAX_TEXT_CHARS {
             self.violations += 1;
             let msg = format!("message is {chars} characters; the limit is {MAX_TEXT_CHARS}");
-            return self.send_error("too_long", &msg).await;
+            return self
+                .refuse_message("too_long", &msg, client_msg_id.as_deref())
+                .await;
         }
         if client_msg_id
             .as_ref()

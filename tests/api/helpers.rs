@@ -189,14 +189,13 @@ impl TestApp {
         if let Some(t) = self.task.take() {
             let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
         }
-        let db = std::mem::replace(
+        std::mem::replace(
             &mut self.db,
             TestDb {
                 url: String::new(),
                 cleanup: Cleanup::Dir(std::path::PathBuf::new()),
             },
-        );
-        db
+        )
     }
 
     pub async fn chat(&self) -> Chat {
@@ -281,10 +280,7 @@ impl Chat {
 
     /// The next frame if one arrives within `wait`.
     pub async fn maybe_frame(&mut self, wait: Duration) -> Option<Value> {
-        match tokio::time::timeout(wait, self.frame()).await {
-            Ok(v) => Some(v),
-            Err(_) => None,
-        }
+        tokio::time::timeout(wait, self.frame()).await.ok()
     }
 
     pub fn next_id(&mut self) -> String {

@@ -1,0 +1,194 @@
+//! End-to-end in headless Chromium through ChromeDriver: the demo page's widget as a customer
+//! uses it. Skips (saying so) when Chromium is missing, unless `KITUO_E2E_REQUIRED=1`.
+
+use crate::helpers::{backends, spawn_app};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    profile: std::path::PathBuf,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+fn which(cmd: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {cmd}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A fresh headless Chromium, or `None` (with a note on stderr) when it is not installed.
+pub async fn browser() -> Option<Browser> {
+    if !which("chromedriver") || !which("chromium") {
+        assert!(
+            std::env::var("KITUO_E2E_REQUIRED").is_err(),
+            "KITUO_E2E_REQUIRED is set but chromium/chromedriver are missing"
+        );
+        let _ = writeln!(
+            std::io::stderr(),
+            "NOTE: chromium or chromedriver not installed: browser test SKIPPED"
+        );
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let driver = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let profile = std::env::temp_dir().join(format!("kituo-chrome-{:016x}", rand::random::<u64>()));
+    let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-extensions", "--no-first-run", "--window-size=1280,800",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }
+    }))
+    .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut last_err = None;
+    for _ in 0..50 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => {
+                return Some(Browser {
+                    client,
+                    driver,
+                    profile,
+                });
+            }
+            Err(e) => {
+                last_err = Some(e);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    panic!("cannot start a Chromium session: {last_err:?}");
+}
+
+/// Waits until the page's bot messages include one containing `needle`; returns its text.
+pub async fn wait_for_bot_text(c: &Client, needle: &str) -> String {
+    let script = r#"
+        const n = arguments[0].toLowerCase();
+        const els = [...document.querySelectorAll('.kituo-msg[data-author="bot"] .kituo-text')];
+        const hit = els.find(e => e.textContent.toLowerCase().includes(n));
+        return hit ? hit.textContent : null;"#;
+    for _ in 0..150 {
+        let v = c
+            .execute(script, vec![serde_json::json!(needle)])
+            .await
+            .expect("script runs");
+        if let Some(s) = v.as_str() {
+            return s.to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let all = c
+        .execute("return [...document.querySelectorAll('.kituo-msg')].map(e => e.textContent).join(' | ')", vec![])
+        .await
+        .unwrap();
+    panic!("no bot message containing {needle:?}; messages: {all}");
+}
+
+pub async fn send_in_widget(c: &Client, text: &str) {
+    let input = c
+        .find(Locator::Css("#kituo-input"))
+        .await
+        .expect("widget input");
+    input.send_keys(text).await.unwrap();
+    c.find(Locator::Css("#kituo-send"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+pub async fn screenshot(c: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
+#[tokio::test]
+async fn customer_chats_on_the_demo_page_and_history_survives_a_reload() {
+    let Some(b) = browser().await else { return };
+    let app = spawn_app(backends()[0]).await;
+    let c = &b.client;
+    c.goto(&format!("http://{}/", app.addr)).await.unwrap();
+    c.find(Locator::Css("#kituo-launcher"))
+        .await
+        .expect("launcher button")
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("#kituo-panel"))
+        .await
+        .unwrap();
+
+    send_in_widget(c, "Where is my order SO-2026-0042?").await;
+    wait_for_bot_text(c, "email").await;
+    send_in_widget(c, "wanjiru.kamau@example.co.ke").await;
+    let answer = wait_for_bot_text(c, "G4S-NBO-0048213").await;
+    assert!(answer.contains("G4S Courier"), "{answer}");
+    send_in_widget(c, "Mna kikoi?").await;
+    wait_for_bot_text(c, "Desemba").await;
+    screenshot(c, "widget.png").await;
+
+    // A reload keeps the conversation: the widget resumes from seq 0 with its stored token.
+    c.refresh().await.unwrap();
+    if c.find(Locator::Css("#kituo-panel"))
+        .await
+        .map(|_| ())
+        .is_err()
+    {
+        c.find(Locator::Css("#kituo-launcher"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    let restored = wait_for_bot_text(c, "G4S-NBO-0048213").await;
+    assert!(restored.contains("G4S Courier"));
+    let count = c
+        .execute(
+            "return document.querySelectorAll('.kituo-msg').length",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        count.as_u64(),
+        Some(6),
+        "three questions and three answers after reload"
+    );
+    b.client.clone().close().await.unwrap();
+}

@@ -18,9 +18,14 @@ pub struct App {
     listener: TcpListener,
     state: AppState,
     store: Store,
+    offline_grace: std::time::Duration,
     /// Set when demo data was loaded during this start: (orders, invoices, products).
     pub seeded: Option<(u64, u64, u64)>,
+    /// Set when this start created the first admin: (email, password), shown once.
+    pub initial_admin: Option<(String, String)>,
 }
+
+pub const INITIAL_ADMIN_EMAIL: &str = "admin@kituo.local";
 
 impl App {
     /// Prepares everything and binds the listener (port 0 picks a free port).
@@ -34,40 +39,47 @@ impl App {
             .with_context(|| format!("cannot open database {}", redact(&args.database_url)))?;
         store.migrate().await.context("database migration failed")?;
         let seeded = if !args.no_demo && store.is_empty().await? {
-            Some(
-                crate::backoffice::demo::seed(&store)
-                    .await
-                    .context("loading demo data failed")?,
-            )
+            Some(crate::backoffice::demo::seed(&store).await.context("loading demo data failed")?)
         } else {
             None
         };
-        let listener = TcpListener::bind(&args.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let initial_admin = if store.admin_exists().await? {
+            None
+        } else {
+            let password = crate::auth::generate_password();
+            let hash = tokio::task::spawn_blocking({
+                let p = password.clone();
+                move || crate::auth::hash_password(&p)
+            })
+            .await?;
+            store.create_agent(INITIAL_ADMIN_EMAIL, "Admin", crate::domain::Role::Admin, &hash).await?;
+            Some((INITIAL_ADMIN_EMAIL.to_string(), password))
+        };
+        let hours = match &args.business_hours {
+            Some(spec) if !spec.trim().is_empty() => Some(
+                crate::queue::hours::BusinessHours::parse(spec, &args.utc_offset)
+                    .map_err(|e| anyhow::anyhow!("KITUO_BUSINESS_HOURS: {e}"))?,
+            ),
+            _ => None,
+        };
+        let listener =
+            TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
         let backoffice: Arc<dyn BackOffice> = Arc::new(store.clone());
-        let hub = Arc::new(Hub::new(store.clone(), backoffice, bot));
+        let hub = Arc::new(Hub::new(store.clone(), backoffice, bot, hours));
         let state = AppState {
             hub,
-            widget_secret: args
-                .widget_secret
-                .as_ref()
-                .filter(|s| !s.is_empty())
-                .map(|s| Arc::from(s.as_bytes())),
+            widget_secret: args.widget_secret.as_ref().filter(|s| !s.is_empty()).map(|s| Arc::from(s.as_bytes())),
             shutdown: CancellationToken::new(),
+            login_limiter: Arc::default(),
+            secure_cookies: args.secure_cookies,
+            agent_connections: Arc::default(),
         };
-        Ok(App {
-            listener,
-            state,
-            store,
-            seeded,
-        })
+        let offline_grace = std::time::Duration::from_secs(args.offline_grace_secs);
+        Ok(App { listener, state, store, offline_grace, initial_admin, seeded })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     pub fn hub(&self) -> Arc<Hub> {
@@ -75,12 +87,12 @@ impl App {
     }
 
     /// Serves until `shutdown` completes, then closes sockets and the pool.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let token = self.state.shutdown.clone();
-        let router = web::router(self.state);
+        let tracker = tokio_util::task::TaskTracker::new();
+        tracker.spawn(crate::queue::run_dispatcher(self.state.hub.clone(), self.offline_grace, token.clone()));
+        tracker.close();
+        let router = web::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let serve_token = token.clone();
         // Small chat frames must not wait for Nagle's algorithm.
         let listener = self.listener.tap_io(|tcp| {
@@ -95,6 +107,7 @@ impl App {
             })
             .await;
         token.cancel();
+        tracker.wait().await;
         self.store.close().await;
         result.context("server failed")
     }

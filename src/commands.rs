@@ -13,8 +13,7 @@ use std::time::Instant;
 /// `kituo import orders|invoices|products FILE.csv`: prints counts; exit code 1 on a bad row.
 pub async fn import(args: &ImportArgs) -> anyhow::Result<()> {
     let kind = Kind::parse(&args.kind).context("kind must be orders, invoices or products")?;
-    let file = std::fs::File::open(&args.file)
-        .with_context(|| format!("cannot open {}", args.file.display()))?;
+    let file = std::fs::File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let store = Store::connect(&args.database_url).await?;
     store.migrate().await?;
@@ -33,8 +32,7 @@ pub async fn import(args: &ImportArgs) -> anyhow::Result<()> {
     if tty {
         eprintln!();
     }
-    let report =
-        result.with_context(|| format!("{}: nothing was imported", args.file.display()))?;
+    let report = result.with_context(|| format!("{}: nothing was imported", args.file.display()))?;
     let count = store.count(kind.table()).await?;
     let secs = report.elapsed.as_secs_f64().max(0.001);
     println!(
@@ -58,10 +56,7 @@ pub fn intents_check(args: &IntentsArgs) -> bool {
         .and_then(|sources| Bot::load(&args.intents, &templates).map(|bot| (sources, bot)));
     match result {
         Ok((sources, bot)) => {
-            let examples: usize = sources
-                .iter()
-                .map(|s| s.def.examples.values().map(Vec::len).sum::<usize>())
-                .sum();
+            let examples: usize = sources.iter().map(|s| s.def.examples.values().map(Vec::len).sum::<usize>()).sum();
             println!(
                 "ok: {} intents, {} examples, {} templates in {} and {}",
                 sources.len(),
@@ -118,4 +113,34 @@ pub fn intents_classify(args: &IntentsArgs) -> anyhow::Result<bool> {
     }
     out.flush()?;
     Ok(true)
+}
+
+/// `kituo agents add EMAIL --name NAME --role agent|admin [--password-stdin]`.
+pub async fn agents_add(args: &crate::config::AgentAddArgs) -> anyhow::Result<()> {
+    let email = crate::domain::normalize_email(&args.email).context("EMAIL is not an email address")?;
+    let role = crate::domain::Role::parse(&args.role).context("role must be agent or admin")?;
+    let (password, generated) = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).context("reading the password from stdin")?;
+        let p = line.trim_end_matches(['\r', '\n']).to_string();
+        anyhow::ensure!(p.chars().count() >= 10, "the password must have at least 10 characters");
+        (p, false)
+    } else {
+        (crate::auth::generate_password(), true)
+    };
+    let store = Store::connect(&args.database_url).await?;
+    store.migrate().await?;
+    let hash = crate::auth::hash_password(&password);
+    match store.create_agent(&email, args.name.trim(), role, &hash).await {
+        Ok(id) => {
+            println!("added {} {email} ({}) with id {id}", role.as_str(), args.name.trim());
+            if generated {
+                println!("password (shown once): {password}");
+            }
+        }
+        Err(crate::store::Error::Duplicate) => anyhow::bail!("an agent with email {email} already exists"),
+        Err(e) => return Err(e.into()),
+    }
+    store.close().await;
+    Ok(())
 }

@@ -6,11 +6,7 @@ use std::path::PathBuf;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/kituo.db";
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "kituo",
-    version,
-    about = "Kituo: omnichannel customer-interaction hub"
-)]
+#[command(name = "kituo", version, about = "Kituo: omnichannel customer-interaction hub")]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
@@ -31,6 +27,31 @@ pub enum Command {
         #[command(subcommand)]
         command: IntentsCommand,
     },
+    /// Manage staff accounts.
+    Agents {
+        #[command(subcommand)]
+        command: AgentsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentsCommand {
+    /// Add an agent or admin; prints a generated password once unless --password-stdin.
+    Add(AgentAddArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AgentAddArgs {
+    pub email: String,
+    #[arg(long)]
+    pub name: String,
+    #[arg(long, value_parser = ["agent", "admin"], default_value = "agent")]
+    pub role: String,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[arg(long, env = "KITUO_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -53,6 +74,18 @@ pub struct ServeArgs {
     /// Secret for the widget's HMAC identify frames.
     #[arg(long, env = "KITUO_WIDGET_SECRET", hide_env_values = true)]
     pub widget_secret: Option<String>,
+    /// Business hours, e.g. "mon-fri 08:00-17:00; sat 09:00-13:00" (unset: always open).
+    #[arg(long, env = "KITUO_BUSINESS_HOURS")]
+    pub business_hours: Option<String>,
+    /// UTC offset the business hours are in.
+    #[arg(long, env = "KITUO_UTC_OFFSET", default_value = "+03:00")]
+    pub utc_offset: String,
+    /// Seconds an agent may stay offline before their conversations return to the queue.
+    #[arg(long, env = "KITUO_OFFLINE_GRACE_SECS", default_value_t = 120)]
+    pub offline_grace_secs: u64,
+    /// Mark session cookies Secure (set when serving behind TLS).
+    #[arg(long, env = "KITUO_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 }
 
 impl ServeArgs {
@@ -65,6 +98,10 @@ impl ServeArgs {
             intents: PathBuf::from("intents"),
             templates: PathBuf::from("templates"),
             widget_secret: None,
+            business_hours: None,
+            utc_offset: "+03:00".into(),
+            offline_grace_secs: 120,
+            secure_cookies: false,
         }
     }
 }

@@ -16,9 +16,7 @@ pub fn now_ms() -> Millis {
 pub fn rfc3339(ms: Millis) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let fmt = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     t.format(&fmt).unwrap_or_default()
 }
 
@@ -33,9 +31,7 @@ pub fn new_secret() -> String {
 }
 
 /// Languages the bot speaks. English is the default.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Locale {
     #[default]
@@ -140,6 +136,15 @@ pub enum Channel {
 }
 
 impl Channel {
+    pub fn parse(s: &str) -> Option<Channel> {
+        match s {
+            "web" => Some(Channel::Web),
+            "email" => Some(Channel::Email),
+            "discord" => Some(Channel::Discord),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Web => "web",
@@ -175,6 +180,59 @@ impl Verification {
     }
 }
 
+/// What an agent may do: agents handle conversations; admins also manage the system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Agent,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "agent" => Some(Role::Agent),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// An agent's availability, set by the agent; `offline` also follows from closing the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Presence {
+    Online,
+    Away,
+    Offline,
+}
+
+impl Presence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Presence::Online => "online",
+            Presence::Away => "away",
+            Presence::Offline => "offline",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Presence> {
+        match s {
+            "online" => Some(Presence::Online),
+            "away" => Some(Presence::Away),
+            "offline" => Some(Presence::Offline),
+            _ => None,
+        }
+    }
+}
+
 /// A stored message as clients see it (the widget's `message` frame minus its `type`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MessageView {
@@ -190,10 +248,7 @@ pub struct MessageView {
 
 /// Lowercased, trimmed email address; `None` when the text is not shaped like one.
 pub fn normalize_email(raw: &str) -> Option<String> {
-    let s = raw
-        .trim()
-        .trim_matches(|c: char| c == '<' || c == '>')
-        .to_lowercase();
+    let s = raw.trim().trim_matches(|c: char| c == '<' || c == '>').to_lowercase();
     let (local, domain) = s.split_once('@')?;
     let ok = !local.is_empty()
         && domain.contains('.')
@@ -211,10 +266,7 @@ mod tests {
 
     #[test]
     fn email_normalisation() {
-        assert_eq!(
-            normalize_email(" Amina@Example.CO.tz ").as_deref(),
-            Some("amina@example.co.tz")
-        );
+        assert_eq!(normalize_email(" Amina@Example.CO.tz ").as_deref(), Some("amina@example.co.tz"));
         assert_eq!(normalize_email("<a@b.io>").as_deref(), Some("a@b.io"));
         assert_eq!(normalize_email("not an email"), None);
         assert_eq!(normalize_email("a@b"), None);

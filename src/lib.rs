@@ -9,12 +9,15 @@
 //! - [`store`]      the only module with SQL (SQLite and PostgreSQL through sqlx `Any`)
 //! - [`backoffice`] narrow read interface to orders, invoices, stock; CSV import; demo data
 //! - [`bot`]        intent rules (TOML), matching, dialogue, reply templates (minijinja)
-//! - [`hub`]        inbound message → bot → one transaction → event bus
+//! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions
+//! - [`queue`]      ownership state machine, business hours, dispatcher (auto-assign, requeue)
+//! - [`auth`]       staff passwords (argon2), sessions, API tokens, login rate limits
 //! - [`channel`]    channel adapters (web widget WebSocket)
-//! - [`web`]        axum router, shared state, static pages
+//! - [`web`]        axum router, shared state, pages, staff REST API, console socket
 //! - [`commands`]   `kituo import` and `kituo intents check|classify`
 
 pub mod app;
+pub mod auth;
 pub mod backoffice;
 pub mod bot;
 pub mod channel;
@@ -22,5 +25,6 @@ pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod hub;
+pub mod queue;
 pub mod store;
 pub mod web;

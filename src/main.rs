@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use kituo::app::App;
-use kituo::config::{Cli, Command, IntentsCommand, ServeArgs};
+use kituo::config::{AgentsCommand, Cli, Command, IntentsCommand, ServeArgs};
 use std::process::ExitCode;
 
 #[tokio::main]
@@ -13,12 +13,11 @@ async fn main() -> ExitCode {
         None => serve(cli.serve).await,
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::Import(args)) => kituo::commands::import(&args).await.map(|()| true),
-        Some(Command::Intents {
-            command: IntentsCommand::Check(args),
-        }) => Ok(kituo::commands::intents_check(&args)),
-        Some(Command::Intents {
-            command: IntentsCommand::Classify(args),
-        }) => kituo::commands::intents_classify(&args),
+        Some(Command::Intents { command: IntentsCommand::Check(args) }) => Ok(kituo::commands::intents_check(&args)),
+        Some(Command::Intents { command: IntentsCommand::Classify(args) }) => kituo::commands::intents_classify(&args),
+        Some(Command::Agents { command: AgentsCommand::Add(args) }) => {
+            kituo::commands::agents_add(&args).await.map(|()| true)
+        }
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
@@ -33,10 +32,7 @@ async fn main() -> ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("KITUO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
@@ -46,18 +42,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     if let Some((orders, invoices, products)) = app.seeded {
         println!("Loaded demo data: {orders} orders, {invoices} invoices, {products} products.");
     }
-    println!(
-        "Kituo is serving (ready in {} ms):",
-        started.elapsed().as_millis()
-    );
+    if let Some((email, password)) = &app.initial_admin {
+        println!("Created the first admin (shown once): email {email}  password {password}");
+    }
+    println!("Kituo is serving (ready in {} ms):", started.elapsed().as_millis());
     println!("  demo shop with the chat widget  http://{addr}/");
+    println!("  agent console                   http://{addr}/console  (log in at /login)");
+    println!("  agent console                   http://{addr}/console  (log in at /login)");
     println!("  widget script (embed anywhere)  http://{addr}/widget.js");
     println!("  chat WebSocket                  ws://{addr}/ws/chat");
     println!("  health                          http://{addr}/health");
-    println!(
-        "  database                        {}",
-        kituo::app::redact(&args.database_url)
-    );
+    println!("  database                        {}", kituo::app::redact(&args.database_url));
     app.run_until(shutdown_signal()).await?;
     Ok(true)
 }

@@ -15,11 +15,7 @@ use std::time::{Duration, Instant};
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("line {line}, column {column}: {message}")]
-    Row {
-        line: u64,
-        column: String,
-        message: String,
-    },
+    Row { line: u64, column: String, message: String },
     #[error("line 1: missing required column {0:?} in the header row")]
     MissingColumn(&'static str),
     #[error("line {line}: malformed CSV: {message}")]
@@ -78,27 +74,14 @@ impl Kind {
                 "due_at",
                 "paid_at",
             ],
-            Kind::Products => &[
-                "sku",
-                "name",
-                "quantity_on_hand",
-                "restock_date",
-                "price",
-                "currency",
-            ],
+            Kind::Products => &["sku", "name", "quantity_on_hand", "restock_date", "price", "currency"],
         }
     }
 
     fn required(self) -> &'static [&'static str] {
         match self {
             Kind::Orders => &["order_number", "customer_email", "status"],
-            Kind::Invoices => &[
-                "invoice_number",
-                "customer_email",
-                "amount",
-                "currency",
-                "status",
-            ],
+            Kind::Invoices => &["invoice_number", "customer_email", "amount", "currency", "status"],
             Kind::Products => &["sku", "name", "quantity_on_hand"],
         }
     }
@@ -129,17 +112,11 @@ pub async fn import_csv(
     mut progress: Option<Progress<'_>>,
 ) -> Result<Report, ImportError> {
     let started = Instant::now();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .trim(csv::Trim::All)
-        .from_reader(input);
+    let mut reader = csv::ReaderBuilder::new().flexible(false).trim(csv::Trim::All).from_reader(input);
     let header = reader.headers().map_err(|e| csv_error(&e))?.clone();
     let mut index: HashMap<&'static str, usize> = HashMap::new();
     for col in kind.columns() {
-        if let Some(i) = header
-            .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case(col))
-        {
+        if let Some(i) = header.iter().position(|h| h.trim().eq_ignore_ascii_case(col)) {
             index.insert(col, i);
         }
     }
@@ -161,11 +138,7 @@ pub async fn import_csv(
             Err(e) => return Err(csv_error(&e)),
         }
         let line = record.position().map_or(0, |p| p.line());
-        let row = Row {
-            record: &record,
-            index: &index,
-            line,
-        };
+        let row = Row { record: &record, index: &index, line };
         report.rows += 1;
         match kind {
             Kind::Orders => batch.push_order(parse_order(&row)?),
@@ -195,10 +168,7 @@ pub async fn import_csv(
 
 fn csv_error(e: &csv::Error) -> ImportError {
     let line = e.position().map_or(0, |p| p.line());
-    ImportError::Csv {
-        line,
-        message: e.to_string(),
-    }
+    ImportError::Csv { line, message: e.to_string() }
 }
 
 /// Rows waiting to be written, deduplicated by key (a later row with the same key wins, as it
@@ -227,36 +197,18 @@ impl Batch {
     }
 
     fn push_order(&mut self, o: Order) {
-        Self::slot(
-            &mut self.positions,
-            &mut self.orders,
-            record_key(&o.order_number),
-            o,
-        );
+        Self::slot(&mut self.positions, &mut self.orders, record_key(&o.order_number), o);
     }
 
     fn push_invoice(&mut self, i: Invoice) {
-        Self::slot(
-            &mut self.positions,
-            &mut self.invoices,
-            record_key(&i.invoice_number),
-            i,
-        );
+        Self::slot(&mut self.positions, &mut self.invoices, record_key(&i.invoice_number), i);
     }
 
     fn push_product(&mut self, p: Product) {
-        Self::slot(
-            &mut self.positions,
-            &mut self.products,
-            record_key(&p.sku),
-            p,
-        );
+        Self::slot(&mut self.positions, &mut self.products, record_key(&p.sku), p);
     }
 
-    async fn flush(
-        &mut self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    ) -> Result<(), ImportError> {
+    async fn flush(&mut self, tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> Result<(), ImportError> {
         Store::upsert_orders(tx, &self.orders).await?;
         Store::upsert_invoices(tx, &self.invoices).await?;
         Store::upsert_products(tx, &self.products).await?;
@@ -276,11 +228,7 @@ struct Row<'a> {
 
 impl Row<'_> {
     fn err(&self, column: &str, message: impl Into<String>) -> ImportError {
-        ImportError::Row {
-            line: self.line,
-            column: column.to_string(),
-            message: message.into(),
-        }
+        ImportError::Row { line: self.line, column: column.to_string(), message: message.into() }
     }
 
     fn opt(&self, column: &'static str) -> Option<&str> {
@@ -289,8 +237,7 @@ impl Row<'_> {
     }
 
     fn req(&self, column: &'static str) -> Result<&str, ImportError> {
-        self.opt(column)
-            .ok_or_else(|| self.err(column, "required value is empty"))
+        self.opt(column).ok_or_else(|| self.err(column, "required value is empty"))
     }
 
     fn email(&self, column: &'static str) -> Result<String, ImportError> {
@@ -303,23 +250,15 @@ impl Row<'_> {
     fn time(&self, column: &'static str) -> Result<Option<Millis>, ImportError> {
         self.opt(column)
             .map(|v| {
-                parse_timestamp(v).ok_or_else(|| {
-                    self.err(
-                        column,
-                        format!("{v:?} is not an ISO-8601 date or timestamp"),
-                    )
-                })
+                parse_timestamp(v)
+                    .ok_or_else(|| self.err(column, format!("{v:?} is not an ISO-8601 date or timestamp")))
             })
             .transpose()
     }
 
     fn money(&self, column: &'static str) -> Result<Option<i64>, ImportError> {
         self.opt(column)
-            .map(|v| {
-                parse_money(v).ok_or_else(|| {
-                    self.err(column, format!("{v:?} is not an amount (e.g. 1250.50)"))
-                })
-            })
+            .map(|v| parse_money(v).ok_or_else(|| self.err(column, format!("{v:?} is not an amount (e.g. 1250.50)"))))
             .transpose()
     }
 
@@ -341,10 +280,7 @@ impl Row<'_> {
         if allowed.contains(&v.as_str()) {
             Ok(v)
         } else {
-            Err(self.err(
-                column,
-                format!("{v:?} is not one of {}", allowed.join(", ")),
-            ))
+            Err(self.err(column, format!("{v:?} is not one of {}", allowed.join(", "))))
         }
     }
 }
@@ -369,12 +305,8 @@ fn parse_invoice(row: &Row<'_>) -> Result<Invoice, ImportError> {
         invoice_number: row.req("invoice_number")?.to_string(),
         order_number: row.opt("order_number").map(str::to_string),
         customer_email: row.email("customer_email")?,
-        amount_minor: row
-            .money("amount")?
-            .ok_or_else(|| row.err("amount", "required value is empty"))?,
-        currency: row
-            .currency("currency")?
-            .ok_or_else(|| row.err("currency", "required value is empty"))?,
+        amount_minor: row.money("amount")?.ok_or_else(|| row.err("amount", "required value is empty"))?,
+        currency: row.currency("currency")?.ok_or_else(|| row.err("currency", "required value is empty"))?,
         status: row.status("status", INVOICE_STATUSES)?,
         issued_at: row.time("issued_at")?,
         due_at: row.time("due_at")?,
@@ -416,17 +348,12 @@ pub fn parse_timestamp(s: &str) -> Option<Millis> {
             return Some(to_ms(t.assume_utc()));
         }
     }
-    Date::parse(s, &format_description!("[year]-[month]-[day]"))
-        .ok()
-        .map(|d| to_ms(d.midnight().assume_utc()))
+    Date::parse(s, &format_description!("[year]-[month]-[day]")).ok().map(|d| to_ms(d.midnight().assume_utc()))
 }
 
 /// A decimal amount with at most two fractional digits, in minor units (`"1,250.5"` → 125050).
 pub fn parse_money(s: &str) -> Option<i64> {
-    let cleaned: String = s
-        .chars()
-        .filter(|c| *c != ',' && *c != '_' && *c != ' ')
-        .collect();
+    let cleaned: String = s.chars().filter(|c| *c != ',' && *c != '_' && *c != ' ').collect();
     let (neg, digits) = match cleaned.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, cleaned.as_str()),
@@ -439,11 +366,7 @@ pub fn parse_money(s: &str) -> Option<i64> {
     {
         return None;
     }
-    let whole: i64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
+    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
     let frac: i64 = format!("{frac:0<2}").parse().ok()?;
     let v = whole.checked_mul(100)?.checked_add(frac)?;
     Some(if neg { -v } else { v })

@@ -53,6 +53,7 @@ pub trait BackOffice: Send + Sync {
     fn order<'a>(&'a self, number: &'a str) -> BoxFuture<'a, Result<Option<Order>>>;
     fn invoice<'a>(&'a self, number: &'a str) -> BoxFuture<'a, Result<Option<Invoice>>>;
     fn orders_of<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Vec<Order>>>;
+    fn invoices_of<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Vec<Invoice>>>;
     /// Stock by exact SKU, or else by words of the product name (best match first, at most 5).
     fn stock<'a>(&'a self, query: &'a str) -> BoxFuture<'a, Result<Vec<Product>>>;
 }
@@ -119,6 +120,10 @@ impl BackOffice for crate::store::Store {
 
     fn orders_of<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Vec<Order>>> {
         Box::pin(self.orders_by_email(email.trim().to_lowercase()))
+    }
+
+    fn invoices_of<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Vec<Invoice>>> {
+        Box::pin(self.invoices_by_email(email.trim().to_lowercase()))
     }
 
     fn stock<'a>(&'a self, query: &'a str) -> BoxFuture<'a, Result<Vec<Product>>> {

@@ -70,6 +70,21 @@ pub struct Outcome {
     /// Emails the customer proved in this turn (order number + matching email).
     pub verified: Vec<String>,
     pub intent: Option<String>,
+    /// Slots of the intent that ran (for the agent's handoff summary).
+    pub slots: BTreeMap<String, String>,
+    /// Why the bot handed the conversation to people in this turn, if it did.
+    pub handoff: Option<HandoffReason>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffReason {
+    /// The customer asked for a person.
+    Asked,
+    /// The customer accepted the offer made after repeated misses.
+    AfterMisses,
+    /// Too many failed identity checks.
+    VerificationFailed,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,11 +132,7 @@ struct Turn<'a> {
 
 impl Bot {
     /// Decides the bot's reply to one customer message.
-    pub async fn respond(
-        &self,
-        input: Input<'_>,
-        backoffice: &dyn BackOffice,
-    ) -> Result<Outcome, Error> {
+    pub async fn respond(&self, input: Input<'_>, backoffice: &dyn BackOffice) -> Result<Outcome, Error> {
         let norm = normalize(input.text);
         let c = self.rules.classify_normalized(&norm);
         let locale = c.locale.unwrap_or(input.locale);
@@ -137,6 +148,8 @@ impl Bot {
                 status: input.status,
                 verified: Vec::new(),
                 intent: c.intent.clone(),
+                slots: BTreeMap::new(),
+                handoff: None,
             },
         };
         let offered = std::mem::take(&mut turn.out.state.offered_human);
@@ -188,7 +201,7 @@ impl Bot {
 
         match c.intent {
             Some(intent) => turn.run(&intent, c.slots).await?,
-            None if offered && is_affirmative(&norm) => turn.handoff_now(),
+            None if offered && is_affirmative(&norm) => turn.handoff_now(HandoffReason::AfterMisses),
             None => turn.miss(offered),
         }
         Ok(turn.out)
@@ -213,9 +226,7 @@ impl Turn<'_> {
             Ok(_) => {}
             Err(e) => {
                 tracing::error!(template, error = %e, "reply template failed");
-                self.out
-                    .replies
-                    .push("Sorry, something went wrong on our side.".into());
+                self.out.replies.push("Sorry, something went wrong on our side.".into());
             }
         }
     }
@@ -247,14 +258,11 @@ impl Turn<'_> {
         }
     }
 
-    fn handoff_now(&mut self) {
-        self.out.intent = self
-            .bot
-            .rules
-            .intents()
-            .iter()
-            .find(|d| d.action == Action::Handoff)
-            .map(|d| d.name.clone());
+    fn handoff_now(&mut self, reason: HandoffReason) {
+        if self.out.status == ConversationStatus::Bot {
+            self.out.handoff = Some(reason);
+        }
+        self.out.intent = self.bot.rules.intents().iter().find(|d| d.action == Action::Handoff).map(|d| d.name.clone());
         self.out.state.misses = 0;
         self.out.status = ConversationStatus::Queued;
         match self.out.intent.clone().and_then(|i| self.def(&i)) {
@@ -270,18 +278,10 @@ impl Turn<'_> {
         let template = def
             .slots
             .get(slot)
-            .and_then(|s| {
-                s.prompt
-                    .get(&self.locale())
-                    .or_else(|| s.prompt.get(&Locale::En))
-                    .cloned()
-            })
+            .and_then(|s| s.prompt.get(&self.locale()).or_else(|| s.prompt.get(&Locale::En)).cloned())
             .unwrap_or_else(|| format!("ask_{slot}"));
-        self.out.state.pending = Some(Pending {
-            intent: def.name.clone(),
-            slots,
-            awaiting: Awaiting::Slot(slot.to_string()),
-        });
+        self.out.state.pending =
+            Some(Pending { intent: def.name.clone(), slots, awaiting: Awaiting::Slot(slot.to_string()) });
         self.say(&template, Value::UNDEFINED);
     }
 
@@ -297,12 +297,13 @@ impl Turn<'_> {
         };
         self.out.state.misses = 0;
         self.out.intent = Some(def.name.clone());
+        self.out.slots = slots.clone();
         match def.action {
             Action::Reply => {
                 let t = self.reply_of(&def);
                 self.say(&t, Value::UNDEFINED);
             }
-            Action::Handoff => self.handoff_now(),
+            Action::Handoff => self.handoff_now(HandoffReason::Asked),
             Action::OrderStatus | Action::InvoiceStatus => {
                 let slot = record_slot(def.action);
                 if self.out.state.locked {
@@ -314,24 +315,13 @@ impl Turn<'_> {
                     return Ok(());
                 };
                 let owner = self.owner_email(def.action, &number).await?;
-                let pending = Pending {
-                    intent: def.name.clone(),
-                    slots,
-                    awaiting: Awaiting::Email,
-                };
-                if owner
-                    .as_ref()
-                    .is_some_and(|e| self.verified_emails.contains(e))
-                {
+                let pending = Pending { intent: def.name.clone(), slots, awaiting: Awaiting::Email };
+                if owner.as_ref().is_some_and(|e| self.verified_emails.contains(e)) {
                     self.disclose(&def, &number).await?;
                 } else if let Some(email) = find_email(self.raw) {
                     self.verify(&pending, &email).await?;
                 } else {
-                    let kind = if def.action == Action::OrderStatus {
-                        "order"
-                    } else {
-                        "invoice"
-                    };
+                    let kind = if def.action == Action::OrderStatus { "order" } else { "invoice" };
                     self.out.state.pending = Some(pending);
                     self.say("ask_email", context! { kind => kind, number => number });
                 }
@@ -350,10 +340,7 @@ impl Turn<'_> {
                     let alternatives: Vec<String> = found.into_iter().map(|p| p.name).collect();
                     let t = self.reply_of(&def);
                     let product = product_value(&first, self.locale());
-                    self.say(
-                        &t,
-                        context! { product => product, alternatives => alternatives },
-                    );
+                    self.say(&t, context! { product => product, alternatives => alternatives });
                 }
             }
         }
@@ -363,16 +350,8 @@ impl Turn<'_> {
     /// The (lowercase) email on the record, or `None` when there is no such record.
     async fn owner_email(&self, action: Action, number: &str) -> Result<Option<String>, Error> {
         Ok(match action {
-            Action::OrderStatus => self
-                .backoffice
-                .order(number)
-                .await?
-                .map(|o| o.customer_email.to_lowercase()),
-            Action::InvoiceStatus => self
-                .backoffice
-                .invoice(number)
-                .await?
-                .map(|i| i.customer_email.to_lowercase()),
+            Action::OrderStatus => self.backoffice.order(number).await?.map(|o| o.customer_email.to_lowercase()),
+            Action::InvoiceStatus => self.backoffice.invoice(number).await?.map(|i| i.customer_email.to_lowercase()),
             _ => None,
         })
     }
@@ -422,14 +401,13 @@ impl Turn<'_> {
         if self.out.state.verify_failures >= MAX_VERIFY_FAILURES {
             self.out.state.locked = true;
             self.out.state.pending = None;
+            if self.out.status == ConversationStatus::Bot {
+                self.out.handoff = Some(HandoffReason::VerificationFailed);
+            }
             self.out.status = ConversationStatus::Queued;
             self.say("verify_locked", Value::UNDEFINED);
         } else {
-            let template = if def.action == Action::OrderStatus {
-                "order_not_found"
-            } else {
-                "invoice_not_found"
-            };
+            let template = if def.action == Action::OrderStatus { "order_not_found" } else { "invoice_not_found" };
             self.say(template, context! { number => number });
         }
         Ok(())
@@ -449,14 +427,8 @@ mod tests {
 
     #[test]
     fn emails_are_found_in_sentences() {
-        assert_eq!(
-            find_email("it's Amina@Example.co.tz.").as_deref(),
-            Some("amina@example.co.tz")
-        );
-        assert_eq!(
-            find_email("(juma@example.com)").as_deref(),
-            Some("juma@example.com")
-        );
+        assert_eq!(find_email("it's Amina@Example.co.tz.").as_deref(), Some("amina@example.co.tz"));
+        assert_eq!(find_email("(juma@example.com)").as_deref(), Some("juma@example.com"));
         assert_eq!(find_email("no email here"), None);
     }
 
@@ -475,9 +447,6 @@ mod tests {
         };
         let json = serde_json::to_string(&state).unwrap();
         assert_eq!(serde_json::from_str::<DialogueState>(&json).unwrap(), state);
-        assert_eq!(
-            serde_json::from_str::<DialogueState>("{}").unwrap(),
-            DialogueState::default()
-        );
+        assert_eq!(serde_json::from_str::<DialogueState>("{}").unwrap(), DialogueState::default());
     }
 }

@@ -32,20 +32,12 @@ impl Bot {
         let rules = RuleSet::compile(&sources)?;
         let templates = Templates::load(templates_dir).map_err(|errs| {
             errs.into_iter()
-                .map(|message| Diagnostic {
-                    file: templates_dir.display().to_string(),
-                    line: None,
-                    message,
-                })
+                .map(|message| Diagnostic { file: templates_dir.display().to_string(), line: None, message })
                 .collect::<Vec<_>>()
         })?;
         let bot = Bot { rules, templates };
         let diags = bot.check(&sources);
-        if diags.is_empty() {
-            Ok(bot)
-        } else {
-            Err(diags)
-        }
+        if diags.is_empty() { Ok(bot) } else { Err(diags) }
     }
 
     /// Everything `kituo intents check` verifies beyond compilation: referenced templates exist
@@ -76,13 +68,9 @@ impl Bot {
             let def = &src.def;
             for locale in Locale::ALL {
                 match def.reply.get(&locale) {
-                    None => diags.push(
-                        src.diag("[reply]", format!("no reply template for locale {locale}")),
-                    ),
-                    Some(t) if !self.templates.exists(locale, t) => diags.push(src.diag(
-                        &format!("\"{t}\""),
-                        format!("reply template {locale}/{t}.j2 does not exist"),
-                    )),
+                    None => diags.push(src.diag("[reply]", format!("no reply template for locale {locale}"))),
+                    Some(t) if !self.templates.exists(locale, t) => diags
+                        .push(src.diag(&format!("\"{t}\""), format!("reply template {locale}/{t}.j2 does not exist"))),
                     Some(_) => {}
                 }
                 for (slot, def_slot) in &def.slots {
@@ -91,10 +79,9 @@ impl Bot {
                             &format!("[slots.{slot}]"),
                             format!("required slot {slot} has no prompt for locale {locale}"),
                         )),
-                        Some(t) if !self.templates.exists(locale, t) => diags.push(src.diag(
-                            &format!("\"{t}\""),
-                            format!("prompt template {locale}/{t}.j2 does not exist"),
-                        )),
+                        Some(t) if !self.templates.exists(locale, t) => diags.push(
+                            src.diag(&format!("\"{t}\""), format!("prompt template {locale}/{t}.j2 does not exist")),
+                        ),
                         _ => {}
                     }
                 }
@@ -103,15 +90,10 @@ impl Bot {
         for (intent, locale, example, got) in self.rules.broken_examples() {
             let src = sources.iter().find(|s| s.def.name == intent);
             let got = got.map_or_else(|| "no intent".to_string(), |g| format!("intent {g:?}"));
-            let message =
-                format!("example {example:?} ({locale}) classifies to {got}, not {intent:?}");
+            let message = format!("example {example:?} ({locale}) classifies to {got}, not {intent:?}");
             diags.push(match src {
                 Some(s) => s.diag(&example, message),
-                None => Diagnostic {
-                    file: intent,
-                    line: None,
-                    message,
-                },
+                None => Diagnostic { file: intent, line: None, message },
             });
         }
         diags

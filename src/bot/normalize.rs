@@ -10,10 +10,7 @@ use unicode_normalization::char::is_combining_mark;
 
 /// Lowercase without diacritics (`"Ñandú Café"` → `"nandu cafe"`).
 pub fn fold(text: &str) -> String {
-    text.nfd()
-        .filter(|c| !is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-        .collect()
+    text.nfd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
 }
 
 const MISSPELLINGS: &[(&str, &str)] = &[
@@ -45,10 +42,7 @@ pub fn normalize(text: &str) -> String {
     let mut pending_space = false;
     let flush = |word: &mut String, out: &mut String| {
         if !word.is_empty() {
-            let fixed = MISSPELLINGS
-                .iter()
-                .find(|(bad, _)| *bad == word.as_str())
-                .map(|(_, good)| *good);
+            let fixed = MISSPELLINGS.iter().find(|(bad, _)| *bad == word.as_str()).map(|(_, good)| *good);
             out.push_str(fixed.unwrap_or(word));
             word.clear();
         }
@@ -265,10 +259,7 @@ const EN_WORDS: &[&str] = &[
 /// `Some(locale)` when the words lean one way, `None` when they don't say (e.g. just a number).
 pub fn detect_locale(normalized: &str) -> Option<Locale> {
     let (mut sw, mut en) = (0u32, 0u32);
-    for w in normalized
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-    {
+    for w in normalized.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
         if SW_WORDS.contains(&w) || w.starts_with("nime") || w.starts_with("ime") && w.len() > 5 {
             sw += 1;
         } else if EN_WORDS.contains(&w) {
@@ -288,10 +279,7 @@ mod tests {
 
     #[test]
     fn normalises_case_space_hash_and_diacritics() {
-        assert_eq!(
-            normalize("  Where   is my Order #1001?? "),
-            "where is my order 1001??"
-        );
+        assert_eq!(normalize("  Where   is my Order #1001?? "), "where is my order 1001??");
         assert_eq!(normalize("Café\tCRÈME"), "cafe creme");
         assert_eq!(normalize("# tag"), "# tag");
     }

@@ -16,6 +16,8 @@ pub const SYSTEM_TEMPLATES: &[&str] = &[
     "invoice_not_found",
     "verify_locked",
     "product_not_found",
+    "queue_status",
+    "agent_joined",
 ];
 
 pub struct Templates {
@@ -25,9 +27,7 @@ pub struct Templates {
 
 impl std::fmt::Debug for Templates {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Templates")
-            .field("names", &self.names)
-            .finish()
+        f.debug_struct("Templates").field("names", &self.names).finish()
     }
 }
 
@@ -44,10 +44,7 @@ impl Templates {
             let entries = match std::fs::read_dir(&sub) {
                 Ok(e) => e,
                 Err(e) => {
-                    errors.push(format!(
-                        "{}: cannot read template folder: {e}",
-                        sub.display()
-                    ));
+                    errors.push(format!("{}: cannot read template folder: {e}", sub.display()));
                     continue;
                 }
             };
@@ -79,17 +76,11 @@ impl Templates {
                 }
             }
         }
-        if errors.is_empty() {
-            Ok(Templates { env, names })
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(Templates { env, names }) } else { Err(errors) }
     }
 
     pub fn exists(&self, locale: Locale, name: &str) -> bool {
-        self.names
-            .iter()
-            .any(|n| n.split_once('/') == Some((locale.as_str(), name)))
+        self.names.iter().any(|n| n.split_once('/') == Some((locale.as_str(), name)))
     }
 
     pub fn names(&self) -> &[String] {
@@ -97,15 +88,8 @@ impl Templates {
     }
 
     /// Renders `locale/name`; the result is trimmed.
-    pub fn render(
-        &self,
-        locale: Locale,
-        name: &str,
-        ctx: Value,
-    ) -> Result<String, minijinja::Error> {
-        let template = self
-            .env
-            .get_template(&format!("{}/{name}", locale.as_str()))?;
+    pub fn render(&self, locale: Locale, name: &str, ctx: Value) -> Result<String, minijinja::Error> {
+        let template = self.env.get_template(&format!("{}/{name}", locale.as_str()))?;
         Ok(template.render(ctx)?.trim().to_string())
     }
 
@@ -168,6 +152,11 @@ pub fn sample_context(locale: Locale) -> Value {
         query => "kikoi",
         customer_name => "Amina",
         locale => locale.as_str(),
+        queue_position => 3,
+        after_hours => false,
+        back_day => "Monday",
+        back_time => "08:00",
+        agent_name => "Neema",
     }
 }
 
@@ -221,19 +210,11 @@ pub fn money(minor: i64, currency: &str) -> String {
         }
         grouped.push(c);
     }
-    let no_minor = matches!(currency, "UGX" | "RWF" | "BIF" | "JPY" | "KRW")
-        || (frac == 0 && matches!(currency, "TZS" | "KES"));
+    let no_minor =
+        matches!(currency, "UGX" | "RWF" | "BIF" | "JPY" | "KRW") || (frac == 0 && matches!(currency, "TZS" | "KES"));
     let sign = if neg { "-" } else { "" };
-    let amount = if no_minor {
-        format!("{sign}{grouped}")
-    } else {
-        format!("{sign}{grouped}.{frac:02}")
-    };
-    if currency.is_empty() {
-        amount
-    } else {
-        format!("{currency} {amount}")
-    }
+    let amount = if no_minor { format!("{sign}{grouped}") } else { format!("{sign}{grouped}.{frac:02}") };
+    if currency.is_empty() { amount } else { format!("{currency} {amount}") }
 }
 
 const MONTHS_EN: [&str; 12] = [
@@ -251,8 +232,8 @@ const MONTHS_EN: [&str; 12] = [
     "December",
 ];
 const MONTHS_SW: [&str; 12] = [
-    "Januari", "Februari", "Machi", "Aprili", "Mei", "Juni", "Julai", "Agosti", "Septemba",
-    "Oktoba", "Novemba", "Desemba",
+    "Januari", "Februari", "Machi", "Aprili", "Mei", "Juni", "Julai", "Agosti", "Septemba", "Oktoba", "Novemba",
+    "Desemba",
 ];
 
 /// `10 December 2026` / `10 Desemba 2026` (UTC date).

@@ -91,11 +91,7 @@ impl Source {
     }
 
     pub fn diag(&self, needle: &str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            file: self.file.clone(),
-            line: self.line_of(needle),
-            message: message.into(),
-        }
+        Diagnostic { file: self.file.clone(), line: self.line_of(needle), message: message.into() }
     }
 }
 
@@ -120,33 +116,19 @@ pub fn read_dir(dir: &Path) -> Result<Vec<Source>, Vec<Diagnostic>> {
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) => {
-                diags.push(Diagnostic {
-                    file,
-                    line: None,
-                    message: format!("cannot read: {e}"),
-                });
+                diags.push(Diagnostic { file, line: None, message: format!("cannot read: {e}") });
                 continue;
             }
         };
         match toml::from_str::<IntentDef>(&text) {
             Ok(def) => sources.push(Source { file, text, def }),
             Err(e) => {
-                let line = e
-                    .span()
-                    .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-                diags.push(Diagnostic {
-                    file,
-                    line,
-                    message: e.message().to_string(),
-                });
+                let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+                diags.push(Diagnostic { file, line, message: e.message().to_string() });
             }
         }
     }
-    if diags.is_empty() {
-        Ok(sources)
-    } else {
-        Err(diags)
-    }
+    if diags.is_empty() { Ok(sources) } else { Err(diags) }
 }
 
 /// Which intent/locale/pattern an entry of the `RegexSet` belongs to.
@@ -179,9 +161,7 @@ pub struct Classification {
 }
 
 fn compile_one(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern)
-        .size_limit(PATTERN_SIZE_LIMIT)
-        .build()
+    RegexBuilder::new(pattern).size_limit(PATTERN_SIZE_LIMIT).build()
 }
 
 impl RuleSet {
@@ -197,18 +177,11 @@ impl RuleSet {
                 diags.push(src.diag("name", format!("duplicate intent name {:?}", def.name)));
             }
             if def.name.is_empty()
-                || !def
-                    .name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                || !def.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
             {
-                diags.push(src.diag(
-                    "name",
-                    format!(
-                        "intent name {:?} must be lowercase letters, digits and _",
-                        def.name
-                    ),
-                ));
+                diags.push(
+                    src.diag("name", format!("intent name {:?} must be lowercase letters, digits and _", def.name)),
+                );
             }
             if def.patterns.values().all(Vec::is_empty) {
                 diags.push(src.diag("[patterns]", "intent has no patterns"));
@@ -216,11 +189,7 @@ impl RuleSet {
             for (locale, list) in &def.patterns {
                 for p in list {
                     match compile_one(p) {
-                        Ok(regex) => patterns.push(PatternRef {
-                            intent: i,
-                            locale: *locale,
-                            regex,
-                        }),
+                        Ok(regex) => patterns.push(PatternRef { intent: i, locale: *locale, regex }),
                         Err(e) => diags.push(src.diag(p, format!("pattern does not compile: {e}"))),
                     }
                 }
@@ -229,15 +198,9 @@ impl RuleSet {
             for (name, slot) in &def.slots {
                 if let Some(p) = &slot.pattern {
                     match compile_one(p) {
-                        Ok(re) if re.capture_names().flatten().any(|n| n == name) => {
-                            slots.push((name.clone(), re))
-                        }
-                        Ok(_) => diags.push(
-                            src.diag(p, format!("slot pattern has no named group (?P<{name}>…)")),
-                        ),
-                        Err(e) => {
-                            diags.push(src.diag(p, format!("slot pattern does not compile: {e}")))
-                        }
+                        Ok(re) if re.capture_names().flatten().any(|n| n == name) => slots.push((name.clone(), re)),
+                        Ok(_) => diags.push(src.diag(p, format!("slot pattern has no named group (?P<{name}>…)"))),
+                        Err(e) => diags.push(src.diag(p, format!("slot pattern does not compile: {e}"))),
                     }
                 }
             }
@@ -250,18 +213,9 @@ impl RuleSet {
             .size_limit(SET_SIZE_LIMIT)
             .build()
             .map_err(|e| {
-                vec![Diagnostic {
-                    file: "<rule set>".into(),
-                    line: None,
-                    message: format!("rule set too large: {e}"),
-                }]
+                vec![Diagnostic { file: "<rule set>".into(), line: None, message: format!("rule set too large: {e}") }]
             })?;
-        Ok(RuleSet {
-            intents: sources.iter().map(|s| s.def.clone()).collect(),
-            set,
-            patterns,
-            slot_regexes,
-        })
+        Ok(RuleSet { intents: sources.iter().map(|s| s.def.clone()).collect(), set, patterns, slot_regexes })
     }
 
     pub fn intents(&self) -> &[IntentDef] {
@@ -285,38 +239,20 @@ impl RuleSet {
         let best = matches
             .iter()
             .map(|m| self.patterns[m].intent)
-            .max_by(|a, b| {
-                self.intents[*a]
-                    .priority
-                    .cmp(&self.intents[*b].priority)
-                    .then(b.cmp(a))
-            });
+            .max_by(|a, b| self.intents[*a].priority.cmp(&self.intents[*b].priority).then(b.cmp(a)));
         let Some(best) = best else {
-            return Classification {
-                intent: None,
-                locale: detected,
-                slots: BTreeMap::new(),
-                pattern: None,
-            };
+            return Classification { intent: None, locale: detected, slots: BTreeMap::new(), pattern: None };
         };
-        let winning: Vec<&PatternRef> = matches
-            .iter()
-            .map(|m| &self.patterns[m])
-            .filter(|p| p.intent == best)
-            .collect();
-        let pattern_locale = if winning.iter().all(|p| p.locale == winning[0].locale) {
-            Some(winning[0].locale)
-        } else {
-            None
-        };
+        let winning: Vec<&PatternRef> =
+            matches.iter().map(|m| &self.patterns[m]).filter(|p| p.intent == best).collect();
+        let pattern_locale =
+            if winning.iter().all(|p| p.locale == winning[0].locale) { Some(winning[0].locale) } else { None };
         let mut slots = BTreeMap::new();
         for p in &winning {
             if let Some(caps) = p.regex.captures(norm) {
                 for name in p.regex.capture_names().flatten() {
                     if let Some(m) = caps.name(name) {
-                        slots
-                            .entry(name.to_string())
-                            .or_insert_with(|| m.as_str().trim().to_string());
+                        slots.entry(name.to_string()).or_insert_with(|| m.as_str().trim().to_string());
                     }
                 }
             }
@@ -346,10 +282,7 @@ impl RuleSet {
     /// One slot of one intent, from normalised text.
     pub fn extract_slot(&self, intent: &str, slot: &str, norm: &str) -> Option<String> {
         let i = self.intents.iter().position(|d| d.name == intent)?;
-        self.extract_slots(i, norm)
-            .into_iter()
-            .find(|(n, _)| n == slot)
-            .map(|(_, v)| v)
+        self.extract_slots(i, norm).into_iter().find(|(n, _)| n == slot).map(|(_, v)| v)
     }
 
     /// Every example that does not classify to its own intent: (intent, locale, example, got).
@@ -374,11 +307,7 @@ mod tests {
     use super::*;
 
     fn source(toml_text: &str) -> Source {
-        Source {
-            file: "t.toml".into(),
-            text: toml_text.into(),
-            def: toml::from_str(toml_text).unwrap(),
-        }
+        Source { file: "t.toml".into(), text: toml_text.into(), def: toml::from_str(toml_text).unwrap() }
     }
 
     fn sample() -> RuleSet {
@@ -413,10 +342,7 @@ sw = ['''^(habari|mambo)\b''']
         let rules = sample();
         let c = rules.classify("Hi, where is my ORDER #SO-2026-0042?");
         assert_eq!(c.intent.as_deref(), Some("order_status"));
-        assert_eq!(
-            c.slots.get("order_number").map(String::as_str),
-            Some("so-2026-0042")
-        );
+        assert_eq!(c.slots.get("order_number").map(String::as_str), Some("so-2026-0042"));
         assert_eq!(c.locale, Some(Locale::En));
         assert_eq!(rules.classify("hello").intent.as_deref(), Some("greeting"));
     }
@@ -432,11 +358,7 @@ sw = ['''^(habari|mambo)\b''']
             ("oder SO-2026-0042 please", "so-2026-0042"),
         ] {
             let c = rules.classify(text);
-            assert_eq!(
-                c.slots.get("order_number").map(String::as_str),
-                Some(want),
-                "{text}"
-            );
+            assert_eq!(c.slots.get("order_number").map(String::as_str), Some(want), "{text}");
         }
     }
 
@@ -456,34 +378,22 @@ sw = ['''^(habari|mambo)\b''']
         let diags = RuleSet::compile(&[bad]).unwrap_err();
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].line, Some(4));
-        assert!(
-            diags[0].message.contains("does not compile"),
-            "{}",
-            diags[0].message
-        );
+        assert!(diags[0].message.contains("does not compile"), "{}", diags[0].message);
     }
 
     #[test]
     fn slot_pattern_must_name_its_group() {
-        let bad = source(
-            "name = \"x\"\naction = \"reply\"\n[patterns]\nen = ['a']\n[slots.sku]\npattern = '''(\\d+)'''\n",
-        );
+        let bad =
+            source("name = \"x\"\naction = \"reply\"\n[patterns]\nen = ['a']\n[slots.sku]\npattern = '''(\\d+)'''\n");
         let diags = RuleSet::compile(&[bad]).unwrap_err();
-        assert!(
-            diags[0].message.contains("(?P<sku>"),
-            "{}",
-            diags[0].message
-        );
+        assert!(diags[0].message.contains("(?P<sku>"), "{}", diags[0].message);
     }
 
     #[test]
     fn intent_round_trips_through_json() {
         let rules = sample();
         let json = serde_json::to_string(&rules.intents()[1]).unwrap();
-        assert!(
-            json.contains(r#""patterns":{"en":["\\border\\b"],"sw":["\\boda\\b"]}"#),
-            "{json}"
-        );
+        assert!(json.contains(r#""patterns":{"en":["\\border\\b"],"sw":["\\boda\\b"]}"#), "{json}");
         let back: IntentDef = serde_json::from_str(&json).unwrap();
         assert_eq!(&back, &rules.intents()[1]);
     }

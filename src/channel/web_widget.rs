@@ -38,11 +38,7 @@ struct ConnectQuery {
     visitor_token: Option<String>,
 }
 
-async fn upgrade(
-    ws: WebSocketUpgrade,
-    Query(q): Query<ConnectQuery>,
-    State(state): State<AppState>,
-) -> Response {
+async fn upgrade(ws: WebSocketUpgrade, Query(q): Query<ConnectQuery>, State(state): State<AppState>) -> Response {
     ws.read_buffer_size(4 * 1024)
         .write_buffer_size(4 * 1024)
         .max_message_size(MAX_FRAME_BYTES)
@@ -121,31 +117,20 @@ struct Refusal {
 }
 
 fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
-    Refusal {
-        code,
-        message: message.into(),
-    }
+    Refusal { code, message: message.into() }
 }
 
 /// Parses one text frame, distinguishing bad JSON, unknown types and malformed frames.
 fn parse_frame(text: &str) -> Result<ClientFrame, Refusal> {
-    let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| refuse("bad_json", format!("frame is not valid JSON: {e}")))?;
-    let Some(kind) = value
-        .get("type")
-        .and_then(|t| t.as_str())
-        .map(str::to_string)
-    else {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| refuse("bad_json", format!("frame is not valid JSON: {e}")))?;
+    let Some(kind) = value.get("type").and_then(|t| t.as_str()).map(str::to_string) else {
         return Err(refuse("bad_frame", "frame needs a string \"type\""));
     };
     if !CLIENT_TYPES.contains(&kind.as_str()) {
-        return Err(refuse(
-            "unknown_type",
-            format!("unknown frame type {kind:?}"),
-        ));
+        return Err(refuse("unknown_type", format!("unknown frame type {kind:?}")));
     }
-    serde_json::from_value(value)
-        .map_err(|e| refuse("bad_frame", format!("malformed {kind} frame: {e}")))
+    serde_json::from_value(value).map_err(|e| refuse("bad_frame", format!("malformed {kind} frame: {e}")))
 }
 
 struct Connection {
@@ -181,35 +166,15 @@ impl Connection {
     }
 
     async fn send_error(&mut self, code: &str, message: &str) -> SocketResult {
-        self.send(&ServerFrame::Error {
-            code,
-            message,
-            client_msg_id: None,
-        })
-        .await
+        self.send(&ServerFrame::Error { code, message, client_msg_id: None }).await
     }
 
-    async fn refuse_message(
-        &mut self,
-        code: &str,
-        message: &str,
-        client_msg_id: Option<&str>,
-    ) -> SocketResult {
-        self.send(&ServerFrame::Error {
-            code,
-            message,
-            client_msg_id,
-        })
-        .await
+    async fn refuse_message(&mut self, code: &str, message: &str, client_msg_id: Option<&str>) -> SocketResult {
+        self.send(&ServerFrame::Error { code, message, client_msg_id }).await
     }
 
     async fn close(&mut self, code: u16, reason: &'static str) -> SocketResult {
-        self.socket
-            .send(Message::Close(Some(CloseFrame {
-                code,
-                reason: Utf8Bytes::from_static(reason),
-            })))
-            .await
+        self.socket.send(Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))).await
     }
 
     async fn send_message(&mut self, m: &MessageView) -> SocketResult {
@@ -234,11 +199,7 @@ impl Connection {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "cannot start a widget session");
-                self.send_error(
-                    "unavailable",
-                    "chat is temporarily unavailable, please retry",
-                )
-                .await?;
+                self.send_error("unavailable", "chat is temporarily unavailable, please retry").await?;
                 return self.close(1011, "unavailable").await;
             }
         };
@@ -297,8 +258,7 @@ impl Connection {
 
     fn take_token(&mut self) -> bool {
         let now = Instant::now();
-        self.tokens =
-            (self.tokens + now.duration_since(self.refilled).as_secs_f64() * PER_SECOND).min(BURST);
+        self.tokens = (self.tokens + now.duration_since(self.refilled).as_secs_f64() * PER_SECOND).min(BURST);
         self.refilled = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -317,26 +277,18 @@ impl Connection {
             }
         };
         match frame {
-            ClientFrame::Message {
-                text,
-                client_msg_id,
-            } => self.on_message(text, client_msg_id).await,
+            ClientFrame::Message { text, client_msg_id } => self.on_message(text, client_msg_id).await,
             ClientFrame::Resume { after_seq } => {
                 self.forgive();
                 self.resume(after_seq.max(0)).await
             }
-            ClientFrame::Identify { email, name, hmac } => {
-                self.on_identify(&email, name, &hmac).await
-            }
+            ClientFrame::Identify { email, name, hmac } => self.on_identify(&email, name, &hmac).await,
             ClientFrame::Typing {} => {
                 let now = Instant::now();
-                if self
-                    .last_typing
-                    .is_none_or(|t| now.duration_since(t).as_millis() >= 1000)
-                {
+                if self.last_typing.is_none_or(|t| now.duration_since(t).as_millis() >= 1000) {
                     self.last_typing = Some(now);
                     if let Some(s) = &self.session {
-                        self.state.hub.typing(&s.conversation_id, Author::Customer);
+                        self.state.hub.typing(&s.conversation_id, Author::Customer, "Customer", None);
                     }
                 }
                 Ok(())
@@ -352,120 +304,62 @@ impl Connection {
         let trimmed = text.trim();
         if trimmed.is_empty() {
             self.violations += 1;
-            return self
-                .refuse_message("empty", "message text is empty", client_msg_id.as_deref())
-                .await;
+            return self.refuse_message("empty", "message text is empty", client_msg_id.as_deref()).await;
         }
         let chars = trimmed.chars().count();
         if chars > MAX_TEXT_CHARS {
             self.violations += 1;
             let msg = format!("message is {chars} characters; the limit is {MAX_TEXT_CHARS}");
-            return self
-                .refuse_message("too_long", &msg, client_msg_id.as_deref())
-                .await;
+            return self.refuse_message("too_long", &msg, client_msg_id.as_deref()).await;
         }
-        if client_msg_id
-            .as_ref()
-            .is_some_and(|c| c.is_empty() || c.len() > MAX_CLIENT_MSG_ID)
-        {
+        if client_msg_id.as_ref().is_some_and(|c| c.is_empty() || c.len() > MAX_CLIENT_MSG_ID) {
             self.violations += 1;
-            return self
-                .send_error("bad_frame", "client_msg_id must be 1 to 128 characters")
-                .await;
+            return self.send_error("bad_frame", "client_msg_id must be 1 to 128 characters").await;
         }
         if !self.take_token() {
             self.violations += 1;
-            return self
-                .send_error(
-                    "rate_limited",
-                    "you are sending messages too fast; wait a moment",
-                )
-                .await;
+            return self.send_error("rate_limited", "you are sending messages too fast; wait a moment").await;
         }
         self.forgive();
         let Some(conversation_id) = self.session.as_ref().map(|s| s.conversation_id.clone()) else {
             return Ok(());
         };
-        match self
-            .state
-            .hub
-            .customer_message(&conversation_id, trimmed, client_msg_id.as_deref())
-            .await
-        {
+        match self.state.hub.customer_message(&conversation_id, trimmed, client_msg_id.as_deref()).await {
             Ok(ack) => {
-                self.send(&ServerFrame::Ack {
-                    client_msg_id: client_msg_id.as_deref(),
-                    id: &ack.id,
-                    seq: ack.seq,
-                })
-                .await
-            }
-            Err(hub::Error::Busy) => {
-                self.send_error("busy", "conversation is busy; send the message again")
+                self.send(&ServerFrame::Ack { client_msg_id: client_msg_id.as_deref(), id: &ack.id, seq: ack.seq })
                     .await
             }
+            Err(hub::Error::Busy) => self.send_error("busy", "conversation is busy; send the message again").await,
             Err(e) => {
                 tracing::error!(error = %e, "storing a widget message failed");
-                self.send_error(
-                    "unavailable",
-                    "your message was not stored; please send it again",
-                )
-                .await
+                self.send_error("unavailable", "your message was not stored; please send it again").await
             }
         }
     }
 
-    async fn on_identify(
-        &mut self,
-        email: &str,
-        name: Option<String>,
-        hmac_hex: &str,
-    ) -> SocketResult {
+    async fn on_identify(&mut self, email: &str, name: Option<String>, hmac_hex: &str) -> SocketResult {
         let Some(secret) = self.state.widget_secret.clone() else {
             self.violations += 1;
-            return self
-                .send_error(
-                    "identify_disabled",
-                    "identity verification is not configured",
-                )
-                .await;
+            return self.send_error("identify_disabled", "identity verification is not configured").await;
         };
         let Some(normalized) = normalize_email(email) else {
             self.violations += 1;
-            return self
-                .send_error("bad_frame", "email is not an email address")
-                .await;
+            return self.send_error("bad_frame", "email is not an email address").await;
         };
         if !hmac_matches(&secret, email.trim(), hmac_hex) {
             self.violations += 1;
-            return self
-                .send_error(
-                    "bad_hmac",
-                    "identity signature does not match; nothing changed",
-                )
-                .await;
+            return self.send_error("bad_hmac", "identity signature does not match; nothing changed").await;
         }
         self.forgive();
         let Some(contact_id) = self.session.as_ref().map(|s| s.contact_id.clone()) else {
             return Ok(());
         };
-        let name = name
-            .map(|n| n.trim().chars().take(200).collect::<String>())
-            .filter(|n| !n.is_empty());
-        match self
-            .state
-            .hub
-            .identify(&contact_id, &normalized, name.as_deref())
-            .await
-        {
-            Ok(()) => {
-                self.send(&ServerFrame::Identified { email: &normalized })
-                    .await
-            }
+        let name = name.map(|n| n.trim().chars().take(200).collect::<String>()).filter(|n| !n.is_empty());
+        match self.state.hub.identify(&contact_id, &normalized, name.as_deref()).await {
+            Ok(()) => self.send(&ServerFrame::Identified { email: &normalized }).await,
             Err(e) => {
                 tracing::error!(error = %e, "storing an identity failed");
-                self.send_error("unavailable", "could not verify right now; please retry")
-                    .await
+                self.send_error("unavailable", "could not verify right now; please retry").await
             }
         }
     }
@@ -476,19 +370,11 @@ impl Connection {
         };
         let mut after = after_seq;
         loop {
-            let page = match self
-                .state
-                .hub
-                .store()
-                .messages_after(&conversation_id, after, RESUME_PAGE, false)
-                .await
-            {
+            let page = match self.state.hub.store().messages_after(&conversation_id, after, RESUME_PAGE, false).await {
                 Ok(p) => p,
                 Err(e) => {
                     tracing::error!(error = %e, "resume failed");
-                    return self
-                        .send_error("unavailable", "could not load history; reconnect to retry")
-                        .await;
+                    return self.send_error("unavailable", "could not load history; reconnect to retry").await;
                 }
             };
             let n = page.len() as i64;
@@ -523,32 +409,12 @@ mod tests {
             parse_frame(r#"{"type":"message","text":"hi","client_msg_id":"a"}"#),
             Ok(ClientFrame::Message { .. })
         ));
-        assert_eq!(
-            parse_frame("not json").err().map(|r| r.code),
-            Some("bad_json")
-        );
-        assert_eq!(
-            parse_frame(r#"{"type":"dance"}"#).err().map(|r| r.code),
-            Some("unknown_type")
-        );
-        assert_eq!(
-            parse_frame(r#"{"type":"message"}"#).err().map(|r| r.code),
-            Some("bad_frame")
-        );
-        assert_eq!(
-            parse_frame(r#"{"text":"x"}"#).err().map(|r| r.code),
-            Some("bad_frame")
-        );
-        assert_eq!(
-            parse_frame(r#"{"type":"resume","after_seq":"x"}"#)
-                .err()
-                .map(|r| r.code),
-            Some("bad_frame")
-        );
-        assert!(matches!(
-            parse_frame(r#"{"type":"typing"}"#),
-            Ok(ClientFrame::Typing {})
-        ));
+        assert_eq!(parse_frame("not json").err().map(|r| r.code), Some("bad_json"));
+        assert_eq!(parse_frame(r#"{"type":"dance"}"#).err().map(|r| r.code), Some("unknown_type"));
+        assert_eq!(parse_frame(r#"{"type":"message"}"#).err().map(|r| r.code), Some("bad_frame"));
+        assert_eq!(parse_frame(r#"{"text":"x"}"#).err().map(|r| r.code), Some("bad_frame"));
+        assert_eq!(parse_frame(r#"{"type":"resume","after_seq":"x"}"#).err().map(|r| r.code), Some("bad_frame"));
+        assert!(matches!(parse_frame(r#"{"type":"typing"}"#), Ok(ClientFrame::Typing {})));
     }
 
     #[test]
@@ -557,11 +423,7 @@ mod tests {
         mac.update(b"amina@example.co.tz");
         let good = hex::encode(mac.finalize().into_bytes());
         assert!(hmac_matches(b"s3cret", "amina@example.co.tz", &good));
-        assert!(hmac_matches(
-            b"s3cret",
-            "amina@example.co.tz",
-            &good.to_uppercase()
-        ));
+        assert!(hmac_matches(b"s3cret", "amina@example.co.tz", &good.to_uppercase()));
         assert!(!hmac_matches(b"other", "amina@example.co.tz", &good));
         assert!(!hmac_matches(b"s3cret", "juma@example.com", &good));
         assert!(!hmac_matches(b"s3cret", "amina@example.co.tz", "zz"));

@@ -2,7 +2,8 @@
 //! One broadcast channel per conversation with watchers, so a message wakes only its own
 //! conversation's sockets, not every socket on the node.
 
-use crate::domain::{Author, MessageView};
+use crate::domain::{Author, MessageView, Presence};
+use crate::store::ConversationSummary;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
@@ -13,30 +14,47 @@ pub enum Event {
     Typing { author: Author },
 }
 
-const CAPACITY: usize = 64;
+/// What agent consoles watch: every conversation's changes, messages (notes included),
+/// typing and presence.
+#[derive(Debug, Clone)]
+pub enum AgentEvent {
+    Conversation(Arc<ConversationSummary>),
+    Message { message: Arc<MessageView>, channel: String },
+    Typing { conversation_id: String, author: Author, name: String, agent_id: Option<String> },
+    Presence { agent_id: String, presence: Presence },
+}
 
-#[derive(Default)]
+const CAPACITY: usize = 64;
+const AGENT_CAPACITY: usize = 1024;
+
 pub struct Bus {
     // A std mutex: held only for map operations, never across an await.
     channels: Mutex<HashMap<String, broadcast::Sender<Event>>>,
+    agents: broadcast::Sender<AgentEvent>,
+}
+
+impl Default for Bus {
+    fn default() -> Bus {
+        Bus { channels: Mutex::default(), agents: broadcast::channel(AGENT_CAPACITY).0 }
+    }
 }
 
 impl Bus {
+    pub fn subscribe_agents(&self) -> broadcast::Receiver<AgentEvent> {
+        self.agents.subscribe()
+    }
+
+    pub fn publish_agents(&self, event: AgentEvent) {
+        let _ = self.agents.send(event);
+    }
+
     pub fn subscribe(&self, conversation_id: &str) -> broadcast::Receiver<Event> {
-        let mut map = self
-            .channels
-            .lock()
-            .expect("bus mutex poisoned: a holder panicked");
-        map.entry(conversation_id.to_string())
-            .or_insert_with(|| broadcast::channel(CAPACITY).0)
-            .subscribe()
+        let mut map = self.channels.lock().expect("bus mutex poisoned: a holder panicked");
+        map.entry(conversation_id.to_string()).or_insert_with(|| broadcast::channel(CAPACITY).0).subscribe()
     }
 
     pub fn publish(&self, conversation_id: &str, event: Event) {
-        let map = self
-            .channels
-            .lock()
-            .expect("bus mutex poisoned: a holder panicked");
+        let map = self.channels.lock().expect("bus mutex poisoned: a holder panicked");
         if let Some(tx) = map.get(conversation_id) {
             // No receivers is fine: nobody is watching right now.
             let _ = tx.send(event);
@@ -45,22 +63,13 @@ impl Bus {
 
     /// Drops the conversation's channel once its last watcher is gone.
     pub fn release(&self, conversation_id: &str) {
-        let mut map = self
-            .channels
-            .lock()
-            .expect("bus mutex poisoned: a holder panicked");
-        if map
-            .get(conversation_id)
-            .is_some_and(|tx| tx.receiver_count() == 0)
-        {
+        let mut map = self.channels.lock().expect("bus mutex poisoned: a holder panicked");
+        if map.get(conversation_id).is_some_and(|tx| tx.receiver_count() == 0) {
             map.remove(conversation_id);
         }
     }
 
     pub fn watched_conversations(&self) -> usize {
-        self.channels
-            .lock()
-            .expect("bus mutex poisoned: a holder panicked")
-            .len()
+        self.channels.lock().expect("bus mutex poisoned: a holder panicked").len()
     }
 }

@@ -8,12 +8,19 @@
 pub mod bus;
 
 use crate::backoffice::BackOffice;
+use crate::bot::dialogue::{HandoffReason, Outcome};
 use crate::bot::{Bot, DialogueState, Input};
-use crate::domain::{Author, ConversationStatus, MessageView, Verification, new_secret};
-use crate::store::{self, NewIdentity, NewMessage, Store, Turn};
-use bus::{Bus, Event};
+use crate::domain::{Author, ConversationStatus, Locale, MessageView, Presence, Verification, new_secret, now_ms};
+use crate::queue::hours::{BusinessHours, weekday_name};
+use crate::queue::state::{self, Action, TransitionError};
+use crate::store::{
+    self, ConversationSummary, Handoff, NewIdentity, NewMessage, Principal, Store, TransitionWrite, Turn,
+};
+use bus::{AgentEvent, Bus, Event};
+use minijinja::context;
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, RwLock};
+use tokio::sync::Notify;
 
 pub const BOT_NAME: &str = "Kituo";
 
@@ -27,6 +34,8 @@ pub enum Error {
     NotFound,
     #[error("conversation is too busy, try again")]
     Busy,
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -51,6 +60,9 @@ pub struct Hub {
     backoffice: Arc<dyn BackOffice>,
     bot: RwLock<Arc<Bot>>,
     bus: Bus,
+    hours: Option<BusinessHours>,
+    /// Wakes the queue dispatcher (a handoff, a freed agent, a transfer to a team…).
+    dispatch: Arc<Notify>,
 }
 
 fn token_hash(token: &str) -> String {
@@ -58,13 +70,23 @@ fn token_hash(token: &str) -> String {
 }
 
 impl Hub {
-    pub fn new(store: Store, backoffice: Arc<dyn BackOffice>, bot: Bot) -> Hub {
+    pub fn new(store: Store, backoffice: Arc<dyn BackOffice>, bot: Bot, hours: Option<BusinessHours>) -> Hub {
         Hub {
             store,
             backoffice,
             bot: RwLock::new(Arc::new(bot)),
             bus: Bus::default(),
+            hours,
+            dispatch: Arc::new(Notify::new()),
         }
+    }
+
+    pub fn backoffice(&self) -> &dyn BackOffice {
+        self.backoffice.as_ref()
+    }
+
+    pub fn dispatch_signal(&self) -> Arc<Notify> {
+        self.dispatch.clone()
     }
 
     pub fn store(&self) -> &Store {
@@ -77,50 +99,28 @@ impl Hub {
 
     /// The rule set in force; a swap takes effect for the next message of every conversation.
     pub fn bot(&self) -> Arc<Bot> {
-        self.bot
-            .read()
-            .expect("bot lock poisoned: a holder panicked")
-            .clone()
+        self.bot.read().expect("bot lock poisoned: a holder panicked").clone()
     }
 
     pub fn swap_bot(&self, bot: Bot) {
-        *self
-            .bot
-            .write()
-            .expect("bot lock poisoned: a holder panicked") = Arc::new(bot);
+        *self.bot.write().expect("bot lock poisoned: a holder panicked") = Arc::new(bot);
     }
 
     /// Resumes the visitor of `token`, or starts a new visitor with a new token.
     pub async fn visitor_session(&self, token: Option<&str>) -> Result<VisitorSession> {
         if let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 128)
-            && let Some((contact_id, conversation_id)) =
-                self.store.web_visitor(&token_hash(token)).await?
+            && let Some((contact_id, conversation_id)) = self.store.web_visitor(&token_hash(token)).await?
         {
-            return Ok(VisitorSession {
-                visitor_token: token.to_string(),
-                contact_id,
-                conversation_id,
-            });
+            return Ok(VisitorSession { visitor_token: token.to_string(), contact_id, conversation_id });
         }
         let visitor_token = new_secret();
-        let (contact_id, conversation_id) = self
-            .store
-            .create_web_visitor(&token_hash(&visitor_token))
-            .await?;
-        Ok(VisitorSession {
-            visitor_token,
-            contact_id,
-            conversation_id,
-        })
+        let (contact_id, conversation_id) = self.store.create_web_visitor(&token_hash(&visitor_token)).await?;
+        Ok(VisitorSession { visitor_token, contact_id, conversation_id })
     }
 
     /// Records an email the embedding site vouched for (widget HMAC identify).
     pub async fn identify(&self, contact_id: &str, email: &str, name: Option<&str>) -> Result<()> {
-        let identity = NewIdentity {
-            kind: "email",
-            value: email.to_string(),
-            verification: Verification::Hmac,
-        };
+        let identity = NewIdentity { kind: "email", value: email.to_string(), verification: Verification::Hmac };
         self.store.add_identity(contact_id, &identity, name).await?;
         Ok(())
     }
@@ -135,42 +135,30 @@ impl Hub {
         client_msg_id: Option<&str>,
     ) -> Result<Ack> {
         if let Some(cmid) = client_msg_id
-            && let Some(m) = self
-                .store
-                .message_by_client_id(conversation_id, cmid)
-                .await?
+            && let Some(m) = self.store.message_by_client_id(conversation_id, cmid).await?
         {
-            return Ok(Ack {
-                id: m.id,
-                seq: m.seq,
-            });
+            return Ok(Ack { id: m.id, seq: m.seq });
         }
         // Optimistic concurrency: recompute the turn if the conversation moved meanwhile.
         for _ in 0..16 {
-            let turn = self
-                .compute_turn(conversation_id, text, client_msg_id)
-                .await?;
+            let turn = self.compute_turn(conversation_id, text, client_msg_id).await?;
             match self.store.commit_turn(&turn).await {
                 Ok(stored) => {
-                    let ack = Ack {
-                        id: stored[0].id.clone(),
-                        seq: stored[0].seq,
-                    };
-                    self.publish(stored);
+                    let ack = Ack { id: stored[0].id.clone(), seq: stored[0].seq };
+                    let channel =
+                        self.store.conversation(conversation_id).await?.map(|c| c.channel).unwrap_or_default();
+                    self.publish(stored, &channel);
+                    self.publish_summary(conversation_id).await;
+                    if turn.handoff.is_some() {
+                        self.dispatch.notify_one();
+                    }
                     return Ok(ack);
                 }
                 Err(store::Error::Conflict) => continue,
                 Err(store::Error::Duplicate) => {
                     let cmid = client_msg_id.unwrap_or_default();
-                    let m = self
-                        .store
-                        .message_by_client_id(conversation_id, cmid)
-                        .await?
-                        .ok_or(Error::Busy)?;
-                    return Ok(Ack {
-                        id: m.id,
-                        seq: m.seq,
-                    });
+                    let m = self.store.message_by_client_id(conversation_id, cmid).await?.ok_or(Error::Busy)?;
+                    return Ok(Ack { id: m.id, seq: m.seq });
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -178,93 +166,286 @@ impl Hub {
         Err(Error::Busy)
     }
 
-    async fn compute_turn(
-        &self,
-        conversation_id: &str,
-        text: &str,
-        client_msg_id: Option<&str>,
-    ) -> Result<Turn> {
-        let conv = self
-            .store
-            .conversation(conversation_id)
-            .await?
-            .ok_or(Error::NotFound)?;
+    async fn compute_turn(&self, conversation_id: &str, text: &str, client_msg_id: Option<&str>) -> Result<Turn> {
+        let conv = self.store.conversation(conversation_id).await?.ok_or(Error::NotFound)?;
         let state: DialogueState = serde_json::from_str(&conv.dialogue_state).unwrap_or_else(|e| {
             tracing::warn!(error = %e, "unreadable dialogue state; starting afresh");
             DialogueState::default()
         });
+        let from = conv.ownership();
         // A customer writing into a resolved conversation reopens it with the bot.
-        let status = match conv.status {
-            ConversationStatus::Resolved => ConversationStatus::Bot,
-            s => s,
-        };
-        let mut messages = vec![NewMessage {
-            author: Author::Customer,
-            author_name: "Customer".into(),
-            text: text.to_string(),
-            client_msg_id: client_msg_id.map(str::to_string),
-            private: false,
-        }];
+        let mut to = state::transition(&from, &Action::CustomerWrites)?;
         let mut turn = Turn {
             conversation_id: conv.conversation_id.clone(),
             contact_id: conv.contact_id.clone(),
             expected_seq: conv.last_seq,
-            status,
+            from: from.clone(),
+            to: to.clone(),
+            handoff: None,
             locale: conv.locale,
-            dialogue_state: conv.dialogue_state.clone(),
-            messages: Vec::new(),
+            dialogue_state: if to.status == ConversationStatus::Bot && from.status == ConversationStatus::Resolved {
+                "{}".into()
+            } else {
+                conv.dialogue_state.clone()
+            },
+            messages: vec![NewMessage {
+                author: Author::Customer,
+                author_name: "Customer".into(),
+                text: text.to_string(),
+                client_msg_id: client_msg_id.map(str::to_string),
+                private: false,
+            }],
             identities: Vec::new(),
         };
-        if matches!(status, ConversationStatus::Bot | ConversationStatus::Queued) {
-            let verified = self.store.verified_emails(&conv.contact_id).await?;
-            let bot = self.bot();
-            let outcome = bot
-                .respond(
-                    Input {
-                        text,
-                        state,
-                        locale: conv.locale,
-                        status,
-                        verified_emails: &verified,
-                    },
-                    self.backoffice.as_ref(),
-                )
-                .await?;
-            messages.extend(outcome.replies.into_iter().map(|text| NewMessage {
-                author: Author::Bot,
-                author_name: BOT_NAME.into(),
-                text,
+        // The bot speaks while it owns the conversation, and while it waits in the queue until a
+        // person has replied; never once an agent has the conversation.
+        let bot_speaks = match to.status {
+            ConversationStatus::Bot => true,
+            ConversationStatus::Queued => !conv.agent_replied,
+            _ => false,
+        };
+        if !bot_speaks {
+            return Ok(turn);
+        }
+        let state = if from.status == ConversationStatus::Resolved { DialogueState::default() } else { state };
+        let verified = self.store.verified_emails(&conv.contact_id).await?;
+        let bot = self.bot();
+        let outcome = bot
+            .respond(
+                Input { text, state, locale: conv.locale, status: to.status, verified_emails: &verified },
+                self.backoffice.as_ref(),
+            )
+            .await?;
+        turn.messages.extend(outcome.replies.iter().map(|text| NewMessage {
+            author: Author::Bot,
+            author_name: BOT_NAME.into(),
+            text: text.clone(),
+            client_msg_id: None,
+            private: false,
+        }));
+        turn.locale = outcome.locale;
+        turn.dialogue_state = serde_json::to_string(&outcome.state).unwrap_or_else(|_| "{}".into());
+        turn.identities = outcome
+            .verified
+            .iter()
+            .map(|email| NewIdentity { kind: "email", value: email.clone(), verification: Verification::OrderEmail })
+            .collect();
+        if let Some(reason) = outcome.handoff {
+            let team = outcome.intent.as_deref().and_then(|i| bot.rules.intent(i)).and_then(|d| d.team.clone());
+            let team = match team {
+                Some(t) if self.store.team_exists(&t).await? => Some(t),
+                _ => None,
+            };
+            to = state::transition(&to, &Action::Handoff { team })?;
+            let all_verified: Vec<&String> = verified.iter().chain(outcome.verified.iter()).collect();
+            turn.handoff = Some(Handoff {
+                summary: handoff_summary(reason, &outcome, text),
+                context: serde_json::json!({
+                    "reason": reason,
+                    "intent": outcome.intent,
+                    "slots": outcome.slots,
+                    "verified_emails": all_verified,
+                    "verify_failures": outcome.state.verify_failures,
+                })
+                .to_string(),
+                priority: 0,
+            });
+            let note = self.queue_note(&bot, outcome.locale, 0).await?;
+            turn.messages.push(NewMessage {
+                author: Author::System,
+                author_name: "Kituo".into(),
+                text: note,
                 client_msg_id: None,
                 private: false,
-            }));
-            turn.status = outcome.status;
-            turn.locale = outcome.locale;
-            turn.dialogue_state =
-                serde_json::to_string(&outcome.state).unwrap_or_else(|_| "{}".into());
-            turn.identities = outcome
-                .verified
-                .into_iter()
-                .map(|email| NewIdentity {
-                    kind: "email",
-                    value: email,
-                    verification: Verification::OrderEmail,
-                })
-                .collect();
+            });
+        } else if outcome.status == ConversationStatus::Queued {
+            to.status = ConversationStatus::Queued;
         }
-        turn.messages = messages;
+        turn.to = to;
         Ok(turn)
     }
 
-    fn publish(&self, stored: Vec<MessageView>) {
+    /// What the customer is told on handoff: their place in the queue, or when the team is back.
+    async fn queue_note(&self, bot: &Bot, locale: Locale, priority: i64) -> Result<String> {
+        let now = now_ms();
+        let ctx = match &self.hours {
+            Some(h) if !h.is_open(now) => {
+                let (day, time) = h.next_open(now).unwrap_or((0, "08:00".into()));
+                context! { after_hours => true, back_day => weekday_name(day, locale), back_time => time }
+            }
+            _ => {
+                let position = self.store.queue_position(priority, now).await? + 1;
+                context! { after_hours => false, queue_position => position }
+            }
+        };
+        Ok(bot.templates.render(locale, "queue_status", ctx).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "queue_status template failed");
+            "A person from our team will join you soon.".into()
+        }))
+    }
+
+    fn publish(&self, stored: Vec<MessageView>, channel: &str) {
         for m in stored {
-            let conversation_id = m.conversation_id.clone();
-            self.bus
-                .publish(&conversation_id, Event::Message(Arc::new(m)));
+            let m = Arc::new(m);
+            self.bus.publish(&m.conversation_id, Event::Message(m.clone()));
+            self.bus.publish_agents(AgentEvent::Message { message: m, channel: channel.to_string() });
         }
     }
 
-    /// Tells the conversation's other watchers that `author` is typing.
-    pub fn typing(&self, conversation_id: &str, author: Author) {
+    /// Sends the conversation's current summary to every console.
+    pub async fn publish_summary(&self, conversation_id: &str) {
+        match self.store.conversation_summary(conversation_id).await {
+            Ok(Some(s)) => self.bus.publish_agents(AgentEvent::Conversation(Arc::new(s))),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot load a conversation summary"),
+        }
+    }
+
+    /// Tells the conversation's watchers (widget and consoles) that someone is typing.
+    pub fn typing(&self, conversation_id: &str, author: Author, name: &str, agent_id: Option<&str>) {
         self.bus.publish(conversation_id, Event::Typing { author });
+        self.bus.publish_agents(AgentEvent::Typing {
+            conversation_id: conversation_id.to_string(),
+            author,
+            name: name.to_string(),
+            agent_id: agent_id.map(str::to_string),
+        });
+    }
+
+    /// Changes who owns a conversation, through the one state machine ([`state::transition`]),
+    /// retrying when the conversation changed meanwhile. An agent taking the conversation is
+    /// announced to the customer ("Neema joined the conversation").
+    #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]
+    pub async fn transition(&self, conversation_id: &str, action: Action) -> Result<ConversationSummary> {
+        for _ in 0..16 {
+            let conv = self.store.conversation(conversation_id).await?.ok_or(Error::NotFound)?;
+            let from = conv.ownership();
+            let to = state::transition(&from, &action)?;
+            let joined = match &to.assignee {
+                Some(new) if to.status == ConversationStatus::Assigned && from.assignee.as_ref() != Some(new) => {
+                    Some(new.clone())
+                }
+                _ => None,
+            };
+            let system_message = match &joined {
+                Some(agent_id) => {
+                    let name = self.store.agent(agent_id).await?.map_or_else(|| "An agent".to_string(), |a| a.name);
+                    let text = self
+                        .bot()
+                        .templates
+                        .render(conv.locale, "agent_joined", context! { agent_name => &name })
+                        .unwrap_or_else(|_| format!("{name} joined the conversation."));
+                    Some(NewMessage {
+                        author: Author::System,
+                        author_name: "Kituo".into(),
+                        text,
+                        client_msg_id: None,
+                        private: false,
+                    })
+                }
+                None => None,
+            };
+            let frees_capacity = from.status == ConversationStatus::Assigned && to.assignee != from.assignee;
+            let write =
+                TransitionWrite { conversation_id: conversation_id.to_string(), from, to: to.clone(), system_message };
+            match self.store.apply_transition(&write).await {
+                Ok(stored) => {
+                    if let Some(agent) = joined {
+                        self.store.mark_assigned(&agent).await?;
+                    }
+                    self.publish(stored.into_iter().collect(), &conv.channel);
+                    if to.status == ConversationStatus::Queued || frees_capacity {
+                        self.dispatch.notify_one();
+                    }
+                    return self.summary(conversation_id).await;
+                }
+                Err(store::Error::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Busy)
+    }
+
+    /// The conversation's summary, also sent to every console.
+    pub async fn summary(&self, conversation_id: &str) -> Result<ConversationSummary> {
+        let s = self.store.conversation_summary(conversation_id).await?.ok_or(Error::NotFound)?;
+        self.bus.publish_agents(AgentEvent::Conversation(Arc::new(s.clone())));
+        Ok(s)
+    }
+
+    /// An agent's reply (sent to the customer on the conversation's channel) or private note
+    /// (never sent). A reply to an unowned conversation makes it the agent's.
+    #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]
+    pub async fn agent_message(
+        &self,
+        conversation_id: &str,
+        agent: &Principal,
+        text: &str,
+        private: bool,
+    ) -> Result<MessageView> {
+        for _ in 0..16 {
+            let conv = self.store.conversation(conversation_id).await?.ok_or(Error::NotFound)?;
+            let from = conv.ownership();
+            let to = if private {
+                from.clone()
+            } else {
+                state::transition(&from, &Action::AgentReply { agent: agent.agent_id.clone() })?
+            };
+            let message = NewMessage {
+                author: Author::Agent,
+                author_name: agent.name.clone(),
+                text: text.to_string(),
+                client_msg_id: None,
+                private,
+            };
+            match self.store.commit_agent_message(conversation_id, &from, &to, &message).await {
+                Ok(stored) => {
+                    if to.assignee != from.assignee
+                        && let Some(a) = &to.assignee
+                    {
+                        self.store.mark_assigned(a).await?;
+                    }
+                    self.publish(vec![stored.clone()], &conv.channel);
+                    self.summary(conversation_id).await?;
+                    return Ok(stored);
+                }
+                Err(store::Error::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Busy)
+    }
+
+    /// Records an agent's presence and tells every console; an agent coming online may take
+    /// waiting conversations.
+    pub async fn set_presence(&self, agent_id: &str, presence: Presence) -> Result<()> {
+        if self.store.set_presence(agent_id, presence).await? {
+            self.bus.publish_agents(AgentEvent::Presence { agent_id: agent_id.to_string(), presence });
+            if presence == Presence::Online {
+                self.dispatch.notify_one();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One line for the agent who takes over: why, and what the customer last said.
+fn handoff_summary(reason: HandoffReason, outcome: &Outcome, text: &str) -> String {
+    let why = match reason {
+        HandoffReason::Asked => "Asked for a person".to_string(),
+        HandoffReason::AfterMisses => "Bot did not understand; customer accepted a person".to_string(),
+        HandoffReason::VerificationFailed => {
+            format!("Failed the identity check {} times", outcome.state.verify_failures)
+        }
+    };
+    let slots: Vec<String> = outcome.slots.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let mut said: String = text.chars().take(80).collect();
+    if text.chars().count() > 80 {
+        said.push('…');
+    }
+    if slots.is_empty() {
+        format!("{why}: “{said}”")
+    } else {
+        format!("{why} ({}): “{said}”", slots.join(", "))
     }
 }

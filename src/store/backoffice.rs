@@ -50,8 +50,7 @@ const ORDER_COLUMNS: &str = "order_number, customer_email, customer_name, status
      shipped_at, carrier, tracking_number, total_minor, currency";
 const INVOICE_COLUMNS: &str = "invoice_number, order_number, customer_email, amount_minor, \
      currency, status, issued_at, due_at, paid_at";
-const PRODUCT_COLUMNS: &str =
-    "p.sku, p.name, p.quantity_on_hand, p.restock_date, p.price_minor, p.currency";
+const PRODUCT_COLUMNS: &str = "p.sku, p.name, p.quantity_on_hand, p.restock_date, p.price_minor, p.currency";
 
 /// Which back-office table an import batch goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,39 +63,32 @@ pub enum Table {
 impl Store {
     pub async fn order_by_key(&self, key: String) -> Result<Option<Order>> {
         let sql = format!("select {ORDER_COLUMNS} from orders where order_key = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key).fetch_optional(&self.pool).await?;
         row.as_ref().map(order_from_row).transpose()
     }
 
     pub async fn orders_by_email(&self, email_key: String) -> Result<Vec<Order>> {
-        let sql = format!(
-            "select {ORDER_COLUMNS} from orders where email_key = $1 order by placed_at desc limit 50"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(email_key)
-            .fetch_all(&self.pool)
-            .await?;
+        let sql = format!("select {ORDER_COLUMNS} from orders where email_key = $1 order by placed_at desc limit 50");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(email_key).fetch_all(&self.pool).await?;
         rows.iter().map(order_from_row).collect()
+    }
+
+    pub async fn invoices_by_email(&self, email_key: String) -> Result<Vec<Invoice>> {
+        let sql =
+            format!("select {INVOICE_COLUMNS} from invoices where email_key = $1 order by issued_at desc limit 50");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(email_key).fetch_all(&self.pool).await?;
+        rows.iter().map(invoice_from_row).collect()
     }
 
     pub async fn invoice_by_key(&self, key: String) -> Result<Option<Invoice>> {
         let sql = format!("select {INVOICE_COLUMNS} from invoices where invoice_key = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key).fetch_optional(&self.pool).await?;
         row.as_ref().map(invoice_from_row).transpose()
     }
 
     pub async fn product_by_key(&self, key: String) -> Result<Option<Product>> {
         let sql = format!("select {PRODUCT_COLUMNS} from products p where p.sku_key = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key).fetch_optional(&self.pool).await?;
         row.as_ref().map(product_from_row).transpose()
     }
 
@@ -126,10 +118,7 @@ impl Store {
         self.begin_write().await
     }
 
-    pub async fn upsert_orders(
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        rows: &[Order],
-    ) -> Result<()> {
+    pub async fn upsert_orders(tx: &mut sqlx::Transaction<'static, sqlx::Any>, rows: &[Order]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -175,10 +164,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn upsert_invoices(
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        rows: &[Invoice],
-    ) -> Result<()> {
+    pub async fn upsert_invoices(tx: &mut sqlx::Transaction<'static, sqlx::Any>, rows: &[Invoice]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -223,25 +209,13 @@ impl Store {
     }
 
     /// Upserts products and re-indexes the words of their names.
-    pub async fn upsert_products(
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-        rows: &[Product],
-    ) -> Result<()> {
+    pub async fn upsert_products(tx: &mut sqlx::Transaction<'static, sqlx::Any>, rows: &[Product]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
         let sql = multi_insert(
             "products",
-            &[
-                "sku_key",
-                "sku",
-                "name",
-                "quantity_on_hand",
-                "restock_date",
-                "price_minor",
-                "currency",
-                "updated_at",
-            ],
+            &["sku_key", "sku", "name", "quantity_on_hand", "restock_date", "price_minor", "currency", "updated_at"],
             rows.len(),
             "sku_key",
         );
@@ -260,15 +234,9 @@ impl Store {
         }
         q.execute(&mut **tx).await?;
 
-        let keys: Vec<String> = rows
-            .iter()
-            .map(|p| crate::backoffice::record_key(&p.sku))
-            .collect();
+        let keys: Vec<String> = rows.iter().map(|p| crate::backoffice::record_key(&p.sku)).collect();
         let placeholders: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "delete from product_terms where sku_key in ({})",
-            placeholders.join(", ")
-        );
+        let sql = format!("delete from product_terms where sku_key in ({})", placeholders.join(", "));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for k in &keys {
             q = q.bind(k.clone());
@@ -284,9 +252,7 @@ impl Store {
             pairs.extend(words.into_iter().map(|w| (w, key.clone())));
         }
         for chunk in pairs.chunks(1000) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
-                .collect();
+            let values: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect();
             let sql = format!(
                 "insert into product_terms (term, sku_key) values {} on conflict do nothing",
                 values.join(", ")
@@ -321,11 +287,7 @@ fn multi_insert(table: &str, columns: &[&str], rows: usize, key: &str) -> String
             format!("({})", params.join(", "))
         })
         .collect();
-    let updates: Vec<String> = columns
-        .iter()
-        .filter(|c| **c != key)
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect();
+    let updates: Vec<String> = columns.iter().filter(|c| **c != key).map(|c| format!("{c} = excluded.{c}")).collect();
     format!(
         "insert into {table} ({}) values {} on conflict ({key}) do update set {}",
         columns.join(", "),

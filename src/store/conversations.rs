@@ -1,9 +1,8 @@
 //! SQL for contacts, identities, conversations and messages.
 
 use super::{Error, Result, Store, is_unique_violation};
-use crate::domain::{
-    Author, Channel, ConversationStatus, Locale, MessageView, Verification, new_id, now_ms,
-};
+use crate::domain::{Author, Channel, ConversationStatus, Locale, MessageView, Verification, new_id, now_ms};
+use crate::queue::state::Ownership;
 use sqlx::Row;
 
 /// A conversation as the hub needs it to compute the next turn.
@@ -16,6 +15,15 @@ pub struct ConversationRow {
     pub locale: Locale,
     pub last_seq: i64,
     pub dialogue_state: String,
+    pub assignee_id: Option<String>,
+    pub team: Option<String>,
+    pub agent_replied: bool,
+}
+
+impl ConversationRow {
+    pub fn ownership(&self) -> Ownership {
+        Ownership { status: self.status, assignee: self.assignee_id.clone(), team: self.team.clone() }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -41,24 +49,35 @@ pub struct Turn {
     pub contact_id: String,
     /// The `last_seq` the turn was computed against.
     pub expected_seq: i64,
-    pub status: ConversationStatus,
+    /// Ownership the turn was computed against, and after it.
+    pub from: Ownership,
+    pub to: Ownership,
+    /// Set when the bot hands over in this turn.
+    pub handoff: Option<Handoff>,
     pub locale: Locale,
     pub dialogue_state: String,
     pub messages: Vec<NewMessage>,
     pub identities: Vec<NewIdentity>,
 }
 
-const MESSAGE_COLUMNS: &str =
-    "message_id, conversation_id, seq, author, author_name, body, private, created_at";
+/// What the bot collected for the agent who takes over.
+#[derive(Debug, Clone)]
+pub struct Handoff {
+    pub summary: String,
+    /// JSON: intent, slots, verification state.
+    pub context: String,
+    pub priority: i64,
+}
 
-fn message_from_row(row: &sqlx::any::AnyRow) -> Result<MessageView> {
+const MESSAGE_COLUMNS: &str = "message_id, conversation_id, seq, author, author_name, body, private, created_at";
+
+pub(super) fn message_from_row(row: &sqlx::any::AnyRow) -> Result<MessageView> {
     let author: String = row.try_get("author")?;
     Ok(MessageView {
         id: row.try_get("message_id")?,
         conversation_id: row.try_get("conversation_id")?,
         seq: row.try_get("seq")?,
-        author: Author::parse(&author)
-            .ok_or_else(|| Error::Invalid(format!("unknown author {author:?}")))?,
+        author: Author::parse(&author).ok_or_else(|| Error::Invalid(format!("unknown author {author:?}")))?,
         author_name: row.try_get("author_name")?,
         text: row.try_get("body")?,
         private: row.try_get::<i64, _>("private")? != 0,
@@ -123,7 +142,8 @@ impl Store {
 
     pub async fn conversation(&self, conversation_id: &str) -> Result<Option<ConversationRow>> {
         let row = sqlx::query(
-            "select conversation_id, contact_id, channel, status, locale, last_seq, dialogue_state
+            "select conversation_id, contact_id, channel, status, locale, last_seq, dialogue_state,
+                    assignee_id, team, agent_replied
                from conversations where conversation_id = $1",
         )
         .bind(conversation_id)
@@ -141,6 +161,9 @@ impl Store {
             locale: Locale::parse(&locale).unwrap_or_default(),
             last_seq: r.try_get("last_seq")?,
             dialogue_state: r.try_get("dialogue_state")?,
+            assignee_id: r.try_get("assignee_id")?,
+            team: r.try_get("team")?,
+            agent_replied: r.try_get::<i64, _>("agent_replied")? != 0,
         }))
     }
 
@@ -150,9 +173,7 @@ impl Store {
         conversation_id: &str,
         client_msg_id: &str,
     ) -> Result<Option<MessageView>> {
-        let sql = format!(
-            "select {MESSAGE_COLUMNS} from messages where conversation_id = $1 and client_msg_id = $2"
-        );
+        let sql = format!("select {MESSAGE_COLUMNS} from messages where conversation_id = $1 and client_msg_id = $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(conversation_id)
             .bind(client_msg_id)
@@ -198,12 +219,7 @@ impl Store {
     }
 
     /// Records a proven identity (and the contact's name, when given) outside a turn.
-    pub async fn add_identity(
-        &self,
-        contact_id: &str,
-        identity: &NewIdentity,
-        name: Option<&str>,
-    ) -> Result<()> {
+    pub async fn add_identity(&self, contact_id: &str, identity: &NewIdentity, name: Option<&str>) -> Result<()> {
         let mut tx = self.begin_write().await?;
         upsert_identity(&mut tx, contact_id, identity).await?;
         if let Some(name) = name {
@@ -224,18 +240,36 @@ impl Store {
         let now = now_ms();
         let new_seq = turn.expected_seq + turn.messages.len() as i64;
         let mut tx = self.begin_write().await?;
+        let customer_messages = turn.messages.iter().filter(|m| m.author == Author::Customer).count() as i64;
+        let handoff = turn.handoff.as_ref();
         let updated = sqlx::query(
             "update conversations
-                set last_seq = $1, status = $2, locale = $3, dialogue_state = $4, updated_at = $5
-              where conversation_id = $6 and last_seq = $7",
+                set last_seq = $1, status = $2, locale = $3, dialogue_state = $4, updated_at = $5,
+                    assignee_id = $8, team = $9,
+                    unread = unread + $10, customer_messages = customer_messages + $10,
+                    queued_at = case when $11 = 1 then $5 else queued_at end,
+                    summary = coalesce($12, summary), handoff = coalesce($13, handoff),
+                    priority = case when $11 = 1 then $14 else priority end,
+                    agent_replied = case when $2 = 'bot' then 0 else agent_replied end
+              where conversation_id = $6 and last_seq = $7
+                and status = $15 and coalesce(assignee_id, '') = $16",
         )
         .bind(new_seq)
-        .bind(turn.status.as_str())
+        .bind(turn.to.status.as_str())
         .bind(turn.locale.as_str())
         .bind(&turn.dialogue_state)
         .bind(now)
         .bind(&turn.conversation_id)
         .bind(turn.expected_seq)
+        .bind(turn.to.assignee.as_deref())
+        .bind(turn.to.team.as_deref())
+        .bind(customer_messages)
+        .bind(i64::from(handoff.is_some()))
+        .bind(handoff.map(|h| h.summary.as_str()))
+        .bind(handoff.map(|h| h.context.as_str()))
+        .bind(handoff.map_or(0, |h| h.priority))
+        .bind(turn.from.status.as_str())
+        .bind(turn.from.assignee.as_deref().unwrap_or(""))
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {

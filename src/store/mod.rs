@@ -9,11 +9,15 @@
 //! succeeds if `last_seq` is unchanged ([`Store::commit_turn`]); on SQLite write transactions
 //! start with `BEGIN IMMEDIATE` so concurrent writers queue on the busy timeout instead of failing.
 
+mod agents;
 mod backoffice;
-pub use backoffice::Table;
 mod conversations;
+mod queue;
 
-pub use conversations::{ConversationRow, NewIdentity, NewMessage, Turn};
+pub use agents::{Agent, ApiToken, Principal};
+pub use backoffice::Table;
+pub use conversations::{ConversationRow, Handoff, NewIdentity, NewMessage, Turn};
+pub use queue::{ConversationSummary, ListFilter, ReportRow, TransitionWrite};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
@@ -54,8 +58,7 @@ pub struct Store {
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator =
-    sqlx::migrate!("src/store/migrations/postgres");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/postgres");
 
 impl Store {
     /// Connects to `sqlite://PATH` (creating the file and its folder) or `postgres://…`.
@@ -94,9 +97,7 @@ impl Store {
             .connect_with(options)
             .await?;
         if backend == Backend::Sqlite {
-            let mode: (String,) = sqlx::query_as("pragma journal_mode = wal")
-                .fetch_one(&pool)
-                .await?;
+            let mode: (String,) = sqlx::query_as("pragma journal_mode = wal").fetch_one(&pool).await?;
             if !mode.0.eq_ignore_ascii_case("wal") && !url.contains(":memory:") {
                 tracing::warn!(journal_mode = %mode.0, "SQLite did not switch to WAL");
             }
@@ -144,9 +145,7 @@ impl Store {
 
 /// Ensures the folder exists and the file is created on first use.
 fn sqlite_url(url: &str) -> Result<String> {
-    let rest = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     if path.is_empty() {
         return Err(Error::BadUrl(url.to_string()));
@@ -168,6 +167,6 @@ fn sqlite_url(url: &str) -> Result<String> {
     Ok(format!("sqlite://{path}?{query}"))
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }

@@ -37,17 +37,10 @@ pub async fn browser() -> Option<Browser> {
             std::env::var("KITUO_E2E_REQUIRED").is_err(),
             "KITUO_E2E_REQUIRED is set but chromium/chromedriver are missing"
         );
-        let _ = writeln!(
-            std::io::stderr(),
-            "NOTE: chromium or chromedriver not installed: browser test SKIPPED"
-        );
+        let _ = writeln!(std::io::stderr(), "NOTE: chromium or chromedriver not installed: browser test SKIPPED");
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let driver = Command::new("chromedriver")
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -76,11 +69,7 @@ pub async fn browser() -> Option<Browser> {
             .await
         {
             Ok(client) => {
-                return Some(Browser {
-                    client,
-                    driver,
-                    profile,
-                });
+                return Some(Browser { client, driver, profile });
             }
             Err(e) => {
                 last_err = Some(e);
@@ -99,10 +88,7 @@ pub async fn wait_for_bot_text(c: &Client, needle: &str) -> String {
         const hit = els.find(e => e.textContent.toLowerCase().includes(n));
         return hit ? hit.textContent : null;"#;
     for _ in 0..150 {
-        let v = c
-            .execute(script, vec![serde_json::json!(needle)])
-            .await
-            .expect("script runs");
+        let v = c.execute(script, vec![serde_json::json!(needle)]).await.expect("script runs");
         if let Some(s) = v.as_str() {
             return s.to_string();
         }
@@ -116,17 +102,9 @@ pub async fn wait_for_bot_text(c: &Client, needle: &str) -> String {
 }
 
 pub async fn send_in_widget(c: &Client, text: &str) {
-    let input = c
-        .find(Locator::Css("#kituo-input"))
-        .await
-        .expect("widget input");
+    let input = c.find(Locator::Css("#kituo-input")).await.expect("widget input");
     input.send_keys(text).await.unwrap();
-    c.find(Locator::Css("#kituo-send"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    c.find(Locator::Css("#kituo-send")).await.unwrap().click().await.unwrap();
 }
 
 pub async fn screenshot(c: &Client, name: &str) {
@@ -142,16 +120,8 @@ async fn customer_chats_on_the_demo_page_and_history_survives_a_reload() {
     let app = spawn_app(backends()[0]).await;
     let c = &b.client;
     c.goto(&format!("http://{}/", app.addr)).await.unwrap();
-    c.find(Locator::Css("#kituo-launcher"))
-        .await
-        .expect("launcher button")
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Css("#kituo-panel"))
-        .await
-        .unwrap();
+    c.find(Locator::Css("#kituo-launcher")).await.expect("launcher button").click().await.unwrap();
+    c.wait().for_element(Locator::Css("#kituo-panel")).await.unwrap();
 
     send_in_widget(c, "Where is my order SO-2026-0042?").await;
     wait_for_bot_text(c, "email").await;
@@ -164,31 +134,12 @@ async fn customer_chats_on_the_demo_page_and_history_survives_a_reload() {
 
     // A reload keeps the conversation: the widget resumes from seq 0 with its stored token.
     c.refresh().await.unwrap();
-    if c.find(Locator::Css("#kituo-panel"))
-        .await
-        .map(|_| ())
-        .is_err()
-    {
-        c.find(Locator::Css("#kituo-launcher"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+    if c.find(Locator::Css("#kituo-panel")).await.map(|_| ()).is_err() {
+        c.find(Locator::Css("#kituo-launcher")).await.unwrap().click().await.unwrap();
     }
     let restored = wait_for_bot_text(c, "G4S-NBO-0048213").await;
     assert!(restored.contains("G4S Courier"));
-    let count = c
-        .execute(
-            "return document.querySelectorAll('.kituo-msg').length",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        count.as_u64(),
-        Some(6),
-        "three questions and three answers after reload"
-    );
+    let count = c.execute("return document.querySelectorAll('.kituo-msg').length", vec![]).await.unwrap();
+    assert_eq!(count.as_u64(), Some(6), "three questions and three answers after reload");
     b.client.clone().close().await.unwrap();
 }

@@ -32,11 +32,7 @@ fn temp_dir() -> PathBuf {
 fn shipped_rules_pass_the_check() {
     let out = kituo().args(["intents", "check"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("ok: 6 intents"), "{stdout}");
 }
 
@@ -47,47 +43,27 @@ fn check_reports_broken_regexes_examples_and_templates_with_file_and_line() {
     let thanks = dir.join("intents/thanks.toml");
     let mut text = std::fs::read_to_string(&thanks).unwrap();
     // A pattern that does not compile, appended to the English patterns.
-    text = text.replacen(
-        "[patterns]\nen = [",
-        "[patterns]\nen = ['''(unclosed''', ",
-        1,
-    );
+    text = text.replacen("[patterns]\nen = [", "[patterns]\nen = ['''(unclosed''', ", 1);
     std::fs::write(&thanks, &text).unwrap();
-    let out = kituo()
-        .args(["intents", "check", "--intents"])
-        .arg(dir.join("intents"))
-        .output()
-        .unwrap();
+    let out = kituo().args(["intents", "check", "--intents"]).arg(dir.join("intents")).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     let line = text.lines().position(|l| l.contains("(unclosed")).unwrap() + 1;
-    assert!(
-        stderr.contains(&format!("thanks.toml:{line}: pattern does not compile")),
-        "{stderr}"
-    );
+    assert!(stderr.contains(&format!("thanks.toml:{line}: pattern does not compile")), "{stderr}");
 
     // A valid rule set where an example now belongs to another intent, and a missing template.
     copy_rules(&dir);
     let greeting = dir.join("intents/greeting.toml");
     let g = std::fs::read_to_string(&greeting).unwrap();
-    let g = g.replacen(
-        "[examples]\nen = [",
-        "[examples]\nen = [\"where is my order 1001\", ",
-        1,
-    );
+    let g = g.replacen("[examples]\nen = [", "[examples]\nen = [\"where is my order 1001\", ", 1);
     std::fs::write(&greeting, g).unwrap();
     std::fs::remove_file(dir.join("templates/sw/thanks.j2")).unwrap();
-    let out = kituo()
-        .args(["intents", "check", "--intents"])
-        .arg(dir.join("intents"))
-        .output()
-        .unwrap();
+    let out = kituo().args(["intents", "check", "--intents"]).arg(dir.join("intents")).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
         stderr.contains("greeting.toml:")
-            && stderr
-                .contains("\"where is my order 1001\" (en) classifies to intent \"order_status\""),
+            && stderr.contains("\"where is my order 1001\" (en) classifies to intent \"order_status\""),
         "{stderr}"
     );
     assert!(stderr.contains("sw/thanks.j2 does not exist"), "{stderr}");
@@ -96,12 +72,7 @@ fn check_reports_broken_regexes_examples_and_templates_with_file_and_line() {
 
 #[test]
 fn classify_prints_one_json_object_per_line() {
-    let mut child = kituo()
-        .args(["intents", "classify"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = kituo().args(["intents", "classify"]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
     child
         .stdin
         .take()

@@ -59,14 +59,10 @@ impl TestDb {
                 let dir = std::env::temp_dir().join(format!("kituo-test-{}", random_suffix()));
                 std::fs::create_dir_all(&dir).expect("temp dir is writable");
                 let url = format!("sqlite://{}", dir.join("kituo.db").display());
-                TestDb {
-                    url,
-                    cleanup: Cleanup::Dir(dir),
-                }
+                TestDb { url, cleanup: Cleanup::Dir(dir) }
             }
             Backend::Postgres => {
-                let admin_url =
-                    std::env::var("KITUO_TEST_POSTGRES_URL").expect("checked by backends()");
+                let admin_url = std::env::var("KITUO_TEST_POSTGRES_URL").expect("checked by backends()");
                 let name = format!("kituo_t_{}", random_suffix());
                 let admin = admin_connection(&admin_url).await;
                 sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
@@ -75,10 +71,7 @@ impl TestDb {
                     .expect("can create a test database");
                 admin.close().await;
                 let url = replace_database(&admin_url, &name);
-                TestDb {
-                    url,
-                    cleanup: Cleanup::Postgres { admin_url, name },
-                }
+                TestDb { url, cleanup: Cleanup::Postgres { admin_url, name } }
             }
         }
     }
@@ -86,21 +79,12 @@ impl TestDb {
 
 async fn admin_connection(url: &str) -> sqlx::AnyPool {
     sqlx::any::install_default_drivers();
-    sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(url)
-        .await
-        .expect("PostgreSQL is reachable")
+    sqlx::any::AnyPoolOptions::new().max_connections(1).connect(url).await.expect("PostgreSQL is reachable")
 }
 
 fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let cut = base
-        .rfind('/')
-        .filter(|i| *i > "postgres://".len())
-        .unwrap_or(base.len());
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let cut = base.rfind('/').filter(|i| *i > "postgres://".len()).unwrap_or(base.len());
     let mut out = format!("{}/{name}", &base[..cut]);
     if let Some(q) = query {
         out.push('?');
@@ -119,17 +103,13 @@ impl Drop for TestDb {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime: use a separate thread and runtime.
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .unwrap();
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
                     rt.block_on(async {
                         let admin = admin_connection(&admin_url).await;
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "drop database if exists {name} with (force)"
-                        )))
-                        .execute(&admin)
-                        .await;
+                        let _ =
+                            sqlx::query(sqlx::AssertSqlSafe(format!("drop database if exists {name} with (force)")))
+                                .execute(&admin)
+                                .await;
                         admin.close().await;
                     });
                 })
@@ -171,13 +151,7 @@ pub async fn spawn_on(db: TestDb, args: impl Fn(&str) -> ServeArgs) -> TestApp {
     let task = tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
-    TestApp {
-        addr,
-        db,
-        hub,
-        stop: Some(stop),
-        task: Some(task),
-    }
+    TestApp { addr, db, hub, stop: Some(stop), task: Some(task) }
 }
 
 impl TestApp {
@@ -189,13 +163,7 @@ impl TestApp {
         if let Some(t) = self.task.take() {
             let _ = tokio::time::timeout(Duration::from_secs(10), t).await;
         }
-        std::mem::replace(
-            &mut self.db,
-            TestDb {
-                url: String::new(),
-                cleanup: Cleanup::Dir(std::path::PathBuf::new()),
-            },
-        )
+        std::mem::replace(&mut self.db, TestDb { url: String::new(), cleanup: Cleanup::Dir(std::path::PathBuf::new()) })
     }
 
     pub async fn chat(&self) -> Chat {
@@ -228,37 +196,20 @@ impl Chat {
             None => format!("ws://{addr}/ws/chat"),
         };
         let (ws, _) = connect_async(url).await.expect("websocket connects");
-        let mut chat = Chat {
-            ws,
-            visitor_token: String::new(),
-            conversation_id: String::new(),
-            counter: 0,
-        };
+        let mut chat = Chat { ws, visitor_token: String::new(), conversation_id: String::new(), counter: 0 };
         let first = chat.frame().await;
-        assert_eq!(
-            first["type"], "session",
-            "first frame is the session: {first}"
-        );
+        assert_eq!(first["type"], "session", "first frame is the session: {first}");
         chat.visitor_token = first["visitor_token"].as_str().expect("token").to_string();
-        chat.conversation_id = first["conversation_id"]
-            .as_str()
-            .expect("conversation id")
-            .to_string();
+        chat.conversation_id = first["conversation_id"].as_str().expect("conversation id").to_string();
         chat
     }
 
     pub async fn send(&mut self, frame: Value) {
-        self.ws
-            .send(Message::Text(frame.to_string().into()))
-            .await
-            .expect("send");
+        self.ws.send(Message::Text(frame.to_string().into())).await.expect("send");
     }
 
     pub async fn send_raw(&mut self, text: &str) {
-        self.ws
-            .send(Message::Text(text.to_string().into()))
-            .await
-            .expect("send");
+        self.ws.send(Message::Text(text.to_string().into())).await.expect("send");
     }
 
     /// The next JSON frame (typing frames skipped); panics after a timeout.
@@ -291,14 +242,18 @@ impl Chat {
     /// Sends a message and returns (ack frame, the bot's reply text).
     pub async fn say(&mut self, text: &str) -> (Value, String) {
         let id = self.next_id();
-        self.send(json!({"type": "message", "text": text, "client_msg_id": id}))
-            .await;
-        let ack = self.frame().await;
-        assert_eq!(ack["type"], "ack", "ack first: {ack}");
+        self.send(json!({"type": "message", "text": text, "client_msg_id": id})).await;
+        // Frames of earlier turns (e.g. a queue notice after a handoff) may still be on the way.
+        let ack = loop {
+            let f = self.frame().await;
+            if f["type"] == "message" {
+                continue;
+            }
+            break f;
+        };
+        assert_eq!(ack["type"], "ack", "ack expected: {ack}");
         assert_eq!(ack["client_msg_id"], id.as_str());
-        let reply = self
-            .reply_after(ack["seq"].as_i64().expect("ack seq"))
-            .await;
+        let reply = self.reply_after(ack["seq"].as_i64().expect("ack seq")).await;
         (ack, reply)
     }
 

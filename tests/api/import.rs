@@ -5,8 +5,7 @@ use kituo::store::{Store, Table};
 use std::process::Command;
 
 fn import(db: &TestDb, kind: &str, csv: &str) -> std::process::Output {
-    let file =
-        std::env::temp_dir().join(format!("kituo-import-{:016x}.csv", rand::random::<u64>()));
+    let file = std::env::temp_dir().join(format!("kituo-import-{:016x}.csv", rand::random::<u64>()));
     std::fs::write(&file, csv).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_kituo"))
         .args(["import", kind])
@@ -29,19 +28,11 @@ async fn import_upserts_by_key_and_reports_counts() {
         let db = TestDb::new(backend).await;
         let out = import(&db, "orders", ORDERS);
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{backend:?}: {stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{backend:?}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
         assert!(stdout.contains("imported 2 orders rows"), "{stdout}");
 
         let store = Store::connect(&db.url).await.unwrap();
-        let o = store
-            .order_by_key("A-2".into())
-            .await
-            .unwrap()
-            .expect("case-insensitive key");
+        let o = store.order_by_key("A-2".into()).await.unwrap().expect("case-insensitive key");
         assert_eq!(o.total_minor, Some(100_000));
         assert_eq!(o.currency.as_deref(), Some("KES"));
         assert_eq!(o.shipped_at, Some(1_793_682_000_000), "offset applied");
@@ -70,33 +61,19 @@ async fn a_bad_row_names_line_and_column_and_nothing_is_applied() {
         let out = import(&db, "products", &csv);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success());
-        assert!(
-            stderr.contains("line 2502, column quantity_on_hand"),
-            "{backend:?}: {stderr}"
-        );
+        assert!(stderr.contains("line 2502, column quantity_on_hand"), "{backend:?}: {stderr}");
         assert!(stderr.contains("nothing was imported"), "{stderr}");
         let store = Store::connect(&db.url).await.unwrap();
         store.migrate().await.unwrap();
-        assert_eq!(
-            store.count(Table::Products).await.unwrap(),
-            0,
-            "{backend:?}: no half-applied file"
-        );
+        assert_eq!(store.count(Table::Products).await.unwrap(), 0, "{backend:?}: no half-applied file");
 
         let bad_status = "invoice_number,customer_email,amount,currency,status\nI-1,a@example.com,10,EUR,paid\nI-2,a@example.com,10,EUR,lost\n";
         let out = import(&db, "invoices", bad_status);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            stderr.contains("line 3, column status")
-                && stderr.contains("paid, open, overdue, void"),
-            "{stderr}"
-        );
+        assert!(stderr.contains("line 3, column status") && stderr.contains("paid, open, overdue, void"), "{stderr}");
         let missing = "order_number,status\n1,pending\n";
         let out = import(&db, "orders", missing);
-        assert!(
-            String::from_utf8_lossy(&out.stderr)
-                .contains("missing required column \"customer_email\"")
-        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("missing required column \"customer_email\""));
         assert_eq!(store.count(Table::Invoices).await.unwrap(), 0);
         store.close().await;
     }

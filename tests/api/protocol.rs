@@ -9,43 +9,21 @@ async fn ack_comes_after_storage_and_a_repeated_client_msg_id_is_stored_once() {
     for backend in backends() {
         let app = spawn_app(backend).await;
         let mut chat = app.chat().await;
-        chat.send(json!({"type": "message", "text": "hello", "client_msg_id": "same-id"}))
-            .await;
+        chat.send(json!({"type": "message", "text": "hello", "client_msg_id": "same-id"})).await;
         let ack1 = chat.frame().await;
         assert_eq!(ack1["type"], "ack");
-        let stored = app
-            .hub
-            .store()
-            .messages_after(&chat.conversation_id, 0, 100, true)
-            .await
-            .unwrap();
-        assert!(
-            stored.iter().any(|m| m.id == ack1["id"].as_str().unwrap()),
-            "acked message is stored"
-        );
+        let stored = app.hub.store().messages_after(&chat.conversation_id, 0, 100, true).await.unwrap();
+        assert!(stored.iter().any(|m| m.id == ack1["id"].as_str().unwrap()), "acked message is stored");
         chat.reply_after(ack1["seq"].as_i64().unwrap()).await;
 
-        chat.send(json!({"type": "message", "text": "hello", "client_msg_id": "same-id"}))
-            .await;
+        chat.send(json!({"type": "message", "text": "hello", "client_msg_id": "same-id"})).await;
         let ack2 = chat.frame().await;
         assert_eq!(ack2["type"], "ack");
-        assert_eq!(
-            ack1["id"], ack2["id"],
-            "{backend:?}: same ack id for a repeat"
-        );
+        assert_eq!(ack1["id"], ack2["id"], "{backend:?}: same ack id for a repeat");
         // Nothing new is stored or sent for the repeat.
         assert!(chat.maybe_frame(Duration::from_millis(300)).await.is_none());
-        let after = app
-            .hub
-            .store()
-            .messages_after(&chat.conversation_id, 0, 100, true)
-            .await
-            .unwrap();
-        assert_eq!(
-            after.len(),
-            stored.len(),
-            "{backend:?}: repeat stored nothing"
-        );
+        let after = app.hub.store().messages_after(&chat.conversation_id, 0, 100, true).await.unwrap();
+        assert_eq!(after.len(), stored.len(), "{backend:?}: repeat stored nothing");
     }
 }
 
@@ -62,27 +40,19 @@ async fn resume_after_disconnect_loses_nothing_and_keeps_order() {
 
         // While the widget is away, more happens in the conversation (another tab).
         let mut tab = Chat::connect(app.addr, Some(&token)).await;
-        assert_eq!(
-            tab.conversation_id, conversation,
-            "{backend:?}: token resumes the conversation"
-        );
+        assert_eq!(tab.conversation_id, conversation, "{backend:?}: token resumes the conversation");
         tab.ask("do you have kanga?").await;
         tab.ask("thanks").await;
         drop(tab);
 
         let mut chat = Chat::connect(app.addr, Some(&token)).await;
-        chat.send(json!({"type": "resume", "after_seq": seen}))
-            .await;
+        chat.send(json!({"type": "resume", "after_seq": seen})).await;
         let mut seqs = Vec::new();
         while let Some(f) = chat.maybe_frame(Duration::from_millis(500)).await {
             assert_eq!(f["type"], "message");
             seqs.push(f["seq"].as_i64().unwrap());
         }
-        assert_eq!(
-            seqs,
-            ((seen + 1)..=(seen + 4)).collect::<Vec<_>>(),
-            "{backend:?}: every missed message, in order"
-        );
+        assert_eq!(seqs, ((seen + 1)..=(seen + 4)).collect::<Vec<_>>(), "{backend:?}: every missed message, in order");
 
         // A full resume replays the whole history.
         chat.send(json!({"type": "resume", "after_seq": 0})).await;
@@ -103,10 +73,7 @@ async fn bad_frames_get_errors_and_the_socket_stays_open() {
         (r#"{"type":"dance"}"#, "unknown_type"),
         (r#"{"type":"message"}"#, "bad_frame"),
         (r#"{"text":"no type"}"#, "bad_frame"),
-        (
-            r#"{"type":"message","text":"   ","client_msg_id":"e"}"#,
-            "empty",
-        ),
+        (r#"{"type":"message","text":"   ","client_msg_id":"e"}"#, "empty"),
     ] {
         chat.send_raw(raw).await;
         let f = chat.frame().await;
@@ -115,22 +82,13 @@ async fn bad_frames_get_errors_and_the_socket_stays_open() {
         assert!(f["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
     let long = "a".repeat(kituo::channel::web_widget::MAX_TEXT_CHARS + 1);
-    chat.send(json!({"type": "message", "text": long, "client_msg_id": "long"}))
-        .await;
+    chat.send(json!({"type": "message", "text": long, "client_msg_id": "long"})).await;
     let f = chat.frame().await;
     assert_eq!(f["code"], "too_long", "{f}");
     assert_eq!(f["client_msg_id"], "long", "the refusal names the message");
     // Nothing of the refused frames was stored, and the socket still works.
-    let stored = app
-        .hub
-        .store()
-        .messages_after(&chat.conversation_id, 0, 100, true)
-        .await
-        .unwrap();
-    assert!(
-        stored.is_empty(),
-        "refused frames store nothing: {stored:?}"
-    );
+    let stored = app.hub.store().messages_after(&chat.conversation_id, 0, 100, true).await.unwrap();
+    assert!(stored.is_empty(), "refused frames store nothing: {stored:?}");
     let reply = chat.ask("hello").await;
     assert!(!reply.is_empty());
 }
@@ -140,10 +98,7 @@ async fn floods_are_rate_limited_and_sustained_abuse_is_closed() {
     let app = spawn_app(backends()[0]).await;
     let mut chat = app.chat().await;
     for i in 0..40 {
-        chat.send(
-            json!({"type": "message", "text": format!("hi {i}"), "client_msg_id": format!("f{i}")}),
-        )
-        .await;
+        chat.send(json!({"type": "message", "text": format!("hi {i}"), "client_msg_id": format!("f{i}")})).await;
     }
     let mut acks = 0;
     let mut limited = 0;
@@ -154,28 +109,19 @@ async fn floods_are_rate_limited_and_sustained_abuse_is_closed() {
             _ => {}
         }
     }
-    assert!(
-        (20..40).contains(&acks),
-        "a burst is allowed, then limited: {acks} acks"
-    );
+    assert!((20..40).contains(&acks), "a burst is allowed, then limited: {acks} acks");
     assert_eq!(acks + limited, 40, "every frame got an answer");
 
     // Garbage without end: the server closes with a policy-violation code.
     let mut bad = app.chat().await;
     for _ in 0..80 {
-        if futures_util::SinkExt::send(&mut bad.ws, "nope".into())
-            .await
-            .is_err()
-        {
+        if futures_util::SinkExt::send(&mut bad.ws, "nope".into()).await.is_err() {
             break;
         }
     }
     let mut closed_with = None;
-    while let Ok(Some(msg)) = tokio::time::timeout(
-        Duration::from_secs(5),
-        futures_util::StreamExt::next(&mut bad.ws),
-    )
-    .await
+    while let Ok(Some(msg)) =
+        tokio::time::timeout(Duration::from_secs(5), futures_util::StreamExt::next(&mut bad.ws)).await
     {
         match msg {
             Ok(tokio_tungstenite::tungstenite::Message::Close(frame)) => {

@@ -1,0 +1,411 @@
+//! SQL for the agent side of conversations: summaries and lists, ownership transitions
+//! (conditional, so concurrent claims have one winner), agent messages, the contact's 360° view
+//! and reports.
+
+use super::conversations::{NewMessage, message_from_row};
+use super::{Error, Result, Store};
+use crate::domain::{ConversationStatus, MessageView, Millis, new_id, now_ms};
+use crate::queue::state::Ownership;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationSummary {
+    pub id: String,
+    pub status: ConversationStatus,
+    pub channel: String,
+    pub contact_id: String,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub assignee_id: Option<String>,
+    pub assignee_name: Option<String>,
+    pub team: Option<String>,
+    pub priority: i64,
+    pub summary: Option<String>,
+    pub unread: i64,
+    pub queued_at: Option<Millis>,
+    pub last_message: Option<(String, String, Millis)>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    /// 1-based place in the queue, for queued conversations.
+    pub queue_position: Option<i64>,
+}
+
+/// Which conversations a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// `None` = every status; `Some(vec![…])` = any of these.
+    pub statuses: Option<Vec<ConversationStatus>>,
+    /// `Some(None)` = unassigned only; `Some(Some(id))` = assigned to that agent.
+    pub assignee: Option<Option<String>>,
+    pub limit: i64,
+}
+
+const SUMMARY_SELECT: &str = "select c.conversation_id, c.status, c.channel, c.contact_id, ct.name as contact_name,
+        (select i.value from contact_identities i where i.contact_id = c.contact_id and i.kind = 'email'
+          order by case when i.verification = 'none' then 1 else 0 end, i.created_at limit 1) as contact_email,
+        c.assignee_id, ag.name as assignee_name, c.team, c.priority, c.summary, c.unread, c.queued_at,
+        m.body as last_body, m.author as last_author, m.created_at as last_at, c.created_at, c.updated_at
+   from conversations c
+   join contacts ct on ct.contact_id = c.contact_id
+   left join agents ag on ag.agent_id = c.assignee_id
+   left join messages m on m.conversation_id = c.conversation_id and m.seq = c.last_seq";
+
+fn summary_from_row(r: &AnyRow) -> Result<ConversationSummary> {
+    let status: String = r.try_get("status")?;
+    let last_body: Option<String> = r.try_get("last_body")?;
+    let last = match last_body {
+        Some(body) => Some((body, r.try_get::<String, _>("last_author")?, r.try_get::<i64, _>("last_at")?)),
+        None => None,
+    };
+    Ok(ConversationSummary {
+        id: r.try_get("conversation_id")?,
+        status: ConversationStatus::parse(&status).ok_or_else(|| Error::Invalid(format!("bad status {status}")))?,
+        channel: r.try_get("channel")?,
+        contact_id: r.try_get("contact_id")?,
+        contact_name: r.try_get("contact_name")?,
+        contact_email: r.try_get("contact_email")?,
+        assignee_id: r.try_get("assignee_id")?,
+        assignee_name: r.try_get("assignee_name")?,
+        team: r.try_get("team")?,
+        priority: r.try_get("priority")?,
+        summary: r.try_get("summary")?,
+        unread: r.try_get("unread")?,
+        queued_at: r.try_get("queued_at")?,
+        last_message: last,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        queue_position: None,
+    })
+}
+
+/// A write for one ownership transition, applied only if the conversation is still `from`.
+#[derive(Debug, Clone)]
+pub struct TransitionWrite {
+    pub conversation_id: String,
+    pub from: Ownership,
+    pub to: Ownership,
+    /// A system line for the customer and the console ("Amina joined the conversation").
+    pub system_message: Option<NewMessage>,
+}
+
+/// One row of the daily report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRow {
+    /// Days since the Unix epoch (UTC).
+    pub day: i64,
+    pub channel: String,
+    pub conversations: i64,
+    pub bot_resolved: i64,
+    pub first_response_avg_ms: Option<f64>,
+    pub resolution_avg_ms: Option<f64>,
+}
+
+impl Store {
+    pub async fn conversation_summary(&self, id: &str) -> Result<Option<ConversationSummary>> {
+        let sql = format!("{SUMMARY_SELECT} where c.conversation_id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut s = summary_from_row(&row)?;
+        if s.status == ConversationStatus::Queued {
+            s.queue_position = Some(self.queue_position(s.priority, s.queued_at.unwrap_or(0)).await?);
+        }
+        Ok(Some(s))
+    }
+
+    /// Queued conversations ahead of (or level with) one with this priority queued at `queued_at`:
+    /// its place in the queue if it is queued itself, the number ahead of it if not yet.
+    pub async fn queue_position(&self, priority: i64, queued_at: Millis) -> Result<i64> {
+        let row = sqlx::query(
+            "select count(*) from conversations
+              where status = 'queued' and (priority > $1 or (priority = $1 and queued_at <= $2))",
+        )
+        .bind(priority)
+        .bind(queued_at)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>(0)?)
+    }
+
+    /// Conversations for the console lists: the queue by priority then oldest first, others
+    /// most recently updated first.
+    pub async fn list_conversations(&self, filter: &ListFilter) -> Result<Vec<ConversationSummary>> {
+        let mut clauses = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(statuses) = &filter.statuses {
+            let mut marks = Vec::new();
+            for s in statuses {
+                binds.push(s.as_str().to_string());
+                marks.push(format!("${}", binds.len()));
+            }
+            clauses.push(format!("c.status in ({})", marks.join(", ")));
+        }
+        match &filter.assignee {
+            Some(Some(agent)) => {
+                binds.push(agent.clone());
+                clauses.push(format!("c.assignee_id = ${}", binds.len()));
+            }
+            Some(None) => clauses.push("c.assignee_id is null".into()),
+            None => {}
+        }
+        // Conversations nobody wrote in (a widget opened and left) are not work.
+        clauses.push("c.last_seq > 0".into());
+        let queue_only = filter.statuses.as_deref() == Some(&[ConversationStatus::Queued][..]);
+        let order = if queue_only {
+            "c.priority desc, c.queued_at, c.conversation_id"
+        } else {
+            "c.updated_at desc, c.conversation_id"
+        };
+        let sql = format!(
+            "{SUMMARY_SELECT} where {} order by {order} limit {}",
+            clauses.join(" and "),
+            filter.limit.clamp(1, 500)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in binds {
+            q = q.bind(b);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        let mut list = rows.iter().map(summary_from_row).collect::<Result<Vec<_>>>()?;
+        for s in list.iter_mut().filter(|s| s.status == ConversationStatus::Queued) {
+            s.queue_position = Some(self.queue_position(s.priority, s.queued_at.unwrap_or(0)).await?);
+        }
+        Ok(list)
+    }
+
+    /// Queued conversations in the order they should be offered to agents.
+    pub async fn queued_for_dispatch(&self, limit: i64) -> Result<Vec<(String, Option<String>)>> {
+        let rows = sqlx::query(
+            "select conversation_id, team from conversations where status = 'queued'
+              order by priority desc, queued_at, conversation_id limit $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
+
+    pub async fn assigned_to(&self, agent_id: &str) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("select conversation_id from conversations where assignee_id = $1 and status = 'assigned'")
+                .bind(agent_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// Applies an ownership change if the conversation is still in `from`; `Error::Conflict`
+    /// otherwise. Returns the system message stored with it, if any.
+    pub async fn apply_transition(&self, w: &TransitionWrite) -> Result<Option<MessageView>> {
+        let now = now_ms();
+        let entering_queue = w.to.status == ConversationStatus::Queued && w.from.status != ConversationStatus::Queued;
+        let resolving = w.to.status == ConversationStatus::Resolved;
+        let to_bot = w.to.status == ConversationStatus::Bot;
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "update conversations
+                set status = $1, assignee_id = $2, team = $3,
+                    queued_at = case when $4 = 1 then $5 else queued_at end,
+                    resolved_at = case when $6 = 1 then $5 else resolved_at end,
+                    agent_replied = case when $7 = 1 then 0 else agent_replied end,
+                    dialogue_state = case when $7 = 1 then '{}' else dialogue_state end,
+                    last_seq = last_seq + $8, updated_at = $5
+              where conversation_id = $9 and status = $10 and coalesce(assignee_id, '') = $11
+             returning last_seq",
+        )
+        .bind(w.to.status.as_str())
+        .bind(w.to.assignee.as_deref())
+        .bind(w.to.team.as_deref())
+        .bind(i64::from(entering_queue))
+        .bind(now)
+        .bind(i64::from(resolving))
+        .bind(i64::from(to_bot))
+        .bind(i64::from(w.system_message.is_some()))
+        .bind(&w.conversation_id)
+        .bind(w.from.status.as_str())
+        .bind(w.from.assignee.as_deref().unwrap_or(""))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Err(Error::Conflict) };
+        let seq: i64 = row.try_get(0)?;
+        let mut stored = None;
+        if let Some(m) = &w.system_message {
+            stored = Some(insert_message(&mut tx, &w.conversation_id, seq, m, now).await?);
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// Stores an agent's reply or private note, moving ownership from `from` to `to`
+    /// (conditional like [`Store::apply_transition`]).
+    pub async fn commit_agent_message(
+        &self,
+        conversation_id: &str,
+        from: &Ownership,
+        to: &Ownership,
+        message: &NewMessage,
+    ) -> Result<MessageView> {
+        let now = now_ms();
+        let public = i64::from(!message.private);
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "update conversations
+                set last_seq = last_seq + 1, status = $1, assignee_id = $2, team = $3,
+                    agent_replied = case when $4 = 1 then 1 else agent_replied end,
+                    first_response_at = case when $4 = 1 and first_response_at is null and queued_at is not null
+                                             then $5 else first_response_at end,
+                    updated_at = $5
+              where conversation_id = $6 and status = $7 and coalesce(assignee_id, '') = $8
+             returning last_seq",
+        )
+        .bind(to.status.as_str())
+        .bind(to.assignee.as_deref())
+        .bind(to.team.as_deref())
+        .bind(public)
+        .bind(now)
+        .bind(conversation_id)
+        .bind(from.status.as_str())
+        .bind(from.assignee.as_deref().unwrap_or(""))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else { return Err(Error::Conflict) };
+        let seq: i64 = row.try_get(0)?;
+        let stored = insert_message(&mut tx, conversation_id, seq, message, now).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    /// The JSON the bot left for the agent when it handed over, if it did.
+    pub async fn handoff_context(&self, conversation_id: &str) -> Result<Option<String>> {
+        let row = sqlx::query("select handoff from conversations where conversation_id = $1")
+            .bind(conversation_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get(0)?,
+            None => None,
+        })
+    }
+
+    pub async fn mark_read(&self, conversation_id: &str) -> Result<bool> {
+        let r = sqlx::query("update conversations set unread = 0 where conversation_id = $1")
+            .bind(conversation_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    /// Every message of every conversation of the contact, oldest first, with its channel.
+    pub async fn contact_history(&self, contact_id: &str, limit: i64) -> Result<Vec<(MessageView, String)>> {
+        let rows = sqlx::query(
+            "select * from (
+                select m.message_id, m.conversation_id, m.seq, m.author, m.author_name, m.body, m.private,
+                       m.created_at, c.channel
+                  from messages m join conversations c on c.conversation_id = m.conversation_id
+                 where c.contact_id = $1
+                 order by m.created_at desc, m.seq desc
+                 limit $2) x
+              order by x.created_at, x.seq",
+        )
+        .bind(contact_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((message_from_row(r)?, r.try_get("channel")?))).collect()
+    }
+
+    pub async fn contact(&self, contact_id: &str) -> Result<Option<(Option<String>, Millis)>> {
+        let row = sqlx::query("select name, created_at from contacts where contact_id = $1")
+            .bind(contact_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
+
+    /// (kind, value, verification) of every identity of the contact.
+    pub async fn identities(&self, contact_id: &str) -> Result<Vec<(String, String, String)>> {
+        Ok(sqlx::query_as(
+            "select kind, value, verification from contact_identities where contact_id = $1 order by kind, created_at",
+        )
+        .bind(contact_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// (id, status, channel, created_at, updated_at) of the contact's conversations, newest first.
+    pub async fn conversations_of_contact(
+        &self,
+        contact_id: &str,
+    ) -> Result<Vec<(String, String, String, Millis, Millis)>> {
+        Ok(sqlx::query_as(
+            "select conversation_id, status, channel, created_at, updated_at from conversations
+              where contact_id = $1 order by updated_at desc limit 100",
+        )
+        .bind(contact_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Daily figures per channel for conversations created since `since` that a customer wrote in.
+    pub async fn report(&self, since: Millis) -> Result<Vec<ReportRow>> {
+        let rows = sqlx::query(
+            "select created_at / 86400000 as day, channel, count(*) as conversations,
+                    sum(case when queued_at is null then 1 else 0 end) as bot_resolved,
+                    cast(avg(case when first_response_at is not null then first_response_at - queued_at end) as double precision) as frt,
+                    cast(avg(case when status = 'resolved' and resolved_at is not null then resolved_at - created_at end) as double precision) as rt
+               from conversations
+              where created_at >= $1 and customer_messages > 0
+              group by created_at / 86400000, channel
+              order by day, channel",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReportRow {
+                    day: r.try_get("day")?,
+                    channel: r.try_get("channel")?,
+                    conversations: r.try_get("conversations")?,
+                    bot_resolved: r.try_get("bot_resolved")?,
+                    first_response_avg_ms: r.try_get("frt")?,
+                    resolution_avg_ms: r.try_get("rt")?,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn insert_message(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    conversation_id: &str,
+    seq: i64,
+    m: &NewMessage,
+    now: Millis,
+) -> Result<MessageView> {
+    let view = MessageView {
+        id: new_id(),
+        conversation_id: conversation_id.to_string(),
+        seq,
+        author: m.author,
+        author_name: m.author_name.clone(),
+        text: m.text.clone(),
+        private: m.private,
+        created_at: now,
+    };
+    sqlx::query(
+        "insert into messages (message_id, conversation_id, seq, author, author_name, body, client_msg_id, private, created_at)
+         values ($1, $2, $3, $4, $5, $6, null, $7, $8)",
+    )
+    .bind(&view.id)
+    .bind(conversation_id)
+    .bind(seq)
+    .bind(m.author.as_str())
+    .bind(&m.author_name)
+    .bind(&m.text)
+    .bind(i64::from(m.private))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(view)
+}

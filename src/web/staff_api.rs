@@ -1,0 +1,376 @@
+//! The staff REST API (`/api/…`): login and session, conversations and their ownership,
+//! replies and notes, the contact's 360° view, stock search, agents, teams, canned responses and
+//! reports. Every route needs a console session or a bearer token; see `session.rs`.
+
+use super::error::{ApiError, ApiResult};
+use super::session::Staff;
+use super::{AppState, views};
+use crate::auth;
+use crate::bot::render::money;
+use crate::domain::{ConversationStatus, Presence, now_ms};
+use crate::queue::state::Action;
+use crate::store::ListFilter;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/login", post(login))
+        .route("/api/logout", post(logout))
+        .route("/api/me", get(me))
+        .route("/api/me/presence", put(set_presence))
+        .route("/api/conversations", get(list_conversations))
+        .route("/api/conversations/{id}", get(get_conversation))
+        .route("/api/conversations/{id}/claim", post(claim))
+        .route("/api/conversations/{id}/assign", post(assign))
+        .route("/api/conversations/{id}/unassign", post(unassign))
+        .route("/api/conversations/{id}/resolve", post(resolve))
+        .route("/api/conversations/{id}/reopen", post(reopen))
+        .route("/api/conversations/{id}/handback", post(handback))
+        .route("/api/conversations/{id}/read", post(mark_read))
+        .route("/api/conversations/{id}/messages", post(post_message))
+        .route("/api/contacts/{id}", get(get_contact))
+        .route("/api/stock", get(stock))
+        .route("/api/agents", get(agents))
+        .route("/api/teams", get(teams))
+        .route("/api/canned_responses", get(canned_responses))
+        .route("/api/reports", get(reports))
+}
+
+#[derive(Deserialize)]
+struct LoginBody {
+    email: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Json(body): Json<LoginBody>,
+) -> ApiResult<Response> {
+    let ip = peer.ip();
+    let limiter = &state.login_limiter;
+    if !limiter.allowed(ip, &body.email) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many attempts; wait a few minutes",
+        ));
+    }
+    let store = state.hub.store();
+    let creds = store.agent_credentials(&body.email).await?;
+    // Verify even for unknown accounts so timing does not reveal which emails exist.
+    let (hash, agent) = match &creds {
+        Some((id, hash, true)) => (hash.clone(), Some(id.clone())),
+        _ => (auth::dummy_hash().to_string(), None),
+    };
+    let password = body.password.clone();
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&hash, &password))
+        .await
+        .map_err(ApiError::internal)?;
+    let Some(agent_id) = agent.filter(|_| ok) else {
+        limiter.failed(ip, &body.email);
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong email or password"));
+    };
+    limiter.succeeded(&body.email);
+    let (token, csrf) = auth::create_session(store, &agent_id).await?;
+    let agent = store.agent(&agent_id).await?.ok_or_else(|| ApiError::not_found("agent"))?;
+    let secure = headers.get("x-forwarded-proto").is_some_and(|v| v == "https") || state.secure_cookies;
+    let cookie = format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        auth::SESSION_COOKIE,
+        auth::SESSION_TTL.as_secs(),
+        if secure { "; Secure" } else { "" }
+    );
+    let body = json!({"agent": views::agent(&agent), "csrf_token": csrf});
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+async fn logout(State(state): State<AppState>, Staff(_who): Staff, headers: HeaderMap) -> ApiResult<Response> {
+    if let Some(value) = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| auth::cookie_value(c, auth::SESSION_COOKIE))
+    {
+        state.hub.store().delete_session(&auth::sha256_hex(value)).await?;
+    }
+    let clear = format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0", auth::SESSION_COOKIE);
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+}
+
+async fn me(State(state): State<AppState>, Staff(who): Staff) -> ApiResult<Json<Value>> {
+    let agent = state.hub.store().agent(&who.agent_id).await?.ok_or_else(ApiError::unauthorized)?;
+    Ok(Json(json!({"agent": views::agent(&agent), "csrf_token": who.csrf_token})))
+}
+
+#[derive(Deserialize)]
+struct PresenceBody {
+    presence: String,
+}
+
+async fn set_presence(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    Json(b): Json<PresenceBody>,
+) -> ApiResult<Json<Value>> {
+    let presence =
+        Presence::parse(&b.presence).ok_or_else(|| ApiError::invalid("presence", "online, away or offline"))?;
+    state.hub.set_presence(&who.agent_id, presence).await?;
+    Ok(Json(json!({"presence": presence})))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    assignee: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn list_conversations(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let statuses = match q.status.as_deref() {
+        None | Some("") | Some("all") => None,
+        Some("open") => Some(vec![ConversationStatus::Bot, ConversationStatus::Queued, ConversationStatus::Assigned]),
+        Some(s) => Some(vec![
+            ConversationStatus::parse(s)
+                .ok_or_else(|| ApiError::invalid("status", "one of bot, queued, assigned, resolved, open"))?,
+        ]),
+    };
+    let assignee = match q.assignee.as_deref() {
+        None | Some("") => None,
+        Some("me") => Some(Some(who.agent_id.clone())),
+        Some("none") => Some(None),
+        Some(id) => Some(Some(id.to_string())),
+    };
+    let filter = ListFilter { statuses, assignee, limit: q.limit.unwrap_or(200) };
+    let list = state.hub.store().list_conversations(&filter).await?;
+    Ok(Json(json!({"conversations": list.iter().map(views::summary).collect::<Vec<_>>()})))
+}
+
+async fn get_conversation(
+    State(state): State<AppState>,
+    Staff(_who): Staff,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let store = state.hub.store();
+    let summary = store.conversation_summary(&id).await?.ok_or_else(|| ApiError::not_found("conversation"))?;
+    let history = store.contact_history(&summary.contact_id, 1000).await?;
+    let messages: Vec<Value> = history.iter().map(|(m, channel)| views::message(m, channel)).collect();
+    let handoff =
+        store.handoff_context(&id).await?.and_then(|h| serde_json::from_str::<Value>(&h).ok()).map(|mut h| {
+            h["summary"] = json!(summary.summary);
+            h
+        });
+    Ok(Json(json!({"conversation": views::summary(&summary), "messages": messages, "handoff": handoff})))
+}
+
+async fn respond(state: &AppState, id: &str, action: Action) -> ApiResult<Json<Value>> {
+    let s = state.hub.transition(id, action).await?;
+    Ok(Json(json!({"conversation": views::summary(&s)})))
+}
+
+async fn claim(State(state): State<AppState>, Staff(who): Staff, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    respond(&state, &id, Action::Claim { agent: who.agent_id }).await
+}
+
+#[derive(Deserialize)]
+struct AssignBody {
+    agent_id: Option<String>,
+    team: Option<String>,
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    Staff(_who): Staff,
+    Path(id): Path<String>,
+    Json(b): Json<AssignBody>,
+) -> ApiResult<Json<Value>> {
+    let store = state.hub.store();
+    match (b.agent_id, b.team) {
+        (Some(agent), None) => {
+            let a = store
+                .agent(&agent)
+                .await?
+                .filter(|a| a.active)
+                .ok_or_else(|| ApiError::invalid("agent_id", "no such active agent"))?;
+            respond(&state, &id, Action::AssignAgent { agent: a.agent_id }).await
+        }
+        (None, Some(team)) => {
+            if !store.team_exists(&team).await? {
+                return Err(ApiError::invalid("team", "no such team"));
+            }
+            respond(&state, &id, Action::AssignTeam { team }).await
+        }
+        _ => Err(ApiError::invalid("agent_id", "give exactly one of agent_id or team")),
+    }
+}
+
+async fn unassign(State(state): State<AppState>, Staff(_w): Staff, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    respond(&state, &id, Action::Unassign).await
+}
+
+async fn resolve(State(state): State<AppState>, Staff(_w): Staff, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    respond(&state, &id, Action::Resolve).await
+}
+
+async fn reopen(State(state): State<AppState>, Staff(who): Staff, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    respond(&state, &id, Action::Reopen { agent: who.agent_id }).await
+}
+
+async fn handback(State(state): State<AppState>, Staff(_w): Staff, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    respond(&state, &id, Action::Handback).await
+}
+
+async fn mark_read(State(state): State<AppState>, Staff(_w): Staff, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    if !state.hub.store().mark_read(&id).await? {
+        return Err(ApiError::not_found("conversation"));
+    }
+    let s = state.hub.summary(&id).await?;
+    Ok(Json(json!({"conversation": views::summary(&s)})))
+}
+
+#[derive(Deserialize)]
+struct MessageBody {
+    text: String,
+    #[serde(default)]
+    private: bool,
+}
+
+async fn post_message(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    Path(id): Path<String>,
+    Json(b): Json<MessageBody>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let text = b.text.trim();
+    if text.is_empty() {
+        return Err(ApiError::invalid("text", "must not be empty"));
+    }
+    if text.chars().count() > 10_000 {
+        return Err(ApiError::invalid("text", "at most 10,000 characters"));
+    }
+    let m = state.hub.agent_message(&id, &who, text, b.private).await?;
+    let channel = state.hub.store().conversation(&id).await?.map(|c| c.channel).unwrap_or_default();
+    Ok((StatusCode::CREATED, Json(json!({"message": views::message(&m, &channel)}))))
+}
+
+async fn get_contact(
+    State(state): State<AppState>,
+    Staff(_w): Staff,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let store = state.hub.store();
+    let (name, created_at) = store.contact(&id).await?.ok_or_else(|| ApiError::not_found("contact"))?;
+    let identities = store.identities(&id).await?;
+    let backoffice = state.hub.backoffice();
+    let mut orders = Vec::new();
+    let mut invoices = Vec::new();
+    for (_, email, _) in identities.iter().filter(|(kind, _, _)| kind == "email") {
+        for o in backoffice.orders_of(email).await? {
+            orders.push(json!({
+                "order_number": o.order_number, "customer_email": o.customer_email, "customer_name": o.customer_name,
+                "status": o.status, "placed_at": views::time(o.placed_at), "shipped_at": views::time(o.shipped_at),
+                "carrier": o.carrier, "tracking_number": o.tracking_number,
+                "total": o.total_minor.map(|m| money(m, o.currency.as_deref().unwrap_or(""))),
+            }));
+        }
+        for i in backoffice.invoices_of(email).await? {
+            invoices.push(json!({
+                "invoice_number": i.invoice_number, "order_number": i.order_number, "status": i.status,
+                "amount": money(i.amount_minor, &i.currency), "issued_at": views::time(i.issued_at),
+                "due_at": views::time(i.due_at), "paid_at": views::time(i.paid_at),
+            }));
+        }
+    }
+    let conversations: Vec<Value> = store
+        .conversations_of_contact(&id)
+        .await?
+        .into_iter()
+        .map(|(cid, status, channel, created, updated)| {
+            json!({"id": cid, "status": status, "channel": channel,
+                   "created_at": views::time(Some(created)), "updated_at": views::time(Some(updated))})
+        })
+        .collect();
+    Ok(Json(json!({
+        "contact": {"id": id, "name": name, "created_at": views::time(Some(created_at))},
+        "identities": identities.iter().filter(|(kind, _, _)| kind != "web").map(|(kind, value, verification)| {
+            json!({"kind": kind, "value": value, "verification": verification})
+        }).collect::<Vec<_>>(),
+        "orders": orders,
+        "invoices": invoices,
+        "conversations": conversations,
+    })))
+}
+
+#[derive(Deserialize)]
+struct StockQuery {
+    q: String,
+}
+
+async fn stock(State(state): State<AppState>, Staff(_w): Staff, Query(q): Query<StockQuery>) -> ApiResult<Json<Value>> {
+    let products = state.hub.backoffice().stock(&q.q).await?;
+    Ok(Json(json!({"products": products.iter().map(|p| json!({
+        "sku": p.sku, "name": p.name, "quantity_on_hand": p.quantity_on_hand,
+        "restock_date": views::time(p.restock_date),
+        "price": p.price_minor.map(|m| money(m, p.currency.as_deref().unwrap_or(""))),
+    })).collect::<Vec<_>>()})))
+}
+
+async fn agents(State(state): State<AppState>, Staff(_w): Staff) -> ApiResult<Json<Value>> {
+    let agents = state.hub.store().agents().await?;
+    Ok(Json(json!({"agents": agents.iter().filter(|a| a.active).map(views::agent).collect::<Vec<_>>()})))
+}
+
+async fn teams(State(state): State<AppState>, Staff(_w): Staff) -> ApiResult<Json<Value>> {
+    let teams = state.hub.store().teams().await?;
+    Ok(Json(json!({"teams": teams.iter().map(|(name, n)| json!({"name": name, "members": n})).collect::<Vec<_>>()})))
+}
+
+async fn canned_responses(State(state): State<AppState>, Staff(_w): Staff) -> ApiResult<Json<Value>> {
+    let list = state.hub.store().canned_responses().await?;
+    Ok(Json(
+        json!({"canned_responses": list.iter().map(|(s, t)| json!({"shortcut": s, "text": t})).collect::<Vec<_>>()}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ReportQuery {
+    days: Option<i64>,
+}
+
+async fn reports(
+    State(state): State<AppState>,
+    Staff(_w): Staff,
+    Query(q): Query<ReportQuery>,
+) -> ApiResult<Json<Value>> {
+    let days = q.days.unwrap_or(14).clamp(1, 366);
+    let today = now_ms() / 86_400_000;
+    let rows = state.hub.store().report((today - days + 1) * 86_400_000).await?;
+    let out: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let date = crate::domain::rfc3339(r.day * 86_400_000);
+            json!({
+                "date": &date[..10],
+                "channel": r.channel,
+                "conversations": r.conversations,
+                "bot_resolved": r.bot_resolved,
+                "containment_rate": if r.conversations > 0 { Some(r.bot_resolved as f64 / r.conversations as f64) } else { None },
+                "first_response_avg_s": r.first_response_avg_ms.map(|ms| ms / 1000.0),
+                "resolution_avg_s": r.resolution_avg_ms.map(|ms| ms / 1000.0),
+            })
+        })
+        .collect();
+    Ok(Json(json!({"days": out})))
+}

@@ -15,6 +15,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub struct App {
+    email: Option<crate::channel::email::EmailChannel>,
+    discord: Option<crate::channel::discord::DiscordChannel>,
     listener: TcpListener,
     state: AppState,
     store: Store,
@@ -62,6 +64,9 @@ impl App {
             ),
             _ => None,
         };
+        let email = crate::channel::email::EmailChannel::from_args(&args.email).context("email channel")?;
+        let discord =
+            crate::channel::discord::DiscordChannel::from_args(&args.discord).await.context("Discord channel")?;
         let listener =
             TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
         let backoffice: Arc<dyn BackOffice> = Arc::new(store.clone());
@@ -75,7 +80,7 @@ impl App {
             agent_connections: Arc::default(),
         };
         let offline_grace = std::time::Duration::from_secs(args.offline_grace_secs);
-        Ok(App { listener, state, store, offline_grace, initial_admin, seeded })
+        Ok(App { email, discord, listener, state, store, offline_grace, initial_admin, seeded })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -90,7 +95,16 @@ impl App {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let token = self.state.shutdown.clone();
         let tracker = tokio_util::task::TaskTracker::new();
-        tracker.spawn(crate::queue::run_dispatcher(self.state.hub.clone(), self.offline_grace, token.clone()));
+        let hub = self.state.hub.clone();
+        tracker.spawn(crate::queue::run_dispatcher(hub.clone(), self.offline_grace, token.clone()));
+        if let Some(email) = self.email {
+            tracker.spawn(crate::outbox::run_worker(hub.clone(), email.sender(), token.clone()));
+            tracker.spawn(email.run(hub.clone(), token.clone()));
+        }
+        if let Some(discord) = self.discord {
+            tracker.spawn(crate::outbox::run_worker(hub.clone(), discord.sender(), token.clone()));
+            tracker.spawn(discord.run(hub.clone(), token.clone()));
+        }
         tracker.close();
         let router = web::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let serve_token = token.clone();

@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the widget, chat socket and pages (the default command).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Load back-office rows from a CSV file, upserting by key.
     Import(ImportArgs),
     /// Validate or try the intent rules.
@@ -86,6 +86,40 @@ pub struct ServeArgs {
     /// Mark session cookies Secure (set when serving behind TLS).
     #[arg(long, env = "KITUO_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    #[command(flatten)]
+    pub email: EmailArgs,
+    #[command(flatten)]
+    pub discord: DiscordArgs,
+}
+
+/// The email channel: off unless an IMAP URL is set.
+#[derive(Debug, Clone, Args, Default)]
+pub struct EmailArgs {
+    /// imap://USER:PASS@HOST:PORT/INBOX (imaps:// for TLS).
+    #[arg(long = "email-imap-url", env = "KITUO_EMAIL_IMAP_URL", hide_env_values = true)]
+    pub imap_url: Option<String>,
+    /// smtp://[USER:PASS@]HOST:PORT (?tls=required for STARTTLS, smtps:// for TLS).
+    #[arg(long = "email-smtp-url", env = "KITUO_EMAIL_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// From header of replies, e.g. "Kituo Support <support@example.com>".
+    #[arg(long = "email-from", env = "KITUO_EMAIL_FROM")]
+    pub from: Option<String>,
+}
+
+/// The Discord channel: off unless a bot token is set.
+#[derive(Debug, Clone, Args, Default)]
+pub struct DiscordArgs {
+    #[arg(long = "discord-token", env = "KITUO_DISCORD_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Messages in this channel start a conversation in their own thread.
+    #[arg(long = "discord-support-channel-id", env = "KITUO_DISCORD_SUPPORT_CHANNEL_ID")]
+    pub support_channel_id: Option<u64>,
+    /// Base URL of the Discord API (for tests and proxies); default Discord's own.
+    #[arg(long = "discord-api-base", env = "KITUO_DISCORD_API_BASE")]
+    pub api_base: Option<String>,
+    /// New queued conversations are announced in this staff channel.
+    #[arg(long = "discord-staff-channel-id", env = "KITUO_DISCORD_STAFF_CHANNEL_ID")]
+    pub staff_channel_id: Option<u64>,
 }
 
 impl ServeArgs {
@@ -102,6 +136,8 @@ impl ServeArgs {
             utc_offset: "+03:00".into(),
             offline_grace_secs: 120,
             secure_cookies: false,
+            email: EmailArgs::default(),
+            discord: DiscordArgs::default(),
         }
     }
 }

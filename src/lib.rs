@@ -13,6 +13,7 @@
 //! - [`queue`]      ownership state machine, business hours, dispatcher (auto-assign, requeue)
 //! - [`auth`]       staff passwords (argon2), sessions, API tokens, login rate limits
 //! - [`channel`]    channel adapters (web widget WebSocket)
+//! - [`outbox`]     durable delivery of replies on email and Discord: claim, send, retry
 //! - [`web`]        axum router, shared state, pages, staff REST API, console socket
 //! - [`commands`]   `kituo import` and `kituo intents check|classify`
 
@@ -25,6 +26,7 @@ pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod hub;
+pub mod outbox;
 pub mod queue;
 pub mod store;
 pub mod web;

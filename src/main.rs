@@ -11,7 +11,7 @@ async fn main() -> ExitCode {
     init_tracing();
     let outcome = match cli.command {
         None => serve(cli.serve).await,
-        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Serve(args)) => serve(*args).await,
         Some(Command::Import(args)) => kituo::commands::import(&args).await.map(|()| true),
         Some(Command::Intents { command: IntentsCommand::Check(args) }) => Ok(kituo::commands::intents_check(&args)),
         Some(Command::Intents { command: IntentsCommand::Classify(args) }) => kituo::commands::intents_classify(&args),

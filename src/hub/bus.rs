@@ -19,9 +19,28 @@ pub enum Event {
 #[derive(Debug, Clone)]
 pub enum AgentEvent {
     Conversation(Arc<ConversationSummary>),
-    Message { message: Arc<MessageView>, channel: String },
-    Typing { conversation_id: String, author: Author, name: String, agent_id: Option<String> },
-    Presence { agent_id: String, presence: Presence },
+    Message {
+        message: Arc<MessageView>,
+        channel: String,
+    },
+    Typing {
+        conversation_id: String,
+        author: Author,
+        name: String,
+        agent_id: Option<String>,
+    },
+    Presence {
+        agent_id: String,
+        presence: Presence,
+    },
+    /// An outbox delivery changed: `sent`, `retrying` or `failed`.
+    Delivery {
+        conversation_id: String,
+        message_id: String,
+        outbox_id: String,
+        status: &'static str,
+        error: Option<String>,
+    },
 }
 
 const CAPACITY: usize = 64;

@@ -10,7 +10,9 @@ pub mod bus;
 use crate::backoffice::BackOffice;
 use crate::bot::dialogue::{HandoffReason, Outcome};
 use crate::bot::{Bot, DialogueState, Input};
-use crate::domain::{Author, ConversationStatus, Locale, MessageView, Presence, Verification, new_secret, now_ms};
+use crate::domain::{
+    Author, Channel, ConversationStatus, Locale, MessageView, Presence, Verification, new_secret, now_ms,
+};
 use crate::queue::hours::{BusinessHours, weekday_name};
 use crate::queue::state::{self, Action, TransitionError};
 use crate::store::{
@@ -63,6 +65,42 @@ pub struct Hub {
     hours: Option<BusinessHours>,
     /// Wakes the queue dispatcher (a handoff, a freed agent, a transfer to a team…).
     dispatch: Arc<Notify>,
+    /// Wakes outbox workers when a reply was queued for delivery.
+    outbox_signal: Arc<Notify>,
+}
+
+/// An inbound customer message, after the channel adapter parsed it.
+#[derive(Debug, Clone, Copy)]
+pub struct Inbound<'a> {
+    pub text: &'a str,
+    /// The widget's id for its message (idempotent resend).
+    pub client_msg_id: Option<&'a str>,
+    /// The channel's id for the message (`email:<Message-ID>`, `discord:<id>`): stored once.
+    pub external_id: Option<&'a str>,
+    /// New channel data for the conversation (JSON), if the message changed it.
+    pub channel_meta: Option<&'a str>,
+}
+
+/// Who sent an inbound message, as the channel knows them.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    /// Identity kind: "email" or "discord".
+    pub kind: &'static str,
+    /// Lowercase email address or Discord user id.
+    pub value: String,
+    /// What the channel proves: the email channel proves the sender's address.
+    pub verification: Verification,
+    pub name: Option<String>,
+}
+
+/// How a channel points at the conversation a message belongs to.
+#[derive(Debug, Clone)]
+pub enum Thread {
+    /// Found by the adapter (e.g. an email's In-Reply-To).
+    Existing(String),
+    /// The channel's stable key for an ongoing conversation (e.g. a Discord DM or thread).
+    Key(String),
+    New,
 }
 
 fn token_hash(token: &str) -> String {
@@ -78,7 +116,12 @@ impl Hub {
             bus: Bus::default(),
             hours,
             dispatch: Arc::new(Notify::new()),
+            outbox_signal: Arc::new(Notify::new()),
         }
+    }
+
+    pub fn outbox_signal(&self) -> Arc<Notify> {
+        self.outbox_signal.clone()
     }
 
     pub fn backoffice(&self) -> &dyn BackOffice {
@@ -125,23 +168,82 @@ impl Hub {
         Ok(())
     }
 
-    /// Stores a customer message with the bot's replies and publishes them. Idempotent per
+    /// Stores a widget message with the bot's replies and publishes them. Idempotent per
     /// `client_msg_id`: a repeat returns the first ack and stores nothing.
-    #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]
     pub async fn customer_message(
         &self,
         conversation_id: &str,
         text: &str,
         client_msg_id: Option<&str>,
     ) -> Result<Ack> {
-        if let Some(cmid) = client_msg_id
+        self.receive(conversation_id, Inbound { text, client_msg_id, external_id: None, channel_meta: None }).await
+    }
+
+    /// Finds or starts the conversation an inbound message on `channel` belongs to: the
+    /// contact by the sender's identity (created on first contact), then the conversation by
+    /// `thread`. A thread of another contact is never joined: that starts a new conversation.
+    pub async fn open_conversation(
+        &self,
+        channel: Channel,
+        sender: &Sender,
+        thread: Thread,
+        channel_meta: &str,
+    ) -> Result<(String, String)> {
+        let contact_id = match self.store.contact_by_identity(sender.kind, &sender.value).await? {
+            Some(id) => {
+                if sender.verification != Verification::None {
+                    let identity = NewIdentity {
+                        kind: sender.kind,
+                        value: sender.value.clone(),
+                        verification: sender.verification,
+                    };
+                    self.store.add_identity(&id, &identity, None).await?;
+                }
+                id
+            }
+            None => {
+                self.store
+                    .create_contact(sender.kind, &sender.value, sender.verification, sender.name.as_deref())
+                    .await?
+            }
+        };
+        let existing = match &thread {
+            Thread::Existing(id) => Some(id.clone()),
+            Thread::Key(key) => self.store.conversation_by_thread_key(channel, key).await?,
+            Thread::New => None,
+        };
+        if let Some(id) = existing
+            && let Some(conv) = self.store.conversation(&id).await?
+            && conv.contact_id == contact_id
+        {
+            return Ok((contact_id, id));
+        }
+        let key = match &thread {
+            Thread::Key(k) => Some(k.as_str()),
+            _ => None,
+        };
+        let id = self.store.create_conversation(&contact_id, channel, key, channel_meta).await?;
+        Ok((contact_id, id))
+    }
+
+    /// Stores an inbound customer message with the bot's replies (queued for delivery on
+    /// non-web channels in the same transaction) and publishes them. Idempotent per
+    /// `client_msg_id` and per `external_id`.
+    #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]
+    pub async fn receive(&self, conversation_id: &str, inbound: Inbound<'_>) -> Result<Ack> {
+        if let Some(cmid) = inbound.client_msg_id
             && let Some(m) = self.store.message_by_client_id(conversation_id, cmid).await?
+        {
+            return Ok(Ack { id: m.id, seq: m.seq });
+        }
+        if let Some(ext) = inbound.external_id
+            && let Some(m) = self.store.message_by_external_id(ext).await?
         {
             return Ok(Ack { id: m.id, seq: m.seq });
         }
         // Optimistic concurrency: recompute the turn if the conversation moved meanwhile.
         for _ in 0..16 {
-            let turn = self.compute_turn(conversation_id, text, client_msg_id).await?;
+            let turn = self.compute_turn(conversation_id, &inbound).await?;
             match self.store.commit_turn(&turn).await {
                 Ok(stored) => {
                     let ack = Ack { id: stored[0].id.clone(), seq: stored[0].seq };
@@ -152,12 +254,19 @@ impl Hub {
                     if turn.handoff.is_some() {
                         self.dispatch.notify_one();
                     }
+                    if turn.outbound_channel.is_some() {
+                        self.outbox_signal.notify_waiters();
+                    }
                     return Ok(ack);
                 }
                 Err(store::Error::Conflict) => continue,
                 Err(store::Error::Duplicate) => {
-                    let cmid = client_msg_id.unwrap_or_default();
-                    let m = self.store.message_by_client_id(conversation_id, cmid).await?.ok_or(Error::Busy)?;
+                    let existing = match (inbound.client_msg_id, inbound.external_id) {
+                        (Some(cmid), _) => self.store.message_by_client_id(conversation_id, cmid).await?,
+                        (None, Some(ext)) => self.store.message_by_external_id(ext).await?,
+                        (None, None) => None,
+                    };
+                    let m = existing.ok_or(Error::Busy)?;
                     return Ok(Ack { id: m.id, seq: m.seq });
                 }
                 Err(e) => return Err(e.into()),
@@ -166,7 +275,8 @@ impl Hub {
         Err(Error::Busy)
     }
 
-    async fn compute_turn(&self, conversation_id: &str, text: &str, client_msg_id: Option<&str>) -> Result<Turn> {
+    async fn compute_turn(&self, conversation_id: &str, inbound: &Inbound<'_>) -> Result<Turn> {
+        let text = inbound.text;
         let conv = self.store.conversation(conversation_id).await?.ok_or(Error::NotFound)?;
         let state: DialogueState = serde_json::from_str(&conv.dialogue_state).unwrap_or_else(|e| {
             tracing::warn!(error = %e, "unreadable dialogue state; starting afresh");
@@ -191,11 +301,14 @@ impl Hub {
             messages: vec![NewMessage {
                 author: Author::Customer,
                 author_name: "Customer".into(),
-                text: text.to_string(),
-                client_msg_id: client_msg_id.map(str::to_string),
+                text: inbound.text.to_string(),
+                client_msg_id: inbound.client_msg_id.map(str::to_string),
                 private: false,
+                external_id: inbound.external_id.map(str::to_string),
             }],
             identities: Vec::new(),
+            outbound_channel: (conv.channel != Channel::Web.as_str()).then(|| conv.channel.clone()),
+            channel_meta: inbound.channel_meta.map(str::to_string),
         };
         // The bot speaks while it owns the conversation, and while it waits in the queue until a
         // person has replied; never once an agent has the conversation.
@@ -216,13 +329,7 @@ impl Hub {
                 self.backoffice.as_ref(),
             )
             .await?;
-        turn.messages.extend(outcome.replies.iter().map(|text| NewMessage {
-            author: Author::Bot,
-            author_name: BOT_NAME.into(),
-            text: text.clone(),
-            client_msg_id: None,
-            private: false,
-        }));
+        turn.messages.extend(outcome.replies.iter().map(|text| NewMessage::ours(Author::Bot, BOT_NAME, text, false)));
         turn.locale = outcome.locale;
         turn.dialogue_state = serde_json::to_string(&outcome.state).unwrap_or_else(|_| "{}".into());
         turn.identities = outcome
@@ -251,13 +358,7 @@ impl Hub {
                 priority: 0,
             });
             let note = self.queue_note(&bot, outcome.locale, 0).await?;
-            turn.messages.push(NewMessage {
-                author: Author::System,
-                author_name: "Kituo".into(),
-                text: note,
-                client_msg_id: None,
-                private: false,
-            });
+            turn.messages.push(NewMessage::ours(Author::System, "Kituo", &note, false));
         } else if outcome.status == ConversationStatus::Queued {
             to.status = ConversationStatus::Queued;
         }
@@ -335,13 +436,7 @@ impl Hub {
                         .templates
                         .render(conv.locale, "agent_joined", context! { agent_name => &name })
                         .unwrap_or_else(|_| format!("{name} joined the conversation."));
-                    Some(NewMessage {
-                        author: Author::System,
-                        author_name: "Kituo".into(),
-                        text,
-                        client_msg_id: None,
-                        private: false,
-                    })
+                    Some(NewMessage::ours(Author::System, "Kituo", &text, false))
                 }
                 None => None,
             };
@@ -391,14 +486,9 @@ impl Hub {
             } else {
                 state::transition(&from, &Action::AgentReply { agent: agent.agent_id.clone() })?
             };
-            let message = NewMessage {
-                author: Author::Agent,
-                author_name: agent.name.clone(),
-                text: text.to_string(),
-                client_msg_id: None,
-                private,
-            };
-            match self.store.commit_agent_message(conversation_id, &from, &to, &message).await {
+            let message = NewMessage::ours(Author::Agent, &agent.name, text, private);
+            let outbound = (conv.channel != Channel::Web.as_str()).then_some(conv.channel.as_str());
+            match self.store.commit_agent_message(conversation_id, &from, &to, &message, outbound).await {
                 Ok(stored) => {
                     if to.assignee != from.assignee
                         && let Some(a) = &to.assignee
@@ -407,6 +497,9 @@ impl Hub {
                     }
                     self.publish(vec![stored.clone()], &conv.channel);
                     self.summary(conversation_id).await?;
+                    if outbound.is_some() && !private {
+                        self.outbox_signal.notify_waiters();
+                    }
                     return Ok(stored);
                 }
                 Err(store::Error::Conflict) => continue,

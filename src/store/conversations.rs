@@ -33,6 +33,22 @@ pub struct NewMessage {
     pub text: String,
     pub client_msg_id: Option<String>,
     pub private: bool,
+    /// The channel's own id of an inbound message (e.g. `email:<Message-ID>`): stored once.
+    pub external_id: Option<String>,
+}
+
+impl NewMessage {
+    /// A message from our side (bot, agent, system) with no client or external id.
+    pub fn ours(author: Author, author_name: &str, text: &str, private: bool) -> NewMessage {
+        NewMessage {
+            author,
+            author_name: author_name.to_string(),
+            text: text.to_string(),
+            client_msg_id: None,
+            private,
+            external_id: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +74,10 @@ pub struct Turn {
     pub dialogue_state: String,
     pub messages: Vec<NewMessage>,
     pub identities: Vec<NewIdentity>,
+    /// Set when replies must also be delivered through the outbox (email, Discord).
+    pub outbound_channel: Option<String>,
+    /// New channel data for the conversation (JSON), when the inbound message changed it.
+    pub channel_meta: Option<String>,
 }
 
 /// What the bot collected for the agent who takes over.
@@ -289,8 +309,9 @@ impl Store {
             };
             let result = sqlx::query(
                 "insert into messages
-                   (message_id, conversation_id, seq, author, author_name, body, client_msg_id, private, created_at)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                   (message_id, conversation_id, seq, author, author_name, body, client_msg_id, private, created_at,
+                    external_id)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(&view.id)
             .bind(&view.conversation_id)
@@ -301,13 +322,28 @@ impl Store {
             .bind(m.client_msg_id.as_deref())
             .bind(i64::from(m.private))
             .bind(now)
+            .bind(m.external_id.as_deref())
             .execute(&mut *tx)
             .await;
             match result {
                 Err(e) if is_unique_violation(&e) => return Err(Error::Duplicate),
                 other => other?,
             };
+            if let Some(channel) = &turn.outbound_channel
+                && m.author != Author::Customer
+                && m.author != Author::System
+                && !m.private
+            {
+                super::outbox::enqueue(&mut tx, &view, channel).await?;
+            }
             stored.push(view);
+        }
+        if let Some(meta) = &turn.channel_meta {
+            sqlx::query("update conversations set channel_meta = $1 where conversation_id = $2")
+                .bind(meta)
+                .bind(&turn.conversation_id)
+                .execute(&mut *tx)
+                .await?;
         }
         for identity in &turn.identities {
             upsert_identity(&mut tx, &turn.contact_id, identity).await?;

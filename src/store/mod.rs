@@ -12,11 +12,13 @@
 mod agents;
 mod backoffice;
 mod conversations;
+mod outbox;
 mod queue;
 
 pub use agents::{Agent, ApiToken, Principal};
 pub use backoffice::Table;
 pub use conversations::{ConversationRow, Handoff, NewIdentity, NewMessage, Turn};
+pub use outbox::{DeliveryState, OutboxItem};
 pub use queue::{ConversationSummary, ListFilter, ReportRow, TransitionWrite};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

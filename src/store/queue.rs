@@ -237,13 +237,15 @@ impl Store {
     }
 
     /// Stores an agent's reply or private note, moving ownership from `from` to `to`
-    /// (conditional like [`Store::apply_transition`]).
+    /// (conditional like [`Store::apply_transition`]); a public reply on `outbound_channel` is
+    /// queued for delivery in the same transaction.
     pub async fn commit_agent_message(
         &self,
         conversation_id: &str,
         from: &Ownership,
         to: &Ownership,
         message: &NewMessage,
+        outbound_channel: Option<&str>,
     ) -> Result<MessageView> {
         let now = now_ms();
         let public = i64::from(!message.private);
@@ -271,6 +273,11 @@ impl Store {
         let Some(row) = row else { return Err(Error::Conflict) };
         let seq: i64 = row.try_get(0)?;
         let stored = insert_message(&mut tx, conversation_id, seq, message, now).await?;
+        if let Some(channel) = outbound_channel
+            && !message.private
+        {
+            super::outbox::enqueue(&mut tx, &stored, channel).await?;
+        }
         tx.commit().await?;
         Ok(stored)
     }

@@ -117,6 +117,10 @@ async fn run(mut socket: WebSocket, state: AppState, me: Principal) {
                             json!({"type": "typing", "conversation_id": conversation_id, "author": author, "name": name})
                         }
                         Ok(AgentEvent::Presence { agent_id, presence }) => json!({"type": "presence", "agent_id": agent_id, "presence": presence}),
+                        Ok(AgentEvent::Delivery { conversation_id, message_id, outbox_id, status, error }) => json!({
+                            "type": "delivery", "conversation_id": conversation_id, "message_id": message_id,
+                            "outbox_id": outbox_id, "status": status, "error": error,
+                        }),
                         Err(RecvError::Lagged(_)) => {
                             let _ = socket.send(Message::Close(Some(CloseFrame { code: 4000, reason: Utf8Bytes::from_static("fell behind; reconnect and re-read") }))).await;
                             break;

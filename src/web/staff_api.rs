@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/teams", get(teams))
         .route("/api/canned_responses", get(canned_responses))
         .route("/api/reports", get(reports))
+        .route("/api/outbox/{id}/retry", post(retry_delivery))
 }
 
 #[derive(Deserialize)]
@@ -172,7 +173,18 @@ async fn get_conversation(
             h["summary"] = json!(summary.summary);
             h
         });
-    Ok(Json(json!({"conversation": views::summary(&summary), "messages": messages, "handoff": handoff})))
+    let deliveries: Vec<Value> = store
+        .delivery_states(&id)
+        .await?
+        .iter()
+        .map(|d| {
+            json!({"outbox_id": d.outbox_id, "message_id": d.message_id, "status": d.status,
+                   "attempts": d.attempts, "last_error": d.last_error})
+        })
+        .collect();
+    Ok(Json(
+        json!({"conversation": views::summary(&summary), "messages": messages, "handoff": handoff, "deliveries": deliveries}),
+    ))
 }
 
 async fn respond(state: &AppState, id: &str, action: Action) -> ApiResult<Json<Value>> {
@@ -373,4 +385,17 @@ async fn reports(
         })
         .collect();
     Ok(Json(json!({"days": out})))
+}
+
+async fn retry_delivery(
+    State(state): State<AppState>,
+    Staff(_w): Staff,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    if state.hub.store().outbox_retry(&id).await? {
+        state.hub.outbox_signal().notify_waiters();
+        Ok(StatusCode::ACCEPTED)
+    } else {
+        Err(ApiError::new(StatusCode::CONFLICT, "not_failed", "only a failed delivery can be retried"))
+    }
 }

@@ -4,6 +4,7 @@
 use crate::backoffice::{Invoice, Order, Product};
 use crate::domain::{Locale, Millis};
 use minijinja::{Environment, UndefinedBehavior, Value, context};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Templates every locale must provide besides the ones intents name.
@@ -23,6 +24,7 @@ pub const SYSTEM_TEMPLATES: &[&str] = &[
 pub struct Templates {
     env: Environment<'static>,
     names: Vec<String>,
+    sources: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for Templates {
@@ -32,12 +34,9 @@ impl std::fmt::Debug for Templates {
 }
 
 impl Templates {
-    /// Loads `dir/<locale>/*.j2` for every locale; syntax errors name the file and line.
-    pub fn load(dir: &Path) -> Result<Templates, Vec<String>> {
-        let mut env = Environment::new();
-        // Printing an undefined value is an error (catches typos); `{% if x %}` stays allowed.
-        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-        let mut names = Vec::new();
+    /// Reads `dir/<locale>/*.j2` for every locale into `"<locale>/<name>" → source`.
+    pub fn read_dir(dir: &Path) -> Result<BTreeMap<String, String>, Vec<String>> {
+        let mut sources = BTreeMap::new();
         let mut errors = Vec::new();
         for locale in Locale::ALL {
             let sub = dir.join(locale.as_str());
@@ -54,29 +53,51 @@ impl Templates {
                 .collect();
             paths.sort();
             for path in paths {
-                let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
-                    continue;
-                };
-                let name = format!("{}/{stem}", locale.as_str());
-                let source = match std::fs::read_to_string(&path) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        errors.push(format!("{}: cannot read: {e}", path.display()));
-                        continue;
+                let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else { continue };
+                match std::fs::read_to_string(&path) {
+                    Ok(source) => {
+                        sources.insert(format!("{}/{stem}", locale.as_str()), source);
                     }
-                };
-                match env.add_template_owned(name.clone(), source) {
-                    Ok(()) => names.push(name),
-                    Err(e) => errors.push(format!(
-                        "{}:{}: {}",
-                        path.display(),
-                        e.line().unwrap_or(0),
-                        e.detail().unwrap_or("template syntax error")
-                    )),
+                    Err(e) => errors.push(format!("{}: cannot read: {e}", path.display())),
                 }
             }
         }
-        if errors.is_empty() { Ok(Templates { env, names }) } else { Err(errors) }
+        if errors.is_empty() { Ok(sources) } else { Err(errors) }
+    }
+
+    /// Loads `dir/<locale>/*.j2` for every locale; syntax errors name the file and line.
+    pub fn load(dir: &Path) -> Result<Templates, Vec<String>> {
+        let sources = Templates::read_dir(dir)?;
+        Templates::from_sources(&sources).map_err(|errs| {
+            errs.into_iter().map(|(name, line, msg)| format!("{}/{name}.j2:{line}: {msg}", dir.display())).collect()
+        })
+    }
+
+    /// Compiles `"<locale>/<name>" → source`; errors are (name, line, message).
+    pub fn from_sources(sources: &BTreeMap<String, String>) -> Result<Templates, Vec<(String, usize, String)>> {
+        let mut env = Environment::new();
+        // Printing an undefined value is an error (catches typos); `{% if x %}` stays allowed.
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        // Bound the work one render may do, so an edited template cannot hang a reply.
+        env.set_fuel(Some(50_000));
+        let mut names = Vec::new();
+        let mut errors = Vec::new();
+        for (name, source) in sources {
+            match env.add_template_owned(name.clone(), source.clone()) {
+                Ok(()) => names.push(name.clone()),
+                Err(e) => errors.push((
+                    name.clone(),
+                    e.line().unwrap_or(0),
+                    e.detail().unwrap_or("template syntax error").to_string(),
+                )),
+            }
+        }
+        if errors.is_empty() { Ok(Templates { env, names, sources: sources.clone() }) } else { Err(errors) }
+    }
+
+    /// The template sources, `"<locale>/<name>" → text`.
+    pub fn sources(&self) -> &BTreeMap<String, String> {
+        &self.sources
     }
 
     pub fn exists(&self, locale: Locale, name: &str) -> bool {

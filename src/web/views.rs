@@ -19,6 +19,7 @@ pub fn summary(s: &ConversationSummary) -> Value {
         "last_message": s.last_message.as_ref().map(|(text, author, at)| json!({
             "text": text, "author": author, "created_at": rfc3339(*at)
         })),
+        "queued_at": time(s.queued_at),
         "created_at": rfc3339(s.created_at),
         "updated_at": rfc3339(s.updated_at),
     })

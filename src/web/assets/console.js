@@ -19,7 +19,7 @@
   const TYPING_SHOW_FOR = 4000;
   const TOAST_FOR = 6000;
   const TICK_EVERY = 30000;
-  const MAX_LEN = 4000;
+  const MAX_LEN = 10000; // the server's limit for agent replies and notes
   const LOGIN_URL = '/login?next=/console';
   const WS_URL = (w.location.protocol === 'https:' ? 'wss:' : 'ws:') + '//' + w.location.host + '/ws/agent';
   const TABS = ['queue', 'mine', 'open'];
@@ -104,13 +104,13 @@
   function fmtWait(s) {
     const t = ms(s.queued_at || s.created_at);
     const m = t ? Math.floor((Date.now() - t) / 60000) : 0;
-    return m < 1 ? 'under a minute' : m < 60 ? m + ' min' : fmtDuration(m * 60).replace(/ ?\d+s$/, '');
+    return m < 1 ? 'under a minute' : m < 60 ? m + ' min' : fmtDuration(m * 60);
   }
   const pct = (r) => (typeof r === 'number' && !isNaN(r) ? Math.round(r * 100) + '%' : '—');
   const timeEl = (iso, text, cls) => h('time', { class: cls || null, datetime: iso || null, title: ms(iso) ? new Date(ms(iso)).toLocaleString() : null }, text);
   function setAvatar(node, name) {
-    const parts = str(name).trim().split(/\s+/).filter(Boolean);
-    node.textContent = parts.length ? (parts[0].charAt(0) + (parts.length > 1 ? parts[parts.length - 1].charAt(0) : '')).toUpperCase() : '?';
+    const first = str(name).split(/\s+/).map((p) => (p.match(/[\p{L}\p{N}]/u) || [''])[0]).filter(Boolean);
+    node.textContent = first.length ? (first[0] + (first.length > 1 ? first[first.length - 1] : '')).toUpperCase() : '?';
   }
   const contactName = (s) => (s && s.contact && s.contact.name) || 'Visitor';
   const badge = (text, cls) => sp('badge ' + (cls || ''), text);
@@ -700,6 +700,7 @@
           autosize();
         }
         if (r && r.message) onLiveMessage(r.message, true);
+        scrollToEnd();
       }
       const dr = drafts.get(id);
       if (dr && dr.text.trim() === text) drafts.delete(id);
@@ -979,16 +980,16 @@
     const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(str(ds));
     return m ? shortDate(new Date(+m[1], +m[2] - 1, +m[3])) : str(ds);
   }
-  const zero = (date) => ({ date: date, conv: 0, bot: 0, rw: 0, rn: 0, fw: 0, fn: 0, sw: 0, sn: 0 });
-  // Sums a day's channels: counts add up, rates and averages are weighted by conversations.
+  const zero = (date) => ({ date: date, conv: 0, bot: 0, rw: 0, rn: 0 });
+  // Sums a day's channels: counts add up, the containment rate is weighted by conversations.
   function addRow(a, r) {
     const n = r.conversations || 0;
-    const k = Math.max(1, n);
     a.conv += n;
     a.bot += r.bot_resolved || 0;
-    if (typeof r.containment_rate === 'number' && n > 0) { a.rw += r.containment_rate * n; a.rn += n; }
-    if (typeof r.first_response_avg_s === 'number') { a.fw += r.first_response_avg_s * k; a.fn += k; }
-    if (typeof r.resolution_avg_s === 'number') { a.sw += r.resolution_avg_s * k; a.sn += k; }
+    if (typeof r.containment_rate === 'number' && n > 0) {
+      a.rw += r.containment_rate * n;
+      a.rn += n;
+    }
     return a;
   }
   // One slot per calendar day from the first to the last date, gaps filled with zeros.

@@ -143,3 +143,110 @@ async fn customer_chats_on_the_demo_page_and_history_survives_a_reload() {
     assert_eq!(count.as_u64(), Some(6), "three questions and three answers after reload");
     b.client.clone().close().await.unwrap();
 }
+
+/// Logs a staff member into the console through the login page.
+async fn console_login(c: &Client, addr: std::net::SocketAddr, email: &str, password: &str) {
+    c.goto(&format!("http://{addr}/login?next=/console")).await.unwrap();
+    c.find(Locator::Css("#login-email")).await.unwrap().send_keys(email).await.unwrap();
+    c.find(Locator::Css("#login-password")).await.unwrap().send_keys(password).await.unwrap();
+    c.find(Locator::Css("#login-submit")).await.unwrap().click().await.unwrap();
+    wait_js(c, "the console after login", "return location.pathname === '/console'").await;
+    c.wait().for_element(Locator::Css("#conv-list")).await.expect("console loads");
+}
+
+/// Polls a JavaScript expression until it returns a truthy value.
+async fn wait_js(c: &Client, what: &str, script: &str) -> serde_json::Value {
+    for _ in 0..150 {
+        let v = c.execute(script, vec![]).await.expect("script runs");
+        if !(v.is_null() || v == serde_json::Value::Bool(false)) {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[tokio::test]
+async fn agent_takes_over_a_handed_off_chat_in_the_console() {
+    let Some(customer) = browser().await else { return };
+    let Some(agent) = browser().await else { return };
+    let app = spawn_app(backends()[0]).await;
+    let password = "console-test-password";
+    let hash = kituo::auth::hash_password(password);
+    app.hub.store().create_agent("neema@kituo.test", "Neema", kituo::domain::Role::Agent, &hash).await.unwrap();
+
+    // The agent opens the console first and waits.
+    let a = &agent.client;
+    console_login(a, app.addr, "neema@kituo.test", password).await;
+    // Away: nothing is auto-assigned, so the agent claims from the queue by hand.
+    a.find(Locator::Css("#presence")).await.unwrap().select_by_value("away").await.unwrap();
+    let store = app.hub.store().clone();
+    for _ in 0..100 {
+        let me = store.agents().await.unwrap().into_iter().find(|x| x.email == "neema@kituo.test").unwrap();
+        if me.presence == kituo::domain::Presence::Away {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    a.find(Locator::Css("#tab-queue")).await.unwrap().click().await.unwrap();
+
+    // The customer proves who they are, then asks for a person.
+    let c = &customer.client;
+    c.goto(&format!("http://{}/", app.addr)).await.unwrap();
+    c.find(Locator::Css("#kituo-launcher")).await.unwrap().click().await.unwrap();
+    send_in_widget(c, "Where is my order 1001?").await;
+    wait_for_bot_text(c, "email").await;
+    send_in_widget(c, "amina.mwakilema@example.co.tz").await;
+    wait_for_bot_text(c, "EE482913057TZ").await;
+    send_in_widget(c, "I want to talk to a human please").await;
+
+    // It shows up in the agent's queue without a reload.
+    wait_js(a, "the queued conversation", "return document.querySelectorAll('#conv-list .conv-item').length > 0").await;
+    a.find(Locator::Css("#conv-list .conv-item")).await.unwrap().click().await.unwrap();
+    a.wait().for_element(Locator::Css("#btn-claim")).await.unwrap();
+    wait_js(a, "claim button", "const b = document.querySelector('#btn-claim'); return b && b.offsetParent !== null")
+        .await;
+    a.find(Locator::Css("#btn-claim")).await.unwrap().click().await.unwrap();
+    wait_js(
+        a,
+        "the assigned state",
+        "const b = document.querySelector('#btn-resolve'); return b && b.offsetParent !== null",
+    )
+    .await;
+
+    // The 360° panel shows the customer's orders.
+    wait_js(
+        a,
+        "orders in the 360° panel",
+        "return [...document.querySelectorAll('#contact-panel .order-row')].some(r => r.textContent.includes('1001'))",
+    )
+    .await;
+
+    // A private note, then a reply.
+    a.find(Locator::Css("#note-toggle")).await.unwrap().click().await.unwrap();
+    let input = a.find(Locator::Css("#reply-input")).await.unwrap();
+    input.send_keys("Customer seems worried about delivery date").await.unwrap();
+    a.find(Locator::Css("#reply-send")).await.unwrap().click().await.unwrap();
+    wait_js(
+        a,
+        "the note",
+        "return [...document.querySelectorAll('#messages .msg.note')].some(m => m.textContent.includes('worried'))",
+    )
+    .await;
+    a.find(Locator::Css("#note-toggle")).await.unwrap().click().await.unwrap();
+    let input = a.find(Locator::Css("#reply-input")).await.unwrap();
+    input.send_keys("Habari Amina, your parcel arrives tomorrow.").await.unwrap();
+    a.find(Locator::Css("#reply-send")).await.unwrap().click().await.unwrap();
+
+    // The customer sees the agent's reply, and never the note.
+    let script = r#"return [...document.querySelectorAll('.kituo-msg[data-author="agent"] .kituo-text')]
+                      .map(e => e.textContent).join(' | ') || null"#;
+    let seen = wait_js(c, "the agent's reply in the widget", script).await;
+    assert!(seen.as_str().unwrap().contains("arrives tomorrow"), "{seen}");
+    let all = c.execute("return document.body.innerText", vec![]).await.unwrap();
+    assert!(!all.as_str().unwrap().contains("worried"), "a private note reached the widget");
+    screenshot(a, "console.png").await;
+    screenshot(c, "widget-agent.png").await;
+    agent.client.clone().close().await.unwrap();
+    customer.client.clone().close().await.unwrap();
+}

@@ -32,14 +32,11 @@ pub const INITIAL_ADMIN_EMAIL: &str = "admin@kituo.local";
 impl App {
     /// Prepares everything and binds the listener (port 0 picks a free port).
     pub async fn build(args: &ServeArgs) -> anyhow::Result<App> {
-        let bot = Bot::load(&args.intents, &args.templates).map_err(|diags| {
-            let lines: Vec<String> = diags.iter().map(|d| format!("  {d}")).collect();
-            anyhow::anyhow!("the intent rules are invalid:\n{}", lines.join("\n"))
-        })?;
         let store = Store::connect(&args.database_url)
             .await
             .with_context(|| format!("cannot open database {}", redact(&args.database_url)))?;
         store.migrate().await.context("database migration failed")?;
+        let bot = load_rules(&store, args).await?;
         let seeded = if !args.no_demo && store.is_empty().await? {
             Some(crate::backoffice::demo::seed(&store).await.context("loading demo data failed")?)
         } else {
@@ -57,13 +54,13 @@ impl App {
             store.create_agent(INITIAL_ADMIN_EMAIL, "Admin", crate::domain::Role::Admin, &hash).await?;
             Some((INITIAL_ADMIN_EMAIL.to_string(), password))
         };
-        let hours = match &args.business_hours {
-            Some(spec) if !spec.trim().is_empty() => Some(
-                crate::queue::hours::BusinessHours::parse(spec, &args.utc_offset)
-                    .map_err(|e| anyhow::anyhow!("KITUO_BUSINESS_HOURS: {e}"))?,
-            ),
-            _ => None,
-        };
+        let settings = Arc::new(crate::web::settings::LiveSettings::new(
+            args.widget_secret.as_deref(),
+            args.business_hours.as_deref(),
+            &args.utc_offset,
+        ));
+        settings.apply_stored(&store.settings().await?);
+        let hours = settings.parsed_hours().map_err(|e| anyhow::anyhow!("business hours: {e}"))?;
         let email = crate::channel::email::EmailChannel::from_args(&args.email).context("email channel")?;
         let discord =
             crate::channel::discord::DiscordChannel::from_args(&args.discord).await.context("Discord channel")?;
@@ -73,7 +70,7 @@ impl App {
         let hub = Arc::new(Hub::new(store.clone(), backoffice, bot, hours));
         let state = AppState {
             hub,
-            widget_secret: args.widget_secret.as_ref().filter(|s| !s.is_empty()).map(|s| Arc::from(s.as_bytes())),
+            settings,
             shutdown: CancellationToken::new(),
             login_limiter: Arc::default(),
             secure_cookies: args.secure_cookies,
@@ -97,6 +94,7 @@ impl App {
         let tracker = tokio_util::task::TaskTracker::new();
         let hub = self.state.hub.clone();
         tracker.spawn(crate::queue::run_dispatcher(hub.clone(), self.offline_grace, token.clone()));
+        tracker.spawn(crate::hub::run_housekeeping(hub.clone(), token.clone()));
         if let Some(email) = self.email {
             tracker.spawn(crate::outbox::run_worker(hub.clone(), email.sender(), token.clone()));
             tracker.spawn(email.run(hub.clone(), token.clone()));
@@ -139,4 +137,32 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// The rule set in force: the newest stored version; on a database without one, the files in
+/// `--intents`/`--templates`, stored as version 1. Edits in the admin pages are new versions,
+/// so after the first start the database wins over the files (`kituo intents import` stores the
+/// files as a new version again).
+async fn load_rules(store: &Store, args: &ServeArgs) -> anyhow::Result<Bot> {
+    if let Some(v) = store.latest_rule_version().await? {
+        let bundle: crate::bot::bundle::RuleBundle =
+            serde_json::from_str(v.bundle.as_deref().unwrap_or("{}")).context("stored rule set is unreadable")?;
+        let mut bot = bundle
+            .build()
+            .map_err(|r| anyhow::anyhow!("stored rule set version {} is invalid: {}", v.version, r.summary()))?;
+        bot.version = v.version;
+        return Ok(bot);
+    }
+    let mut bot = Bot::load(&args.intents, &args.templates).map_err(|diags| {
+        let lines: Vec<String> = diags.iter().map(|d| format!("  {d}")).collect();
+        anyhow::anyhow!("the intent rules are invalid:\n{}", lines.join("\n"))
+    })?;
+    let json = serde_json::to_string(&bot.bundle)?;
+    bot.version = match store.add_rule_version("files", "initial rule set from intents/ and templates/", &json).await {
+        Ok(v) => v,
+        // Another node stored the first version at the same moment: use theirs.
+        Err(crate::store::Error::Conflict) => return Box::pin(load_rules(store, args)).await,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(bot)
 }

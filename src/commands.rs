@@ -144,3 +144,50 @@ pub async fn agents_add(args: &crate::config::AgentAddArgs) -> anyhow::Result<()
     store.close().await;
     Ok(())
 }
+
+/// `kituo intents import`: validates the files and stores them as the newest rule-set version
+/// (running servers pick it up within seconds).
+pub async fn intents_import(args: &crate::config::IntentsDbArgs) -> anyhow::Result<bool> {
+    let bundle = crate::bot::bundle::RuleBundle::from_files(&args.files.intents, &args.files.templates_dir())
+        .map_err(|e| anyhow::anyhow!("cannot read the rule files:\n  {}", e.join("\n  ")))?;
+    if let Err(r) = bundle.build() {
+        eprintln!("error: the rule files are invalid; nothing was stored: {}", r.summary());
+        return Ok(false);
+    }
+    let store = Store::connect(&args.database_url).await?;
+    store.migrate().await?;
+    let version = store
+        .add_rule_version(
+            "kituo intents import",
+            &format!("import from {}", args.files.intents.display()),
+            &serde_json::to_string(&bundle)?,
+        )
+        .await?;
+    store
+        .audit("cli", "rules.import", &format!("version:{version}"), &serde_json::json!({"from": args.files.intents}))
+        .await?;
+    println!("stored the rule files as version {version}");
+    store.close().await;
+    Ok(true)
+}
+
+/// `kituo intents export DIR`: the rule set in force, as files.
+pub async fn intents_export(args: &crate::config::IntentsExportArgs) -> anyhow::Result<bool> {
+    let store = Store::connect(&args.database_url).await?;
+    store.migrate().await?;
+    let Some(v) = store.latest_rule_version().await? else {
+        eprintln!("error: the database holds no rule set yet (it is stored on the first start)");
+        return Ok(false);
+    };
+    let bundle: crate::bot::bundle::RuleBundle = serde_json::from_str(v.bundle.as_deref().unwrap_or("{}"))?;
+    for (path, text) in bundle.export() {
+        let target = args.dir.join(&path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&target, text).with_context(|| format!("writing {}", target.display()))?;
+    }
+    println!("wrote version {} to {}", v.version, args.dir.display());
+    store.close().await;
+    Ok(true)
+}

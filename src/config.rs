@@ -159,6 +159,26 @@ pub enum IntentsCommand {
     Check(IntentsArgs),
     /// Classify one message per stdin line; print one JSON object per line.
     Classify(IntentsArgs),
+    /// Store the rule files as a new version of the rule set in force (validated first).
+    Import(IntentsDbArgs),
+    /// Write the rule set in force as intent and template files into DIR.
+    Export(IntentsExportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IntentsDbArgs {
+    #[command(flatten)]
+    pub files: IntentsArgs,
+    #[arg(long, env = "KITUO_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IntentsExportArgs {
+    /// Folder to write `intents/` and `templates/` into.
+    pub dir: PathBuf,
+    #[arg(long, env = "KITUO_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
 }
 
 #[derive(Debug, Clone, Args)]

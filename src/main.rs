@@ -15,6 +15,12 @@ async fn main() -> ExitCode {
         Some(Command::Import(args)) => kituo::commands::import(&args).await.map(|()| true),
         Some(Command::Intents { command: IntentsCommand::Check(args) }) => Ok(kituo::commands::intents_check(&args)),
         Some(Command::Intents { command: IntentsCommand::Classify(args) }) => kituo::commands::intents_classify(&args),
+        Some(Command::Intents { command: IntentsCommand::Import(args) }) => {
+            kituo::commands::intents_import(&args).await
+        }
+        Some(Command::Intents { command: IntentsCommand::Export(args) }) => {
+            kituo::commands::intents_export(&args).await
+        }
         Some(Command::Agents { command: AgentsCommand::Add(args) }) => {
             kituo::commands::agents_add(&args).await.map(|()| true)
         }
@@ -48,7 +54,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     println!("Kituo is serving (ready in {} ms):", started.elapsed().as_millis());
     println!("  demo shop with the chat widget  http://{addr}/");
     println!("  agent console                   http://{addr}/console  (log in at /login)");
+    println!("  admin (rules, agents, settings) http://{addr}/admin");
     println!("  agent console                   http://{addr}/console  (log in at /login)");
+    println!("  admin (rules, agents, settings) http://{addr}/admin");
     println!("  widget script (embed anywhere)  http://{addr}/widget.js");
     println!("  chat WebSocket                  ws://{addr}/ws/chat");
     println!("  health                          http://{addr}/health");

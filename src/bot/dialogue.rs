@@ -74,6 +74,20 @@ pub struct Outcome {
     pub slots: BTreeMap<String, String>,
     /// Why the bot handed the conversation to people in this turn, if it did.
     pub handoff: Option<HandoffReason>,
+    /// Back-office records shown in this turn, for the audit log.
+    pub disclosures: Vec<Disclosure>,
+}
+
+/// A back-office record the bot showed, and on what proof.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Disclosure {
+    /// "order" or "invoice".
+    pub kind: &'static str,
+    pub number: String,
+    /// The record's email, which the contact proved.
+    pub email: String,
+    /// "proven_now" (typed with the number in this turn) or "already_verified".
+    pub proof: &'static str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -150,6 +164,7 @@ impl Bot {
                 intent: c.intent.clone(),
                 slots: BTreeMap::new(),
                 handoff: None,
+                disclosures: Vec::new(),
             },
         };
         let offered = std::mem::take(&mut turn.out.state.offered_human);
@@ -317,7 +332,7 @@ impl Turn<'_> {
                 let owner = self.owner_email(def.action, &number).await?;
                 let pending = Pending { intent: def.name.clone(), slots, awaiting: Awaiting::Email };
                 if owner.as_ref().is_some_and(|e| self.verified_emails.contains(e)) {
-                    self.disclose(&def, &number).await?;
+                    self.disclose(&def, &number, "already_verified").await?;
                 } else if let Some(email) = find_email(self.raw) {
                     self.verify(&pending, &email).await?;
                 } else {
@@ -356,18 +371,30 @@ impl Turn<'_> {
         })
     }
 
-    async fn disclose(&mut self, def: &IntentDef, number: &str) -> Result<(), Error> {
+    async fn disclose(&mut self, def: &IntentDef, number: &str, proof: &'static str) -> Result<(), Error> {
         let locale = self.locale();
         let t = self.reply_of(def);
         match def.action {
             Action::OrderStatus => {
                 if let Some(o) = self.backoffice.order(number).await? {
                     self.say(&t, context! { order => order_value(&o, locale) });
+                    self.out.disclosures.push(Disclosure {
+                        kind: "order",
+                        number: o.order_number.clone(),
+                        email: o.customer_email.to_lowercase(),
+                        proof,
+                    });
                 }
             }
             Action::InvoiceStatus => {
                 if let Some(i) = self.backoffice.invoice(number).await? {
                     self.say(&t, context! { invoice => invoice_value(&i, locale) });
+                    self.out.disclosures.push(Disclosure {
+                        kind: "invoice",
+                        number: i.invoice_number.clone(),
+                        email: i.customer_email.to_lowercase(),
+                        proof,
+                    });
                 }
             }
             _ => {}
@@ -395,7 +422,7 @@ impl Turn<'_> {
                 self.verified_emails.push(email.to_string());
                 self.out.verified.push(email.to_string());
             }
-            return self.disclose(&def, &number).await;
+            return self.disclose(&def, &number, "proven_now").await;
         }
         self.out.state.verify_failures += 1;
         if self.out.state.verify_failures >= MAX_VERIFY_FAILURES {

@@ -6,6 +6,7 @@
 //! through [`crate::backoffice::BackOffice`] and never touches the store; the hub persists what it
 //! decides in one transaction.
 
+pub mod bundle;
 pub mod dialogue;
 pub mod normalize;
 pub mod render;
@@ -23,6 +24,10 @@ use std::path::Path;
 pub struct Bot {
     pub rules: RuleSet,
     pub templates: Templates,
+    /// The rule set as data (what the admin pages edit and versions store).
+    pub bundle: bundle::RuleBundle,
+    /// The stored version this bot was built from (0 = straight from files).
+    pub version: i64,
 }
 
 impl Bot {
@@ -35,7 +40,11 @@ impl Bot {
                 .map(|message| Diagnostic { file: templates_dir.display().to_string(), line: None, message })
                 .collect::<Vec<_>>()
         })?;
-        let bot = Bot { rules, templates };
+        let bundle = bundle::RuleBundle {
+            intents: sources.iter().map(|s| s.def.clone()).collect(),
+            templates: templates.sources().clone(),
+        };
+        let bot = Bot { rules, templates, bundle, version: 0 };
         let diags = bot.check(&sources);
         if diags.is_empty() { Ok(bot) } else { Err(diags) }
     }

@@ -160,7 +160,7 @@ pub struct Classification {
     pub pattern: Option<String>,
 }
 
-fn compile_one(pattern: &str) -> Result<Regex, regex::Error> {
+pub fn compile_one(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern).size_limit(PATTERN_SIZE_LIMIT).build()
 }
 

@@ -38,7 +38,17 @@ struct ConnectQuery {
     visitor_token: Option<String>,
 }
 
-async fn upgrade(ws: WebSocketUpgrade, Query(q): Query<ConnectQuery>, State(state): State<AppState>) -> Response {
+async fn upgrade(
+    ws: WebSocketUpgrade,
+    Query(q): Query<ConnectQuery>,
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let origin = headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok());
+    if !state.settings.origin_allowed(origin) {
+        use axum::response::IntoResponse;
+        return (axum::http::StatusCode::FORBIDDEN, "this site may not embed the chat widget").into_response();
+    }
     ws.read_buffer_size(4 * 1024)
         .write_buffer_size(4 * 1024)
         .max_message_size(MAX_FRAME_BYTES)
@@ -338,7 +348,7 @@ impl Connection {
     }
 
     async fn on_identify(&mut self, email: &str, name: Option<String>, hmac_hex: &str) -> SocketResult {
-        let Some(secret) = self.state.widget_secret.clone() else {
+        let Some(secret) = self.state.settings.widget_secret() else {
             self.violations += 1;
             return self.send_error("identify_disabled", "identity verification is not configured").await;
         };

@@ -62,11 +62,13 @@ pub struct Hub {
     backoffice: Arc<dyn BackOffice>,
     bot: RwLock<Arc<Bot>>,
     bus: Bus,
-    hours: Option<BusinessHours>,
+    hours: RwLock<Option<BusinessHours>>,
     /// Wakes the queue dispatcher (a handoff, a freed agent, a transfer to a team…).
     dispatch: Arc<Notify>,
     /// Wakes outbox workers when a reply was queued for delivery.
     outbox_signal: Arc<Notify>,
+    /// Intent hits not yet written to the database (flushed by housekeeping).
+    hits: std::sync::Mutex<std::collections::HashMap<String, i64>>,
 }
 
 /// An inbound customer message, after the channel adapter parsed it.
@@ -114,10 +116,77 @@ impl Hub {
             backoffice,
             bot: RwLock::new(Arc::new(bot)),
             bus: Bus::default(),
-            hours,
+            hours: RwLock::new(hours),
             dispatch: Arc::new(Notify::new()),
             outbox_signal: Arc::new(Notify::new()),
+            hits: Default::default(),
         }
+    }
+
+    /// Intent hits counted in memory and not yet flushed.
+    pub fn pending_hits(&self) -> Vec<(String, i64)> {
+        self.hits.lock().expect("hits mutex poisoned: a holder panicked").iter().map(|(k, v)| (k.clone(), *v)).collect()
+    }
+
+    async fn flush_hits(&self) -> Result<()> {
+        let hits: Vec<(String, i64)> =
+            std::mem::take(&mut *self.hits.lock().expect("hits mutex poisoned: a holder panicked"))
+                .into_iter()
+                .collect();
+        if let Err(e) = self.store.add_intent_hits(&hits).await {
+            // Put them back for the next flush.
+            let mut map = self.hits.lock().expect("hits mutex poisoned: a holder panicked");
+            for (k, v) in hits {
+                *map.entry(k).or_default() += v;
+            }
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// Validates a rule set, stores it as a new version and puts it in force at once for every
+    /// conversation (no restart, no dropped connection). A refused save changes nothing.
+    pub async fn save_rules(
+        &self,
+        bundle: crate::bot::bundle::RuleBundle,
+        author: &str,
+        note: &str,
+    ) -> std::result::Result<i64, SaveError> {
+        let mut bot = bundle.build().map_err(SaveError::Invalid)?;
+        let json =
+            serde_json::to_string(&bot.bundle).map_err(|e| SaveError::Store(store::Error::Invalid(e.to_string())))?;
+        let version = self.store.add_rule_version(author, note, &json).await.map_err(SaveError::Store)?;
+        bot.version = version;
+        self.swap_bot(bot);
+        Ok(version)
+    }
+
+    /// Picks up a version another node (or an import) stored.
+    async fn reload_rules_if_newer(&self) -> Result<()> {
+        let latest = self.store.latest_rule_version_number().await?;
+        if latest <= self.bot().version {
+            return Ok(());
+        }
+        if let Some(v) = self.store.rule_version(latest).await? {
+            let bundle: crate::bot::bundle::RuleBundle = serde_json::from_str(v.bundle.as_deref().unwrap_or("{}"))
+                .map_err(|e| store::Error::Invalid(e.to_string()))?;
+            match bundle.build() {
+                Ok(mut bot) => {
+                    bot.version = latest;
+                    self.swap_bot(bot);
+                    tracing::info!(version = latest, "rule set reloaded");
+                }
+                Err(r) => {
+                    tracing::error!(version = latest, problems = %r.summary(), "stored rule set is invalid; keeping the current one")
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces the business hours (admin settings); in force for the next handoff.
+    pub fn set_hours(&self, hours: Option<BusinessHours>) {
+        *self.hours.write().expect("hours lock poisoned: a holder panicked") = hours;
     }
 
     pub fn outbox_signal(&self) -> Arc<Notify> {
@@ -254,6 +323,23 @@ impl Hub {
                     if turn.handoff.is_some() {
                         self.dispatch.notify_one();
                     }
+                    if let Some(intent) = &turn.intent {
+                        *self
+                            .hits
+                            .lock()
+                            .expect("hits mutex poisoned: a holder panicked")
+                            .entry(intent.clone())
+                            .or_default() += 1;
+                    }
+                    if turn.miss {
+                        let key = crate::bot::normalize::normalize(inbound.text);
+                        let key: String = key.chars().take(200).collect();
+                        if let Err(e) =
+                            self.store.record_miss(&key, &inbound.text.chars().take(500).collect::<String>()).await
+                        {
+                            tracing::warn!(error = %e, "cannot record a miss");
+                        }
+                    }
                     if turn.outbound_channel.is_some() {
                         self.outbox_signal.notify_waiters();
                     }
@@ -308,6 +394,9 @@ impl Hub {
             }],
             identities: Vec::new(),
             outbound_channel: (conv.channel != Channel::Web.as_str()).then(|| conv.channel.clone()),
+            audit: Vec::new(),
+            intent: None,
+            miss: false,
             channel_meta: inbound.channel_meta.map(str::to_string),
         };
         // The bot speaks while it owns the conversation, and while it waits in the queue until a
@@ -332,6 +421,22 @@ impl Hub {
         turn.messages.extend(outcome.replies.iter().map(|text| NewMessage::ours(Author::Bot, BOT_NAME, text, false)));
         turn.locale = outcome.locale;
         turn.dialogue_state = serde_json::to_string(&outcome.state).unwrap_or_else(|_| "{}".into());
+        turn.audit = outcome
+            .disclosures
+            .iter()
+            .map(|d| {
+                (
+                    format!("contact:{}", conv.contact_id),
+                    "disclosure".to_string(),
+                    format!("{}:{}", d.kind, d.number),
+                    serde_json::json!({"email": d.email, "proof": d.proof, "conversation_id": conv.conversation_id,
+                                       "channel": conv.channel})
+                    .to_string(),
+                )
+            })
+            .collect();
+        turn.intent = outcome.intent.clone();
+        turn.miss = outcome.intent.is_none() && to.status == ConversationStatus::Bot;
         turn.identities = outcome
             .verified
             .iter()
@@ -369,7 +474,8 @@ impl Hub {
     /// What the customer is told on handoff: their place in the queue, or when the team is back.
     async fn queue_note(&self, bot: &Bot, locale: Locale, priority: i64) -> Result<String> {
         let now = now_ms();
-        let ctx = match &self.hours {
+        let hours = self.hours.read().expect("hours lock poisoned: a holder panicked").clone();
+        let ctx = match &hours {
             Some(h) if !h.is_open(now) => {
                 let (day, time) = h.next_open(now).unwrap_or((0, "08:00".into()));
                 context! { after_hours => true, back_day => weekday_name(day, locale), back_time => time }
@@ -540,5 +646,32 @@ fn handoff_summary(reason: HandoffReason, outcome: &Outcome, text: &str) -> Stri
         format!("{why}: “{said}”")
     } else {
         format!("{why} ({}): “{said}”", slots.join(", "))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("the rule set is invalid")]
+    Invalid(crate::bot::bundle::Rejection),
+    #[error(transparent)]
+    Store(store::Error),
+}
+
+/// Periodic chores: flush intent hit counts, pick up rule versions stored elsewhere.
+pub async fn run_housekeeping(hub: Arc<Hub>, token: tokio_util::sync::CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = token.cancelled() => {
+                let _ = hub.flush_hits().await;
+                return;
+            }
+            _ = tokio::time::sleep(std::time::Duration::from_secs(2)) => {}
+        }
+        if let Err(e) = hub.flush_hits().await {
+            tracing::warn!(error = %e, "flushing intent hits failed");
+        }
+        if let Err(e) = hub.reload_rules_if_newer().await {
+            tracing::warn!(error = %e, "checking for a newer rule set failed");
+        }
     }
 }

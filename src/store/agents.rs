@@ -161,6 +161,15 @@ impl Store {
         Ok(())
     }
 
+    pub async fn remove_from_team(&self, team: &str, agent_id: &str) -> Result<bool> {
+        let r = sqlx::query("delete from team_members where team = $1 and agent_id = $2")
+            .bind(team)
+            .bind(agent_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(r.rows_affected() > 0)
+    }
+
     pub async fn team_exists(&self, team: &str) -> Result<bool> {
         let row = sqlx::query("select count(*) from teams where name = $1").bind(team).fetch_one(&self.pool).await?;
         Ok(row.try_get::<i64, _>(0)? > 0)

@@ -78,6 +78,12 @@ pub struct Turn {
     pub outbound_channel: Option<String>,
     /// New channel data for the conversation (JSON), when the inbound message changed it.
     pub channel_meta: Option<String>,
+    /// Audit rows written with the turn: (actor, action, target, details JSON).
+    pub audit: Vec<(String, String, String, String)>,
+    /// The intent the bot recognised, or whether it did not understand (for admin statistics,
+    /// recorded by the hub after the commit).
+    pub intent: Option<String>,
+    pub miss: bool,
 }
 
 /// What the bot collected for the agent who takes over.
@@ -337,6 +343,9 @@ impl Store {
                 super::outbox::enqueue(&mut tx, &view, channel).await?;
             }
             stored.push(view);
+        }
+        for (actor, action, target, details) in &turn.audit {
+            super::admin::audit_in(&mut tx, actor, action, target, details).await?;
         }
         if let Some(meta) = &turn.channel_meta {
             sqlx::query("update conversations set channel_meta = $1 where conversation_id = $2")

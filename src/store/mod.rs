@@ -9,12 +9,14 @@
 //! succeeds if `last_seq` is unchanged ([`Store::commit_turn`]); on SQLite write transactions
 //! start with `BEGIN IMMEDIATE` so concurrent writers queue on the busy timeout instead of failing.
 
+mod admin;
 mod agents;
 mod backoffice;
 mod conversations;
 mod outbox;
 mod queue;
 
+pub use admin::{AuditEntry, Miss, RuleVersion};
 pub use agents::{Agent, ApiToken, Principal};
 pub use backoffice::Table;
 pub use conversations::{ConversationRow, Handoff, NewIdentity, NewMessage, Turn};

@@ -1,6 +1,7 @@
 //! Admin-only API (`/api/admin/…`): agents, teams, canned responses and API tokens.
 
 use super::error::{ApiError, ApiResult};
+use super::rules_api::audit;
 use super::session::Admin;
 use super::{AppState, views};
 use crate::auth;
@@ -41,7 +42,7 @@ struct NewAgent {
 
 async fn create_agent(
     State(state): State<AppState>,
-    Admin(_a): Admin,
+    Admin(who): Admin,
     Json(b): Json<NewAgent>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let email = normalize_email(&b.email).ok_or_else(|| ApiError::invalid("email", "not an email address"))?;
@@ -62,6 +63,7 @@ async fn create_agent(
     .map_err(ApiError::internal)?;
     let id = state.hub.store().create_agent(&email, b.name.trim(), role, &hash).await?;
     let agent = state.hub.store().agent(&id).await?.ok_or_else(|| ApiError::not_found("agent"))?;
+    audit(&state, &who.agent_id, "agent.create", &format!("agent:{id}"), json!({"email": email, "role": role})).await;
     let mut body = json!({"agent": views::agent(&agent)});
     if generated {
         body["password"] = json!(password);
@@ -78,7 +80,7 @@ struct AgentPatch {
 
 async fn update_agent(
     State(state): State<AppState>,
-    Admin(_a): Admin,
+    Admin(who): Admin,
     Path(id): Path<String>,
     Json(b): Json<AgentPatch>,
 ) -> ApiResult<Json<Value>> {
@@ -94,6 +96,14 @@ async fn update_agent(
         state.hub.set_presence(&id, crate::domain::Presence::Offline).await?;
     }
     state.hub.dispatch_signal().notify_one();
+    audit(
+        &state,
+        &who.agent_id,
+        "agent.update",
+        &format!("agent:{id}"),
+        json!({"capacity": b.capacity, "role": role, "active": b.active}),
+    )
+    .await;
     let agent = store.agent(&id).await?.ok_or_else(|| ApiError::not_found("agent"))?;
     Ok(Json(json!({"agent": views::agent(&agent)})))
 }
@@ -105,7 +115,7 @@ struct Member {
 
 async fn add_member(
     State(state): State<AppState>,
-    Admin(_a): Admin,
+    Admin(who): Admin,
     Path(team): Path<String>,
     Json(b): Json<Member>,
 ) -> ApiResult<Json<Value>> {
@@ -116,6 +126,7 @@ async fn add_member(
     let store = state.hub.store();
     store.agent(&b.agent_id).await?.ok_or_else(|| ApiError::invalid("agent_id", "no such agent"))?;
     store.add_to_team(&team, &b.agent_id).await?;
+    audit(&state, &who.agent_id, "team.member", &format!("team:{team}"), json!({"added": b.agent_id})).await;
     state.hub.dispatch_signal().notify_one();
     Ok(Json(json!({"team": team, "agent_id": b.agent_id})))
 }
@@ -127,7 +138,7 @@ struct Canned {
 
 async fn put_canned(
     State(state): State<AppState>,
-    Admin(_a): Admin,
+    Admin(who): Admin,
     Path(shortcut): Path<String>,
     Json(b): Json<Canned>,
 ) -> ApiResult<Json<Value>> {
@@ -139,19 +150,20 @@ async fn put_canned(
         return Err(ApiError::invalid("text", "must not be empty"));
     }
     state.hub.store().upsert_canned_response(&shortcut, b.text.trim()).await?;
+    audit(&state, &who.agent_id, "canned.update", &format!("canned:{shortcut}"), json!({})).await;
     Ok(Json(json!({"shortcut": shortcut, "text": b.text.trim()})))
 }
 
 async fn delete_canned(
     State(state): State<AppState>,
-    Admin(_a): Admin,
+    Admin(who): Admin,
     Path(shortcut): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if state.hub.store().delete_canned_response(&shortcut).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("canned response"))
+    if !state.hub.store().delete_canned_response(&shortcut).await? {
+        return Err(ApiError::not_found("canned response"));
     }
+    audit(&state, &who.agent_id, "canned.delete", &format!("canned:{shortcut}"), json!({})).await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_tokens(State(state): State<AppState>, Admin(_a): Admin) -> ApiResult<Json<Value>> {
@@ -179,18 +191,20 @@ async fn create_token(
     let role = b.role.as_deref().map(parse_role).transpose()?.unwrap_or(Role::Agent);
     let token = format!("kt_{}", new_secret());
     let id = state.hub.store().create_api_token(&auth::sha256_hex(&token), b.name.trim(), role, &who.agent_id).await?;
+    audit(&state, &who.agent_id, "token.create", &format!("token:{id}"), json!({"name": b.name.trim(), "role": role}))
+        .await;
     // The token itself is shown once, here; only its hash is kept.
     Ok((StatusCode::CREATED, Json(json!({"id": id, "name": b.name.trim(), "role": role, "token": token}))))
 }
 
 async fn revoke_token(
     State(state): State<AppState>,
-    Admin(_a): Admin,
+    Admin(who): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if state.hub.store().revoke_api_token(&id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("token"))
+    if !state.hub.store().revoke_api_token(&id).await? {
+        return Err(ApiError::not_found("token"));
     }
+    audit(&state, &who.agent_id, "token.revoke", &format!("token:{id}"), json!({})).await;
+    Ok(StatusCode::NO_CONTENT)
 }

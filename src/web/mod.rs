@@ -5,7 +5,9 @@
 pub mod admin_api;
 pub mod agent_socket;
 pub mod error;
+pub mod rules_api;
 pub mod session;
+pub mod settings;
 pub mod staff_api;
 pub mod views;
 
@@ -24,13 +26,16 @@ const LOGIN_HTML: &str = include_str!("assets/login.html");
 const CONSOLE_HTML: &str = include_str!("assets/console.html");
 const CONSOLE_JS: &str = include_str!("assets/console.js");
 const CONSOLE_CSS: &str = include_str!("assets/console.css");
+const ADMIN_HTML: &str = include_str!("assets/admin.html");
+const ADMIN_JS: &str = include_str!("assets/admin.js");
+const ADMIN_CSS: &str = include_str!("assets/admin.css");
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub hub: Arc<Hub>,
-    /// `KITUO_WIDGET_SECRET`: key for the widget's HMAC identify; identify is refused without it.
-    pub widget_secret: Option<Arc<[u8]>>,
+    /// Settings admins can change at run time (widget secret, allowed origins, business hours).
+    pub settings: Arc<settings::LiveSettings>,
     pub shutdown: CancellationToken,
     pub login_limiter: Arc<LoginLimiter>,
     /// Mark session cookies `Secure` (serving behind TLS).
@@ -47,9 +52,14 @@ pub fn router(state: AppState) -> Router {
         .route("/console", get(|| async { Html(CONSOLE_HTML) }))
         .route("/console.js", get(|| async { asset("application/javascript; charset=utf-8", CONSOLE_JS) }))
         .route("/console.css", get(|| async { asset("text/css; charset=utf-8", CONSOLE_CSS) }))
+        .route("/admin", get(|| async { Html(ADMIN_HTML) }))
+        .route("/admin.js", get(|| async { asset("application/javascript; charset=utf-8", ADMIN_JS) }))
+        .route("/admin.css", get(|| async { asset("text/css; charset=utf-8", ADMIN_CSS) }))
         .merge(crate::channel::web_widget::router())
         .merge(staff_api::router())
         .merge(admin_api::router())
+        .merge(rules_api::router())
+        .merge(settings::router())
         .merge(agent_socket::router())
         .with_state(state)
 }

@@ -1,0 +1,212 @@
+//! Settings admins change in the browser (business hours, widget secret, allowed widget
+//! origins): stored in the database, which wins over flags and environment once set, and in
+//! force at once. Also the audit-log reader and team membership removal.
+
+use super::error::{ApiError, ApiResult};
+use super::rules_api::audit;
+use super::session::Admin;
+use super::{AppState, views};
+use crate::queue::hours::BusinessHours;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::{Arc, RwLock};
+
+/// Settings read on every use (cheap clones behind locks held only to copy).
+#[derive(Default)]
+pub struct LiveSettings {
+    widget_secret: RwLock<Option<Arc<[u8]>>>,
+    allowed_origins: RwLock<Vec<String>>,
+    business_hours: RwLock<(Option<String>, String)>,
+}
+
+impl LiveSettings {
+    pub fn new(widget_secret: Option<&str>, business_hours: Option<&str>, utc_offset: &str) -> LiveSettings {
+        let s = LiveSettings::default();
+        s.set_widget_secret(widget_secret);
+        *s.business_hours.write().expect("settings lock poisoned") =
+            (business_hours.filter(|h| !h.trim().is_empty()).map(str::to_string), utc_offset.to_string());
+        s
+    }
+
+    pub fn widget_secret(&self) -> Option<Arc<[u8]>> {
+        self.widget_secret.read().expect("settings lock poisoned").clone()
+    }
+
+    pub fn set_widget_secret(&self, secret: Option<&str>) {
+        *self.widget_secret.write().expect("settings lock poisoned") =
+            secret.filter(|s| !s.is_empty()).map(|s| Arc::from(s.as_bytes()));
+    }
+
+    pub fn allowed_origins(&self) -> Vec<String> {
+        self.allowed_origins.read().expect("settings lock poisoned").clone()
+    }
+
+    /// Whether a widget on a page of `origin` may connect (any origin while the list is empty).
+    pub fn origin_allowed(&self, origin: Option<&str>) -> bool {
+        let list = self.allowed_origins.read().expect("settings lock poisoned");
+        list.is_empty() || origin.is_some_and(|o| list.iter().any(|a| a.eq_ignore_ascii_case(o.trim_end_matches('/'))))
+    }
+
+    pub fn business_hours(&self) -> (Option<String>, String) {
+        self.business_hours.read().expect("settings lock poisoned").clone()
+    }
+
+    /// Applies stored settings (database wins over flags and environment).
+    pub fn apply_stored(&self, stored: &[(String, String)]) {
+        for (key, value) in stored {
+            match key.as_str() {
+                "widget_secret" => self.set_widget_secret(Some(value)),
+                "allowed_origins" => {
+                    *self.allowed_origins.write().expect("settings lock poisoned") =
+                        serde_json::from_str(value).unwrap_or_default();
+                }
+                "business_hours" => {
+                    self.business_hours.write().expect("settings lock poisoned").0 = Some(value.clone())
+                }
+                "utc_offset" => self.business_hours.write().expect("settings lock poisoned").1 = value.clone(),
+                _ => {}
+            }
+        }
+    }
+
+    /// The business hours in force, parsed.
+    pub fn parsed_hours(&self) -> Result<Option<BusinessHours>, String> {
+        let (spec, offset) = self.business_hours();
+        spec.filter(|s| !s.trim().is_empty()).map(|s| BusinessHours::parse(&s, &offset)).transpose()
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/admin/settings", get(get_settings).put(put_settings))
+        .route("/api/admin/audit", get(get_audit))
+        .route("/api/admin/teams/{team}/members/{agent_id}", delete(remove_member))
+}
+
+fn settings_json(s: &LiveSettings) -> Value {
+    let (hours, offset) = s.business_hours();
+    json!({
+        "business_hours": hours,
+        "utc_offset": offset,
+        "widget_secret_set": s.widget_secret().is_some(),
+        "allowed_origins": s.allowed_origins(),
+    })
+}
+
+async fn get_settings(State(state): State<AppState>, Admin(_a): Admin) -> Json<Value> {
+    Json(settings_json(&state.settings))
+}
+
+/// `Some(None)` for an explicit `null` (clear), `None` when the field is absent (keep).
+fn explicit<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
+}
+
+#[derive(Deserialize)]
+struct SettingsBody {
+    #[serde(default, deserialize_with = "explicit")]
+    business_hours: Option<Option<String>>,
+    utc_offset: Option<String>,
+    widget_secret: Option<String>,
+    allowed_origins: Option<Vec<String>>,
+}
+
+async fn put_settings(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    Json(b): Json<SettingsBody>,
+) -> ApiResult<Json<Value>> {
+    let (cur_hours, cur_offset) = state.settings.business_hours();
+    let hours = match &b.business_hours {
+        Some(explicit) => explicit.clone().filter(|h| !h.trim().is_empty()),
+        None => cur_hours,
+    };
+    let offset = b.utc_offset.clone().unwrap_or(cur_offset);
+    let parsed = match hours.as_deref().filter(|h| !h.trim().is_empty()) {
+        Some(h) => Some(BusinessHours::parse(h, &offset).map_err(|e| ApiError::invalid("business_hours", e))?),
+        None => None,
+    };
+    if let Some(origins) = &b.allowed_origins
+        && let Some(bad) = origins.iter().find(|o| !(o.starts_with("http://") || o.starts_with("https://")))
+    {
+        return Err(ApiError::invalid(
+            "allowed_origins",
+            format!("{bad:?} is not an origin like https://shop.example.com"),
+        ));
+    }
+    if b.widget_secret.as_ref().is_some_and(|s| !s.is_empty() && s.len() < 16) {
+        return Err(ApiError::invalid("widget_secret", "at least 16 characters"));
+    }
+    let store = state.hub.store();
+    if b.business_hours.is_some() || b.utc_offset.is_some() {
+        store.set_setting("business_hours", hours.as_deref().filter(|h| !h.trim().is_empty())).await?;
+        store.set_setting("utc_offset", Some(&offset)).await?;
+        state.settings.apply_stored(&[("utc_offset".into(), offset.clone())]);
+        *state.settings.business_hours.write().expect("settings lock poisoned") =
+            (hours.clone().filter(|h| !h.trim().is_empty()), offset.clone());
+        state.hub.set_hours(parsed);
+    }
+    if let Some(secret) = &b.widget_secret {
+        store.set_setting("widget_secret", Some(secret)).await?;
+        state.settings.set_widget_secret(Some(secret));
+    }
+    if let Some(origins) = &b.allowed_origins {
+        let cleaned: Vec<String> = origins.iter().map(|o| o.trim_end_matches('/').to_lowercase()).collect();
+        store.set_setting("allowed_origins", Some(&serde_json::to_string(&cleaned).unwrap_or_default())).await?;
+        *state.settings.allowed_origins.write().expect("settings lock poisoned") = cleaned;
+    }
+    let changed: Vec<&str> = [
+        b.business_hours.as_ref().map(|_| "business_hours"),
+        b.utc_offset.as_ref().map(|_| "utc_offset"),
+        b.widget_secret.as_ref().map(|_| "widget_secret"),
+        b.allowed_origins.as_ref().map(|_| "allowed_origins"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    audit(&state, &who.agent_id, "settings.update", "settings", json!({"changed": changed})).await;
+    Ok(Json(settings_json(&state.settings)))
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    action: Option<String>,
+    actor: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn get_audit(
+    State(state): State<AppState>,
+    Admin(_a): Admin,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Value>> {
+    let entries = state
+        .hub
+        .store()
+        .audit_entries(
+            q.action.as_deref().filter(|s| !s.is_empty()),
+            q.actor.as_deref().filter(|s| !s.is_empty()),
+            q.limit.unwrap_or(200).clamp(1, 1000),
+        )
+        .await?;
+    Ok(Json(json!({"entries": entries.iter().map(|e| json!({
+        "at": views::time(Some(e.at)), "actor": e.actor, "action": e.action, "target": e.target,
+        "details": serde_json::from_str::<Value>(&e.details).unwrap_or(Value::Null),
+    })).collect::<Vec<_>>()})))
+}
+
+async fn remove_member(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    Path((team, agent_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    if !state.hub.store().remove_from_team(&team, &agent_id).await? {
+        return Err(ApiError::not_found("team member"));
+    }
+    audit(&state, &who.agent_id, "team.member", &format!("team:{team}"), json!({"removed": agent_id})).await;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -13,6 +13,7 @@
 //! - [`queue`]      ownership state machine, business hours, dispatcher (auto-assign, requeue)
 //! - [`auth`]       staff passwords (argon2), sessions, API tokens, login rate limits
 //! - [`channel`]    channel adapters (web widget WebSocket)
+//! - [`metrics`]    Prometheus counters and gauges (`/metrics`)
 //! - [`outbox`]     durable delivery of replies on email and Discord: claim, send, retry
 //! - [`web`]        axum router, shared state, pages, staff REST API, console socket
 //! - [`commands`]   `kituo import` and `kituo intents check|classify`
@@ -26,6 +27,7 @@ pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod hub;
+pub mod metrics;
 pub mod outbox;
 pub mod queue;
 pub mod store;

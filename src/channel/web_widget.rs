@@ -54,10 +54,13 @@ async fn upgrade(
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| async move {
+            let metrics_hub = state.hub.clone();
+            crate::metrics::Metrics::gauge_add(&metrics_hub.metrics.widget_sockets, 1);
             let mut conn = Connection::new(socket, state);
             if let Err(e) = conn.run(q.visitor_token).await {
                 tracing::debug!(error = %e, "widget socket ended with an error");
             }
+            crate::metrics::Metrics::gauge_add(&metrics_hub.metrics.widget_sockets, -1);
         })
 }
 

@@ -67,6 +67,7 @@ pub struct Hub {
     dispatch: Arc<Notify>,
     /// Wakes outbox workers when a reply was queued for delivery.
     outbox_signal: Arc<Notify>,
+    pub metrics: crate::metrics::Metrics,
     /// Intent hits not yet written to the database (flushed by housekeeping).
     hits: std::sync::Mutex<std::collections::HashMap<String, i64>>,
 }
@@ -120,6 +121,7 @@ impl Hub {
             dispatch: Arc::new(Notify::new()),
             outbox_signal: Arc::new(Notify::new()),
             hits: Default::default(),
+            metrics: Default::default(),
         }
     }
 
@@ -322,6 +324,19 @@ impl Hub {
                     self.publish_summary(conversation_id).await;
                     if turn.handoff.is_some() {
                         self.dispatch.notify_one();
+                    }
+                    let m = &self.metrics;
+                    m.count("kituo_messages_in_total", &format!("channel=\"{channel}\""), 1);
+                    let out = turn.messages.iter().filter(|x| x.author != Author::Customer).count() as i64;
+                    if out > 0 {
+                        m.count("kituo_messages_out_total", &format!("channel=\"{channel}\""), out);
+                    }
+                    match &turn.intent {
+                        Some(i) => {
+                            m.count("kituo_bot_matches_total", &format!("intent=\"{}\"", crate::metrics::escape(i)), 1)
+                        }
+                        None if turn.miss => m.count("kituo_bot_misses_total", "", 1),
+                        None => {}
                     }
                     if let Some(intent) = &turn.intent {
                         *self
@@ -602,6 +617,9 @@ impl Hub {
                         self.store.mark_assigned(a).await?;
                     }
                     self.publish(vec![stored.clone()], &conv.channel);
+                    if !private {
+                        self.metrics.count("kituo_messages_out_total", &format!("channel=\"{}\"", conv.channel), 1);
+                    }
                     self.summary(conversation_id).await?;
                     if outbound.is_some() && !private {
                         self.outbox_signal.notify_waiters();

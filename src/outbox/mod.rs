@@ -105,6 +105,7 @@ async fn deliver(hub: &Hub, sender: &dyn ChannelSender, item: &OutboxItem) {
             (if give_up { "failed" } else { "retrying" }, Some(e.to_string()))
         }
     };
+    hub.metrics.count("kituo_outbox_deliveries_total", &format!("channel=\"{}\",result=\"{status}\"", item.channel), 1);
     hub.bus().publish_agents(AgentEvent::Delivery {
         conversation_id: item.message.conversation_id.clone(),
         message_id: item.message.id.clone(),

@@ -21,7 +21,7 @@ pub use agents::{Agent, ApiToken, Principal};
 pub use backoffice::Table;
 pub use conversations::{ConversationRow, Handoff, NewIdentity, NewMessage, Turn};
 pub use outbox::{DeliveryState, OutboxItem};
-pub use queue::{ConversationSummary, ListFilter, ReportRow, TransitionWrite};
+pub use queue::{ConversationSummary, FIRST_RESPONSE_BOUNDS, ListFilter, MetricsSnapshot, ReportRow, TransitionWrite};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

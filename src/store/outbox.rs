@@ -148,12 +148,14 @@ impl Store {
         let now = now_ms();
         let mut tx = self.begin_write().await?;
         let lock = match self.backend {
-            super::Backend::Postgres => " for update skip locked",
+            super::Backend::Postgres => " for update of o skip locked",
             super::Backend::Sqlite => "",
         };
+        // Replies of one conversation go out in the order they were written (seq).
         let sql = format!(
-            "select outbox_id from outbox where channel = $1 and status = 'pending' and next_attempt_at <= $2
-              order by next_attempt_at limit $3{lock}"
+            "select o.outbox_id from outbox o join messages m on m.message_id = o.message_id
+              where o.channel = $1 and o.status = 'pending' and o.next_attempt_at <= $2
+              order by o.next_attempt_at, m.conversation_id, m.seq limit $3{lock}"
         );
         let ids: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(channel.as_str())

@@ -416,3 +416,71 @@ async fn insert_message(
     .await?;
     Ok(view)
 }
+
+/// Figures `/metrics` reads from the database at scrape time.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsSnapshot {
+    pub queued: i64,
+    pub oldest_queued_at: Option<Millis>,
+    pub outbox_pending: i64,
+    pub outbox_failed: i64,
+    /// Cumulative counts of first responses within each bound (seconds), the last bound +Inf.
+    pub first_response_buckets: Vec<(f64, i64)>,
+    pub first_response_sum_s: f64,
+    pub first_response_count: i64,
+}
+
+pub const FIRST_RESPONSE_BOUNDS: [f64; 7] = [10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 14400.0];
+
+impl Store {
+    pub async fn metrics_snapshot(&self) -> Result<MetricsSnapshot> {
+        let q = sqlx::query("select count(*), min(queued_at) from conversations where status = 'queued'")
+            .fetch_one(&self.pool)
+            .await?;
+        let (pending, failed) = self.outbox_backlog().await?;
+        let since = now_ms() - 7 * 86_400_000;
+        let mut cases = Vec::new();
+        for b in FIRST_RESPONSE_BOUNDS {
+            cases.push(format!(
+                "sum(case when first_response_at - queued_at <= {} then 1 else 0 end)",
+                (b * 1000.0) as i64
+            ));
+        }
+        let sql = format!(
+            "select {}, count(*), cast(coalesce(sum(first_response_at - queued_at), 0) as double precision)
+               from conversations where created_at >= $1 and first_response_at is not null and queued_at is not null",
+            cases.join(", ")
+        );
+        let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(since).fetch_one(&self.pool).await?;
+        let n = FIRST_RESPONSE_BOUNDS.len();
+        let mut buckets = Vec::with_capacity(n);
+        for (i, b) in FIRST_RESPONSE_BOUNDS.iter().enumerate() {
+            buckets.push((*b, r.try_get::<Option<i64>, _>(i)?.unwrap_or(0)));
+        }
+        let count: i64 = r.try_get(n)?;
+        let sum_ms: f64 = r.try_get(n + 1)?;
+        Ok(MetricsSnapshot {
+            queued: q.try_get(0)?,
+            oldest_queued_at: q.try_get(1)?,
+            outbox_pending: pending,
+            outbox_failed: failed,
+            first_response_buckets: buckets,
+            first_response_sum_s: sum_ms / 1000.0,
+            first_response_count: count,
+        })
+    }
+
+    /// Readiness: the database answers and every embedded migration is applied.
+    pub async fn ready(&self) -> Result<i64> {
+        let r = sqlx::query("select count(*) from _sqlx_migrations where success").fetch_one(&self.pool).await?;
+        let applied: i64 = r.try_get(0)?;
+        let expected = match self.backend {
+            super::Backend::Sqlite => super::SQLITE_MIGRATIONS.iter().count(),
+            super::Backend::Postgres => super::POSTGRES_MIGRATIONS.iter().count(),
+        } as i64;
+        if applied < expected {
+            return Err(Error::Invalid(format!("{applied} of {expected} migrations applied")));
+        }
+        Ok(applied)
+    }
+}

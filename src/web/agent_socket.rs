@@ -91,6 +91,7 @@ async fn send(socket: &mut WebSocket, v: Value) -> Result<(), axum::Error> {
 
 async fn run(mut socket: WebSocket, state: AppState, me: Principal) {
     let hub = state.hub.clone();
+    crate::metrics::Metrics::gauge_add(&hub.metrics.agent_sockets, 1);
     let mut events = hub.bus().subscribe_agents();
     if state.agent_connections.open(&me.agent_id) == 1
         && let Ok(Some(agent)) = hub.store().agent(&me.agent_id).await
@@ -140,6 +141,7 @@ async fn run(mut socket: WebSocket, state: AppState, me: Principal) {
             }
         }
     }
+    crate::metrics::Metrics::gauge_add(&hub.metrics.agent_sockets, -1);
     if state.agent_connections.close(&me.agent_id) == 0
         && let Err(e) = hub.set_presence(&me.agent_id, Presence::Offline).await
     {

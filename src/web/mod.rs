@@ -48,6 +48,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(|| async { Html(DEMO_HTML) }))
         .route("/widget.js", get(widget_js))
         .route("/health", get(|| async { "ok" }))
+        .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
         .route("/login", get(|| async { Html(LOGIN_HTML) }))
         .route("/console", get(|| async { Html(CONSOLE_HTML) }))
         .route("/console.js", get(|| async { asset("application/javascript; charset=utf-8", CONSOLE_JS) }))
@@ -77,4 +79,47 @@ async fn widget_js() -> impl IntoResponse {
 
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], body)
+}
+
+async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    match state.hub.store().ready().await {
+        Ok(n) => axum::Json(serde_json::json!({"status": "ready", "database": "ok", "migrations": n})).into_response(),
+        Err(e) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({"status": "not_ready", "reason": e.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
+async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    use std::fmt::Write;
+    let mut extra = String::new();
+    match state.hub.store().metrics_snapshot().await {
+        Ok(s) => {
+            let now = crate::domain::now_ms();
+            let wait = s.oldest_queued_at.map_or(0.0, |t| (now - t) as f64 / 1000.0);
+            let _ = write!(
+                extra,
+                "# HELP kituo_queue_length Conversations waiting for an agent.\n# TYPE kituo_queue_length gauge\n\
+                 kituo_queue_length {}\n\
+                 # HELP kituo_queue_oldest_wait_seconds How long the longest-waiting conversation has waited.\n\
+                 # TYPE kituo_queue_oldest_wait_seconds gauge\nkituo_queue_oldest_wait_seconds {wait:.3}\n\
+                 # HELP kituo_outbox_backlog Replies waiting for delivery, by state.\n# TYPE kituo_outbox_backlog gauge\n\
+                 kituo_outbox_backlog{{state=\"pending\"}} {}\nkituo_outbox_backlog{{state=\"failed\"}} {}\n\
+                 # HELP kituo_first_response_seconds Time from handoff to an agent's first reply (last 7 days).\n\
+                 # TYPE kituo_first_response_seconds histogram\n",
+                s.queued, s.outbox_pending, s.outbox_failed
+            );
+            for (bound, count) in &s.first_response_buckets {
+                let _ = writeln!(extra, "kituo_first_response_seconds_bucket{{le=\"{bound}\"}} {count}");
+            }
+            let _ = writeln!(extra, "kituo_first_response_seconds_bucket{{le=\"+Inf\"}} {}", s.first_response_count);
+            let _ = writeln!(extra, "kituo_first_response_seconds_sum {:.3}", s.first_response_sum_s);
+            let _ = writeln!(extra, "kituo_first_response_seconds_count {}", s.first_response_count);
+        }
+        Err(e) => tracing::warn!(error = %e, "metrics: database figures unavailable"),
+    }
+    let body = state.hub.metrics.render(&extra);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }

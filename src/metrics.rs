@@ -1,0 +1,118 @@
+//! Process metrics in the Prometheus text format (`/metrics`). Counters and gauges are plain
+//! atomics updated where things happen; figures that live in the database (queue length,
+//! waiting time, outbox backlog, first-response times) are read at scrape time.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+#[derive(Default)]
+pub struct Metrics {
+    /// (name, labels) → value, for labelled counters.
+    counters: Mutex<BTreeMap<(&'static str, String), i64>>,
+    pub widget_sockets: AtomicI64,
+    pub agent_sockets: AtomicI64,
+    /// 1 while connected, 0 while not, per channel connection ("imap:<mailbox>", "discord").
+    connections: Mutex<BTreeMap<String, i64>>,
+}
+
+impl Metrics {
+    pub fn count(&self, name: &'static str, labels: &str, by: i64) {
+        *self
+            .counters
+            .lock()
+            .expect("metrics mutex poisoned: a holder panicked")
+            .entry((name, labels.to_string()))
+            .or_default() += by;
+    }
+
+    pub fn set_connection(&self, name: &str, up: bool) {
+        self.connections
+            .lock()
+            .expect("metrics mutex poisoned: a holder panicked")
+            .insert(name.to_string(), i64::from(up));
+    }
+
+    pub fn gauge_add(g: &AtomicI64, by: i64) {
+        g.fetch_add(by, Ordering::Relaxed);
+    }
+
+    /// Renders everything kept in memory; `extra` is appended (figures read from the database).
+    pub fn render(&self, extra: &str) -> String {
+        let mut out = String::new();
+        let help = |out: &mut String, name: &str, kind: &str, text: &str| {
+            let _ = writeln!(out, "# HELP {name} {text}\n# TYPE {name} {kind}");
+        };
+        let counters = self.counters.lock().expect("metrics mutex poisoned: a holder panicked");
+        let mut last = "";
+        for ((name, labels), value) in counters.iter() {
+            if *name != last {
+                help(&mut out, name, "counter", describe(name));
+                last = name;
+            }
+            if labels.is_empty() {
+                let _ = writeln!(out, "{name} {value}");
+            } else {
+                let _ = writeln!(out, "{name}{{{labels}}} {value}");
+            }
+        }
+        drop(counters);
+        help(&mut out, "kituo_websocket_connections", "gauge", "Open WebSocket connections.");
+        let _ = writeln!(
+            out,
+            "kituo_websocket_connections{{kind=\"widget\"}} {}",
+            self.widget_sockets.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "kituo_websocket_connections{{kind=\"agent\"}} {}",
+            self.agent_sockets.load(Ordering::Relaxed)
+        );
+        let conns = self.connections.lock().expect("metrics mutex poisoned: a holder panicked");
+        if !conns.is_empty() {
+            help(&mut out, "kituo_channel_connected", "gauge", "1 while a channel connection (IMAP, Discord) is up.");
+            for (name, up) in conns.iter() {
+                let _ = writeln!(out, "kituo_channel_connected{{connection=\"{}\"}} {up}", escape(name));
+            }
+        }
+        out.push_str(extra);
+        out
+    }
+}
+
+fn describe(name: &str) -> &'static str {
+    match name {
+        "kituo_messages_in_total" => "Customer messages stored, per channel.",
+        "kituo_messages_out_total" => "Bot and agent messages stored for customers, per channel.",
+        "kituo_bot_matches_total" => "Customer messages the bot recognised, per intent.",
+        "kituo_bot_misses_total" => "Customer messages the bot did not understand.",
+        "kituo_outbox_deliveries_total" => "Outbox delivery attempts, per channel and result.",
+        _ => "Kituo counter.",
+    }
+}
+
+/// Escapes a Prometheus label value.
+pub fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prometheus_text() {
+        let m = Metrics::default();
+        m.count("kituo_messages_in_total", "channel=\"web\"", 2);
+        m.count("kituo_messages_in_total", "channel=\"web\"", 1);
+        m.count("kituo_bot_misses_total", "", 1);
+        Metrics::gauge_add(&m.widget_sockets, 3);
+        let text = m.render("");
+        assert!(text.contains("kituo_messages_in_total{channel=\"web\"} 3"), "{text}");
+        assert!(text.contains("# TYPE kituo_messages_in_total counter"), "{text}");
+        assert!(text.contains("kituo_bot_misses_total 1"), "{text}");
+        assert!(text.contains("kituo_websocket_connections{kind=\"widget\"} 3"), "{text}");
+        assert_eq!(escape("a\"b"), "a\\\"b");
+    }
+}

@@ -281,3 +281,390 @@ pub fn sign(secret: &str, email: &str) -> String {
     mac.update(email.as_bytes());
     hex::encode(mac.finalize().into_bytes())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Staff side: accounts, a small HTTP client for `/api/…`, the console socket, polling.
+
+/// The password of every staff account the tests create directly.
+pub const STAFF_PASSWORD: &str = "correct horse battery staple";
+
+/// One argon2 hash of [`STAFF_PASSWORD`] for all directly created accounts (hashing is slow).
+fn staff_password_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| kituo::auth::hash_password(STAFF_PASSWORD))
+}
+
+type HttpClient =
+    hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, axum::body::Body>;
+
+fn http_client() -> &'static HttpClient {
+    static CLIENT: std::sync::OnceLock<HttpClient> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        // No idle pool: every test has its own runtime, and a pooled connection must not
+        // outlive the runtime that drives it.
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+            .pool_max_idle_per_host(0)
+            .build_http()
+    })
+}
+
+/// An HTTP response, its body read and (when it is JSON) parsed.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: axum::http::HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Resp {
+    /// `error.code` of an API error body ("" when there is none).
+    pub fn code(&self) -> &str {
+        self.json["error"]["code"].as_str().unwrap_or("")
+    }
+
+    /// The JSON body of a 2xx response; panics with the whole response otherwise.
+    #[track_caller]
+    pub fn ok(&self) -> &Value {
+        assert!((200..300).contains(&self.status), "expected a 2xx response, got {} {}", self.status, self.text);
+        &self.json
+    }
+
+    /// Every `Set-Cookie` header.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(axum::http::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// One request to the app: `headers` are sent as given; a JSON `body` gets its content type.
+pub async fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Resp {
+    let mut req = axum::http::Request::builder()
+        .method(axum::http::Method::from_bytes(method.as_bytes()).expect("a valid method"))
+        .uri(format!("http://{addr}{path}"));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let body = match body {
+        Some(b) => {
+            req = req.header("content-type", "application/json");
+            axum::body::Body::from(b.to_string())
+        }
+        None => axum::body::Body::empty(),
+    };
+    let req = req.body(body).expect("request builds");
+    let resp = tokio::time::timeout(FRAME_TIMEOUT, http_client().request(req))
+        .await
+        .unwrap_or_else(|_| panic!("{method} {path}: no response in time"))
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let bytes = axum::body::to_bytes(axum::body::Body::new(resp.into_body()), usize::MAX)
+        .await
+        .unwrap_or_else(|e| panic!("{method} {path}: reading the body: {e}"));
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp { status, headers, text, json }
+}
+
+/// How a staff caller proves who they are.
+#[derive(Debug, Clone)]
+pub enum Cred {
+    Anonymous,
+    /// A console session: the cookie value and the session's CSRF token.
+    Session {
+        cookie: String,
+        csrf: String,
+    },
+    Bearer(String),
+}
+
+/// A staff member (or an anonymous caller) talking to the staff API.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    pub addr: SocketAddr,
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub cred: Cred,
+}
+
+impl Staff {
+    pub fn anonymous(addr: SocketAddr) -> Staff {
+        Staff { addr, id: String::new(), email: String::new(), name: String::new(), cred: Cred::Anonymous }
+    }
+
+    /// The same person calling with a bearer token instead.
+    pub fn with_bearer(&self, token: &str) -> Staff {
+        Staff { cred: Cred::Bearer(token.to_string()), ..self.clone() }
+    }
+
+    /// `kituo_session=…` for a session, to send as a `Cookie` header.
+    pub fn cookie_header(&self) -> Option<String> {
+        match &self.cred {
+            Cred::Session { cookie, .. } => Some(format!("{}={cookie}", kituo::auth::SESSION_COOKIE)),
+            _ => None,
+        }
+    }
+
+    /// The credential headers, with the session's CSRF token when `csrf`.
+    pub fn auth_headers(&self, csrf: bool) -> Vec<(String, String)> {
+        match &self.cred {
+            Cred::Anonymous => Vec::new(),
+            Cred::Session { csrf: token, .. } => {
+                let mut h = vec![("cookie".to_string(), self.cookie_header().unwrap())];
+                if csrf {
+                    h.push((kituo::auth::CSRF_HEADER.to_string(), token.clone()));
+                }
+                h
+            }
+            Cred::Bearer(t) => vec![("authorization".to_string(), format!("Bearer {t}"))],
+        }
+    }
+
+    /// A request with this caller's credentials (and CSRF token for sessions).
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Resp {
+        self.call_with(method, path, body, true).await
+    }
+
+    /// A request with this caller's credentials, with or without the CSRF header.
+    pub async fn call_with(&self, method: &str, path: &str, body: Option<Value>, csrf: bool) -> Resp {
+        let h = self.auth_headers(csrf);
+        let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        http(self.addr, method, path, &h, body.as_ref()).await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.call("GET", path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.call("POST", path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Resp {
+        self.call("PUT", path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Resp {
+        self.call("PATCH", path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.call("DELETE", path, None).await
+    }
+
+    /// `GET /api/conversations/{id}`: `{"conversation", "messages", "handoff"}`.
+    pub async fn conversation(&self, id: &str) -> Value {
+        self.get(&format!("/api/conversations/{id}")).await.ok().clone()
+    }
+
+    /// `POST /api/conversations/{id}/{action}` with an empty JSON body.
+    pub async fn act(&self, id: &str, action: &str) -> Resp {
+        self.post(&format!("/api/conversations/{id}/{action}"), json!({})).await
+    }
+
+    /// Sets this agent's presence (`online`, `away`, `offline`).
+    pub async fn presence(&self, presence: &str) {
+        self.put("/api/me/presence", json!({"presence": presence})).await.ok();
+    }
+}
+
+/// Creates a staff account directly in the store (password [`STAFF_PASSWORD`]); returns
+/// (agent id, email).
+pub async fn add_staff(app: &TestApp, name: &str, role: kituo::domain::Role) -> (String, String) {
+    let email = format!("{}-{}@staff.test", name.to_lowercase().replace(' ', "."), random_suffix());
+    let hash = tokio::task::spawn_blocking(staff_password_hash).await.expect("hashing runs");
+    let id = app.hub.store().create_agent(&email, name, role, hash).await.expect("agent created");
+    (id, email)
+}
+
+/// `POST /api/login`.
+pub async fn login(addr: SocketAddr, email: &str, password: &str) -> Resp {
+    http(addr, "POST", "/api/login", &[], Some(&json!({"email": email, "password": password}))).await
+}
+
+/// Logs in and returns the session caller; panics unless the login succeeds.
+pub async fn login_as(addr: SocketAddr, email: &str, password: &str) -> Staff {
+    let r = login(addr, email, password).await;
+    let body = r.ok();
+    let set = r.set_cookies();
+    let cookie = set
+        .iter()
+        .find_map(|c| c.split(';').next()?.trim().strip_prefix(&format!("{}=", kituo::auth::SESSION_COOKIE)))
+        .unwrap_or_else(|| panic!("login sets the session cookie: {set:?}"))
+        .to_string();
+    Staff {
+        addr,
+        id: body["agent"]["id"].as_str().expect("agent id").to_string(),
+        email: email.to_string(),
+        name: body["agent"]["name"].as_str().expect("agent name").to_string(),
+        cred: Cred::Session { cookie, csrf: body["csrf_token"].as_str().expect("csrf token").to_string() },
+    }
+}
+
+/// A new agent, logged in.
+pub async fn agent(app: &TestApp, name: &str) -> Staff {
+    let (_, email) = add_staff(app, name, kituo::domain::Role::Agent).await;
+    login_as(app.addr, &email, STAFF_PASSWORD).await
+}
+
+/// A new admin, logged in.
+pub async fn admin(app: &TestApp, name: &str) -> Staff {
+    let (_, email) = add_staff(app, name, kituo::domain::Role::Admin).await;
+    login_as(app.addr, &email, STAFF_PASSWORD).await
+}
+
+/// Polls `check` every 25 ms until it yields a value or `timeout` passes.
+pub async fn poll_until<T, F, Fut>(timeout: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Like [`poll_until`], panicking with `what` on timeout.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    poll_until(timeout, check).await.unwrap_or_else(|| panic!("timed out after {timeout:?} waiting for {what}"))
+}
+
+/// Polls the conversation until `pred` holds for its summary; returns the summary.
+pub async fn wait_conversation(staff: &Staff, id: &str, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    eventually(what, Duration::from_secs(10), || async {
+        let c = staff.conversation(id).await;
+        pred(&c["conversation"]).then(|| c["conversation"].clone())
+    })
+    .await
+}
+
+/// The next message frame matching `pred` (other frames skipped).
+pub async fn next_message(chat: &mut Chat, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    loop {
+        let f = chat.frame().await;
+        if f["type"] == "message" && pred(&f) {
+            return f;
+        }
+        assert!(f["type"] != "error", "while waiting for {what}: error frame {f}");
+    }
+}
+
+/// The customer asks for a person: returns (ack seq, the bot's handoff reply, the system queue
+/// notice that follows it).
+pub async fn hand_off(chat: &mut Chat) -> (i64, String, String) {
+    let (ack, reply) = chat.say("I want to talk to a human").await;
+    let seq = ack["seq"].as_i64().unwrap();
+    let notice =
+        next_message(chat, "the queue notice", |f| f["author"] == "system" && f["seq"].as_i64() > Some(seq)).await;
+    (seq, reply, notice["text"].as_str().unwrap().to_string())
+}
+
+/// A new widget customer whose conversation is queued for a person; returns the chat.
+pub async fn queued_customer(app: &TestApp) -> Chat {
+    let mut chat = app.chat().await;
+    hand_off(&mut chat).await;
+    chat
+}
+
+/// Runs one SQL statement on the app's database (for state the API cannot set, e.g. priority).
+pub async fn exec_sql(app: &TestApp, sql: &str, binds: &[&str]) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&app.db.url).await.expect("db connects");
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+    for b in binds {
+        q = q.bind(*b);
+    }
+    q.execute(&pool).await.expect("statement runs");
+    pool.close().await;
+}
+
+/// The console socket (`/ws/agent`) of one staff member.
+pub struct Console {
+    pub ws: Socket,
+}
+
+/// Opens `/ws/agent` with these extra headers: the socket, or the refused handshake's status.
+pub async fn console_handshake(addr: SocketAddr, headers: &[(&str, &str)]) -> Result<Console, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{addr}/ws/agent").into_client_request().expect("a valid request");
+    for (k, v) in headers {
+        req.headers_mut().insert(
+            axum::http::HeaderName::from_bytes(k.as_bytes()).expect("header name"),
+            axum::http::HeaderValue::from_str(v).expect("header value"),
+        );
+    }
+    match tokio::time::timeout(FRAME_TIMEOUT, connect_async(req)).await.expect("handshake answers in time") {
+        Ok((ws, _)) => Ok(Console { ws }),
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => Err(resp.status().as_u16()),
+        Err(e) => panic!("console handshake failed oddly: {e}"),
+    }
+}
+
+impl Console {
+    /// Connects with the staff member's credentials and reads the `hello` frame.
+    pub async fn connect(staff: &Staff) -> Console {
+        let h = staff.auth_headers(false);
+        let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut c = console_handshake(staff.addr, &h).await.unwrap_or_else(|s| panic!("console refused: {s}"));
+        let hello = c.frame().await;
+        assert_eq!(hello["type"], "hello", "first console frame is hello: {hello}");
+        assert_eq!(hello["agent_id"], staff.id.as_str(), "hello names the agent: {hello}");
+        c
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        self.ws.send(Message::Text(frame.to_string().into())).await.expect("send");
+    }
+
+    /// The next JSON frame; panics after a timeout or when the socket closes.
+    pub async fn frame(&mut self) -> Value {
+        loop {
+            let msg = tokio::time::timeout(FRAME_TIMEOUT, self.ws.next())
+                .await
+                .expect("a console frame arrives in time")
+                .expect("console socket still open")
+                .expect("frame reads");
+            if let Message::Text(t) = msg {
+                return serde_json::from_str(&t).expect("server sends JSON");
+            }
+        }
+    }
+
+    /// The next frame for which `pred` holds (others skipped); panics after a timeout.
+    pub async fn frame_where(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let found = tokio::time::timeout(FRAME_TIMEOUT, async {
+            loop {
+                let f = self.frame().await;
+                if pred(&f) {
+                    return f;
+                }
+            }
+        })
+        .await;
+        found.unwrap_or_else(|_| panic!("no console frame with {what} in time"))
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+        // Drain until the server's close arrives, so the server has seen the close.
+        let _ = tokio::time::timeout(Duration::from_secs(5), async { while let Some(Ok(_)) = self.ws.next().await {} })
+            .await;
+    }
+}

@@ -2,9 +2,12 @@
 //! Every storage-touching test runs on SQLite, and on PostgreSQL when
 //! `KITUO_TEST_POSTGRES_URL` is set (`.ci/run` sets it, so in CI nothing skips).
 
+mod authz;
 mod browser;
 mod chat;
 mod cli;
+mod console_socket;
 mod helpers;
 mod import;
 mod protocol;
+mod queue;

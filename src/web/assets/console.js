@@ -108,9 +108,15 @@
   }
   const pct = (r) => (typeof r === 'number' && !isNaN(r) ? Math.round(r * 100) + '%' : '—');
   const timeEl = (iso, text, cls) => h('time', { class: cls || null, datetime: iso || null, title: ms(iso) ? new Date(ms(iso)).toLocaleString() : null }, text);
-  function setAvatar(node, name) {
+  function setAvatar(node, name, url) {
     const parts = str(name).trim().split(/\s+/).filter(Boolean);
     node.textContent = parts.length ? (parts[0].charAt(0) + (parts.length > 1 ? parts[parts.length - 1].charAt(0) : '')).toUpperCase() : '?';
+    // A channel picture (Discord avatar) over the initials; the initials stay if it fails to load.
+    if (typeof url === 'string' && /^https:\/\//.test(url)) {
+      const img = h('img', { src: url, alt: '', referrerpolicy: 'no-referrer' });
+      img.addEventListener('error', () => img.remove());
+      node.appendChild(img);
+    }
   }
   const contactName = (s) => (s && s.contact && s.contact.name) || 'Visitor';
   const badge = (text, cls) => sp('badge ' + (cls || ''), text);
@@ -402,7 +408,7 @@
     if (!cur) return;
     const s = cur.summary;
     el.title.textContent = s ? contactName(s) : 'Conversation';
-    setAvatar(el.avatar, s ? contactName(s) : '');
+    setAvatar(el.avatar, s ? contactName(s) : '', s && s.contact && s.contact.avatar_url);
     clear(el.meta);
     if (s) {
       el.meta.append(channelBadge(s.channel), statusBadge(s.status));
@@ -840,7 +846,7 @@
     }
     resetContact(contact.name || 'Visitor');
     const token = contactToken;
-    setAvatar(el.cpAvatar, contact.name || 'Visitor');
+    setAvatar(el.cpAvatar, contact.name || 'Visitor', contact.avatar_url);
     el.cpIdent.appendChild(h('li', { class: 'muted' }, 'Loading…'));
     api('GET', '/api/contacts/' + enc(contact.id)).then((r) => {
       if (token === contactToken) renderContact(r || {}, contact);

@@ -85,6 +85,8 @@ struct Inner {
     /// Channels that belong to the server (the rest are DMs).
     guild_channels: HashSet<u64>,
     fail_posts: u32,
+    /// Close every Identify with 4004 (authentication failed), as Discord does for a bad token.
+    reject_token: bool,
     unexpected: Vec<String>,
 }
 
@@ -210,6 +212,10 @@ impl FakeDiscord {
     /// The next `n` message posts fail with a 500.
     pub fn fail_next_posts(&self, n: u32) {
         self.inner().fail_posts = n;
+    }
+
+    pub fn reject_token(&self) {
+        self.inner().reject_token = true;
     }
 
     pub fn gateway_requests(&self) -> u32 {
@@ -434,6 +440,13 @@ async fn connection(s: St, mut socket: WebSocket) {
                     Some(1) => {
                         s.inner.lock().unwrap().heartbeats += 1;
                         if !send(&mut socket, &json!({"op": 11})).await { return; }
+                    }
+                    Some(2) if s.inner.lock().unwrap().reject_token => {
+                        s.inner.lock().unwrap().identifies += 1;
+                        let close = axum::extract::ws::CloseFrame { code: 4004, reason: "Authentication failed.".into() };
+                        let _ = socket.send(WsMessage::Close(Some(close))).await;
+                        while let Some(Ok(_)) = socket.recv().await {}
+                        return;
                     }
                     Some(2) => {
                         let ready = {

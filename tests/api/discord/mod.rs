@@ -258,6 +258,9 @@ async fn gateway_drop_resumes_and_every_message_is_answered_once() {
         fake.dm(&amina, "Hi, where is my order #1001?");
         let dm = fake.dm_channel(&amina);
         fake.posts(dm, 1).await;
+        let juma = juma();
+        let question = fake.say(SUPPORT, &juma, "Mna kikoi?");
+        fake.posts(question, 1).await;
 
         fake.drop_gateway();
         // Written while the bot is away: delivered on resume.
@@ -283,6 +286,9 @@ async fn gateway_drop_resumes_and_every_message_is_answered_once() {
             .count();
         assert_eq!(customer, 3, "{backend:?}: each Discord message stored once");
         assert_eq!(fake.identifies(), 1, "{backend:?}: resumed, not re-identified");
+        // The replayed support-channel message got no second thread and no second answer.
+        assert_eq!(fake.threads().len(), 1, "{backend:?}");
+        assert_eq!(fake.posts_in(question).len(), 1, "{backend:?}");
         // Heartbeats flow (and are acknowledged, or serenity would reconnect again).
         fake.until("a heartbeat", |f| (f.heartbeats() >= 1).then_some(())).await;
         app.stop().await;
@@ -388,4 +394,31 @@ async fn a_failed_delivery_is_retried_and_then_sent() {
         assert_eq!(fake.posts_in(dm).len(), 1, "{backend:?}: the failed attempt posted nothing");
         app.stop().await;
     }
+}
+
+#[tokio::test]
+async fn a_refused_token_stops_the_channel_without_a_reconnect_storm() {
+    let fake = FakeDiscord::start().await;
+    fake.reject_token();
+    let discord = DiscordArgs {
+        token: Some(TOKEN.into()),
+        support_channel_id: None,
+        api_base: Some(fake.api_base()),
+        staff_channel_id: None,
+    };
+    let gateway = kituo::channel::discord::gateway_url(&discord).await.expect("the fake answers /gateway");
+    assert!(gateway.starts_with(&format!("ws://{}/", fake.addr)), "{gateway}");
+    let app = spawn_on(TestDb::new(Backend::Sqlite).await, move |url| {
+        let mut args = serve_args(url);
+        args.discord = discord.clone();
+        args
+    })
+    .await;
+    fake.identified(1).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(fake.identifies(), 1, "a refused token is not retried");
+    // The rest of Kituo keeps serving.
+    let mut chat = app.chat().await;
+    assert!(!chat.ask("Mna kikoi?").await.is_empty());
+    app.stop().await;
 }

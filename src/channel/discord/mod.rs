@@ -40,8 +40,8 @@ pub fn intents() -> GatewayIntents {
     GatewayIntents::GUILD_MESSAGES | GatewayIntents::DIRECT_MESSAGES | GatewayIntents::MESSAGE_CONTENT
 }
 
-/// The parsed configuration.
-#[derive(Debug, Clone)]
+/// The parsed configuration. Not `Debug`: it holds the token.
+#[derive(Clone)]
 pub struct Settings {
     token: String,
     /// `None` for Discord itself.

@@ -12,7 +12,7 @@
 //! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions
 //! - [`queue`]      ownership state machine, business hours, dispatcher (auto-assign, requeue)
 //! - [`auth`]       staff passwords (argon2), sessions, API tokens, login rate limits
-//! - [`channel`]    channel adapters (web widget WebSocket)
+//! - [`channel`]    channel adapters: web widget WebSocket; Discord bot (serenity gateway in, REST out)
 //! - [`metrics`]    Prometheus counters and gauges (`/metrics`)
 //! - [`outbox`]     durable delivery of replies on email and Discord: claim, send, retry
 //! - [`web`]        axum router, shared state, pages, staff REST API, console socket

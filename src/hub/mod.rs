@@ -26,6 +26,14 @@ use tokio::sync::Notify;
 
 pub const BOT_NAME: &str = "Kituo";
 
+/// Channels append a message's attachments as lines starting with this, then the file name and
+/// its URL. They are stored and shown, but the bot does not read them.
+pub const ATTACHMENT_PREFIX: &str = "[attachment] ";
+
+fn without_attachment_links(text: &str) -> String {
+    text.lines().filter(|l| !l.starts_with(ATTACHMENT_PREFIX)).collect::<Vec<_>>().join("\n")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
@@ -239,6 +247,12 @@ impl Hub {
         Ok(())
     }
 
+    /// Records the contact's picture on their channel (a Discord avatar), shown in the console.
+    pub async fn set_contact_avatar(&self, contact_id: &str, avatar_url: &str) -> Result<()> {
+        self.store.set_contact_avatar(contact_id, avatar_url).await?;
+        Ok(())
+    }
+
     /// Stores a widget message with the bot's replies and publishes them. Idempotent per
     /// `client_msg_id`: a repeat returns the first ack and stores nothing.
     pub async fn customer_message(
@@ -429,7 +443,13 @@ impl Hub {
         let bot = self.bot();
         let outcome = bot
             .respond(
-                Input { text, state, locale: conv.locale, status: to.status, verified_emails: &verified },
+                Input {
+                    text: &without_attachment_links(text),
+                    state,
+                    locale: conv.locale,
+                    status: to.status,
+                    verified_emails: &verified,
+                },
                 self.backoffice.as_ref(),
             )
             .await?;
@@ -691,5 +711,17 @@ pub async fn run_housekeeping(hub: Arc<Hub>, token: tokio_util::sync::Cancellati
         if let Err(e) = hub.reload_rules_if_newer().await {
             tracing::warn!(error = %e, "checking for a newer rule set failed");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bot_does_not_read_attachment_links() {
+        let text = format!("Mna kikoi?\n{ATTACHMENT_PREFIX}a.jpg: https://cdn.example/a.jpg");
+        assert_eq!(without_attachment_links(&text), "Mna kikoi?");
+        assert_eq!(without_attachment_links("one\ntwo"), "one\ntwo");
     }
 }

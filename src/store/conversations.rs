@@ -259,6 +259,27 @@ impl Store {
         Ok(())
     }
 
+    /// The contact's picture on their channel (a Discord avatar URL); unchanged values write nothing.
+    pub async fn set_contact_avatar(&self, contact_id: &str, avatar_url: &str) -> Result<()> {
+        sqlx::query(
+            "update contacts set avatar_url = $1
+              where contact_id = $2 and (avatar_url is null or avatar_url <> $1)",
+        )
+        .bind(avatar_url)
+        .bind(contact_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn contact_avatar(&self, contact_id: &str) -> Result<Option<String>> {
+        let row: Option<(Option<String>,)> = sqlx::query_as("select avatar_url from contacts where contact_id = $1")
+            .bind(contact_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|r| r.0))
+    }
+
     /// Commits a turn: bumps the conversation's seq (only if it is still `expected_seq`), stores
     /// its messages and identities, and updates status, locale and dialogue state — all or nothing.
     #[tracing::instrument(skip_all, fields(conversation_id = %turn.conversation_id))]

@@ -17,6 +17,8 @@ pub struct ConversationSummary {
     pub contact_id: String,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
+    /// The contact's picture on their channel (a Discord avatar), if known.
+    pub contact_avatar_url: Option<String>,
     pub assignee_id: Option<String>,
     pub assignee_name: Option<String>,
     pub team: Option<String>,
@@ -41,7 +43,7 @@ pub struct ListFilter {
     pub limit: i64,
 }
 
-const SUMMARY_SELECT: &str = "select c.conversation_id, c.status, c.channel, c.contact_id, ct.name as contact_name,
+const SUMMARY_SELECT: &str = "select c.conversation_id, c.status, c.channel, c.contact_id, ct.name as contact_name, ct.avatar_url as contact_avatar_url,
         (select i.value from contact_identities i where i.contact_id = c.contact_id and i.kind = 'email'
           order by case when i.verification = 'none' then 1 else 0 end, i.created_at limit 1) as contact_email,
         c.assignee_id, ag.name as assignee_name, c.team, c.priority, c.summary, c.unread, c.queued_at,
@@ -65,6 +67,7 @@ fn summary_from_row(r: &AnyRow) -> Result<ConversationSummary> {
         contact_id: r.try_get("contact_id")?,
         contact_name: r.try_get("contact_name")?,
         contact_email: r.try_get("contact_email")?,
+        contact_avatar_url: r.try_get("contact_avatar_url")?,
         assignee_id: r.try_get("assignee_id")?,
         assignee_name: r.try_get("assignee_name")?,
         team: r.try_get("team")?,

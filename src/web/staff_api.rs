@@ -284,6 +284,7 @@ async fn get_contact(
 ) -> ApiResult<Json<Value>> {
     let store = state.hub.store();
     let (name, created_at) = store.contact(&id).await?.ok_or_else(|| ApiError::not_found("contact"))?;
+    let avatar_url = store.contact_avatar(&id).await?;
     let identities = store.identities(&id).await?;
     let backoffice = state.hub.backoffice();
     let mut orders = Vec::new();
@@ -315,7 +316,7 @@ async fn get_contact(
         })
         .collect();
     Ok(Json(json!({
-        "contact": {"id": id, "name": name, "created_at": views::time(Some(created_at))},
+        "contact": {"id": id, "name": name, "avatar_url": avatar_url, "created_at": views::time(Some(created_at))},
         "identities": identities.iter().filter(|(kind, _, _)| kind != "web").map(|(kind, value, verification)| {
             json!({"kind": kind, "value": value, "verification": verification})
         }).collect::<Vec<_>>(),

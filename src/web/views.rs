@@ -9,7 +9,7 @@ pub fn summary(s: &ConversationSummary) -> Value {
         "id": s.id,
         "status": s.status,
         "channel": s.channel,
-        "contact": {"id": s.contact_id, "name": s.contact_name, "email": s.contact_email, "avatar_url": null},
+        "contact": {"id": s.contact_id, "name": s.contact_name, "email": s.contact_email, "avatar_url": s.contact_avatar_url},
         "assignee": s.assignee_id.as_ref().map(|id| json!({"id": id, "name": s.assignee_name})),
         "team": s.team,
         "priority": s.priority,

@@ -668,3 +668,57 @@ impl Console {
             .await;
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Admin rule editing (tests/api/rules.rs, tests/api/admin_browser.rs).
+
+impl Chat {
+    /// Opens `/ws/chat` with extra request headers (e.g. `Origin`): the chat after its session
+    /// frame, or the status of the refused handshake.
+    pub async fn connect_with_headers(addr: SocketAddr, headers: &[(&str, &str)]) -> Result<Chat, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = format!("ws://{addr}/ws/chat").into_client_request().expect("a valid request");
+        for (k, v) in headers {
+            req.headers_mut().insert(
+                axum::http::HeaderName::from_bytes(k.as_bytes()).expect("header name"),
+                axum::http::HeaderValue::from_str(v).expect("header value"),
+            );
+        }
+        let ws = match tokio::time::timeout(FRAME_TIMEOUT, connect_async(req)).await.expect("handshake answers in time")
+        {
+            Ok((ws, _)) => ws,
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => return Err(resp.status().as_u16()),
+            Err(e) => panic!("widget handshake failed oddly: {e}"),
+        };
+        let mut chat = Chat { ws, visitor_token: String::new(), conversation_id: String::new(), counter: 0 };
+        let first = chat.frame().await;
+        assert_eq!(first["type"], "session", "first frame is the session: {first}");
+        chat.visitor_token = first["visitor_token"].as_str().expect("token").to_string();
+        chat.conversation_id = first["conversation_id"].as_str().expect("conversation id").to_string();
+        Ok(chat)
+    }
+
+    /// Sends a message and returns the bot's first reply if one comes within `wait` (`None`
+    /// when the bot stays silent).
+    pub async fn ask_within(&mut self, text: &str, wait: Duration) -> Option<String> {
+        let id = self.next_id();
+        self.send(json!({"type": "message", "text": text, "client_msg_id": id})).await;
+        let ack = loop {
+            let f = self.frame().await;
+            if f["type"] == "message" {
+                continue;
+            }
+            break f;
+        };
+        assert_eq!(ack["type"], "ack", "ack expected: {ack}");
+        let seq = ack["seq"].as_i64().expect("ack seq");
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let f = self.maybe_frame(left).await?;
+            if f["type"] == "message" && f["author"] == "bot" && f["seq"].as_i64().unwrap_or(0) > seq {
+                return Some(f["text"].as_str().unwrap_or("").to_string());
+            }
+        }
+    }
+}

@@ -2,12 +2,15 @@
 //! Every storage-touching test runs on SQLite, and on PostgreSQL when
 //! `KITUO_TEST_POSTGRES_URL` is set (`.ci/run` sets it, so in CI nothing skips).
 
+mod admin_browser;
 mod authz;
 mod browser;
 mod chat;
 mod cli;
 mod console_socket;
+mod discord;
 mod helpers;
 mod import;
 mod protocol;
 mod queue;
+mod rules;

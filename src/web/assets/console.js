@@ -108,9 +108,15 @@
   }
   const pct = (r) => (typeof r === 'number' && !isNaN(r) ? Math.round(r * 100) + '%' : '—');
   const timeEl = (iso, text, cls) => h('time', { class: cls || null, datetime: iso || null, title: ms(iso) ? new Date(ms(iso)).toLocaleString() : null }, text);
-  function setAvatar(node, name) {
+  function setAvatar(node, name, url) {
     const first = str(name).split(/\s+/).map((p) => (p.match(/[\p{L}\p{N}]/u) || [''])[0]).filter(Boolean);
     node.textContent = first.length ? (first[0] + (first.length > 1 ? first[first.length - 1] : '')).toUpperCase() : '?';
+    // A channel picture (Discord avatar) over the initials; the initials stay if it fails to load.
+    if (typeof url === 'string' && /^https:\/\//.test(url)) {
+      const img = h('img', { src: url, alt: '', referrerpolicy: 'no-referrer' });
+      img.addEventListener('error', () => img.remove());
+      node.appendChild(img);
+    }
   }
   const contactName = (s) => (s && s.contact && s.contact.name) || 'Visitor';
   const badge = (text, cls) => sp('badge ' + (cls || ''), text);
@@ -402,7 +408,7 @@
     if (!cur) return;
     const s = cur.summary;
     el.title.textContent = s ? contactName(s) : 'Conversation';
-    setAvatar(el.avatar, s ? contactName(s) : '');
+    setAvatar(el.avatar, s ? contactName(s) : '', s && s.contact && s.contact.avatar_url);
     clear(el.meta);
     if (s) {
       el.meta.append(channelBadge(s.channel), statusBadge(s.status));
@@ -841,7 +847,7 @@
     }
     resetContact(contact.name || 'Visitor');
     const token = contactToken;
-    setAvatar(el.cpAvatar, contact.name || 'Visitor');
+    setAvatar(el.cpAvatar, contact.name || 'Visitor', contact.avatar_url);
     el.cpIdent.appendChild(h('li', { class: 'muted' }, 'Loading…'));
     api('GET', '/api/contacts/' + enc(contact.id)).then((r) => {
       if (token === contactToken) renderContact(r || {}, contact);

@@ -158,11 +158,12 @@ async fn load_rules(store: &Store, args: &ServeArgs) -> anyhow::Result<Bot> {
         anyhow::anyhow!("the intent rules are invalid:\n{}", lines.join("\n"))
     })?;
     let json = serde_json::to_string(&bot.bundle)?;
-    bot.version = match store.add_rule_version("files", "initial rule set from intents/ and templates/", &json).await {
-        Ok(v) => v,
-        // Another node stored the first version at the same moment: use theirs.
-        Err(crate::store::Error::Conflict) => return Box::pin(load_rules(store, args)).await,
-        Err(e) => return Err(e.into()),
-    };
+    bot.version =
+        match store.add_rule_version("files", "initial rule set from intents/ and templates/", &json, Some(0)).await {
+            Ok(v) => v,
+            // Another node stored the first version at the same moment: use theirs.
+            Err(crate::store::Error::Conflict) => return Box::pin(load_rules(store, args)).await,
+            Err(e) => return Err(e.into()),
+        };
     Ok(bot)
 }

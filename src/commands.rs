@@ -161,6 +161,7 @@ pub async fn intents_import(args: &crate::config::IntentsDbArgs) -> anyhow::Resu
             "kituo intents import",
             &format!("import from {}", args.files.intents.display()),
             &serde_json::to_string(&bundle)?,
+            None,
         )
         .await?;
     store

@@ -63,9 +63,9 @@ impl Rejection {
     }
 }
 
-/// Names an intent may not take: they would shadow shared templates.
+/// Names an intent may not take.
 fn reserved(name: &str) -> bool {
-    SYSTEM_TEMPLATES.contains(&name) || name.starts_with("email_")
+    SYSTEM_TEMPLATES.contains(&name) || name.starts_with("email_") || name == "draft_intent"
 }
 
 fn problem(intent: &str, field: impl Into<String>, message: impl Into<String>) -> Problem {
@@ -270,14 +270,15 @@ impl RuleBundle {
         let mut new_templates = Vec::new();
         for (locale, text) in def.reply.clone() {
             let existing = old.as_ref().and_then(|o| o.reply.get(&locale));
-            let name = template_name(&format!("intent_{intent_name}"), existing, &text, locale, self);
+            // Dots cannot appear in intent or slot names, so these names never collide.
+            let name = template_name(&format!("intent.{intent_name}.reply"), existing, &text, locale, self);
             new_templates.push((format!("{locale}/{name}"), text));
             def.reply.insert(locale, name);
         }
         for (slot, sd) in def.slots.iter_mut() {
             for (locale, text) in sd.prompt.clone() {
                 let existing = old.as_ref().and_then(|o| o.slots.get(slot)).and_then(|s| s.prompt.get(&locale));
-                let name = template_name(&format!("intent_{intent_name}_{slot}"), existing, &text, locale, self);
+                let name = template_name(&format!("intent.{intent_name}.{slot}.prompt"), existing, &text, locale, self);
                 new_templates.push((format!("{locale}/{name}"), text));
                 sd.prompt.insert(locale, name);
             }

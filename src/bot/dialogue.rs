@@ -169,7 +169,9 @@ impl Bot {
         };
         let offered = std::mem::take(&mut turn.out.state.offered_human);
 
-        if let Some(pending) = turn.out.state.pending.take() {
+        // A dialogue waiting on an intent an admin has since deleted is dropped.
+        let pending = turn.out.state.pending.take().filter(|p| self.rules.intent(&p.intent).is_some());
+        if let Some(pending) = pending {
             let switching = c.intent.as_ref().is_some_and(|i| *i != pending.intent);
             match &pending.awaiting {
                 Awaiting::Email => {

@@ -76,6 +76,8 @@ pub struct Hub {
     /// Wakes outbox workers when a reply was queued for delivery.
     outbox_signal: Arc<Notify>,
     pub metrics: crate::metrics::Metrics,
+    /// Serialises rule-set saves in this process.
+    rules_lock: tokio::sync::Mutex<()>,
     /// Intent hits not yet written to the database (flushed by housekeeping).
     hits: std::sync::Mutex<std::collections::HashMap<String, i64>>,
 }
@@ -130,6 +132,7 @@ impl Hub {
             outbox_signal: Arc::new(Notify::new()),
             hits: Default::default(),
             metrics: Default::default(),
+            rules_lock: Default::default(),
         }
     }
 
@@ -154,21 +157,32 @@ impl Hub {
         Ok(())
     }
 
-    /// Validates a rule set, stores it as a new version and puts it in force at once for every
-    /// conversation (no restart, no dropped connection). A refused save changes nothing.
-    pub async fn save_rules(
+    /// Edits the rule set in force and saves the result as a new version, in force at once for
+    /// every conversation (no restart, no dropped connection). Edits are serialised and applied
+    /// to the newest stored version, so concurrent saves never lose each other's changes; a
+    /// refused save (invalid rules) changes nothing.
+    pub async fn edit_rules<R>(
         &self,
-        bundle: crate::bot::bundle::RuleBundle,
         author: &str,
         note: &str,
-    ) -> std::result::Result<i64, SaveError> {
+        edit: impl FnOnce(&mut crate::bot::bundle::RuleBundle) -> std::result::Result<R, crate::bot::bundle::Rejection>,
+    ) -> std::result::Result<(i64, R, crate::bot::bundle::RuleBundle), SaveError> {
+        let _one_at_a_time = self.rules_lock.lock().await;
+        self.reload_rules_if_newer().await.map_err(|e| match e {
+            Error::Store(s) => SaveError::Store(s),
+            other => SaveError::Store(store::Error::Invalid(other.to_string())),
+        })?;
+        let current = self.bot();
+        let mut bundle = current.bundle.clone();
+        let result = edit(&mut bundle).map_err(SaveError::Invalid)?;
         let mut bot = bundle.build().map_err(SaveError::Invalid)?;
         let json =
             serde_json::to_string(&bot.bundle).map_err(|e| SaveError::Store(store::Error::Invalid(e.to_string())))?;
-        let version = self.store.add_rule_version(author, note, &json).await.map_err(SaveError::Store)?;
+        let version =
+            self.store.add_rule_version(author, note, &json, Some(current.version)).await.map_err(SaveError::Store)?;
         bot.version = version;
         self.swap_bot(bot);
-        Ok(version)
+        Ok((version, result, bundle))
     }
 
     /// Picks up a version another node (or an import) stored.

@@ -32,11 +32,16 @@ pub struct AuditEntry {
 }
 
 impl Store {
-    /// Stores a new rule-set version; `Error::Conflict` if another save took that number.
-    pub async fn add_rule_version(&self, author: &str, note: &str, bundle: &str) -> Result<i64> {
+    /// Stores a new rule-set version. With `base`, only if the newest stored version is still
+    /// `base` (no lost updates); `Error::Conflict` otherwise, or if another save took the number.
+    pub async fn add_rule_version(&self, author: &str, note: &str, bundle: &str, base: Option<i64>) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let row = sqlx::query("select coalesce(max(version), 0) from rule_versions").fetch_one(&mut *tx).await?;
-        let version: i64 = row.try_get::<i64, _>(0)? + 1;
+        let newest: i64 = row.try_get(0)?;
+        if base.is_some_and(|b| b != newest) {
+            return Err(Error::Conflict);
+        }
+        let version = newest + 1;
         let r = sqlx::query(
             "insert into rule_versions (version, author, note, bundle, created_at) values ($1, $2, $3, $4, $5)",
         )

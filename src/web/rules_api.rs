@@ -45,17 +45,16 @@ fn rejected(r: Rejection) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
 }
 
-async fn save(state: &AppState, bundle: RuleBundle, who: &str, note: &str) -> Result<i64, Response> {
-    match state.hub.save_rules(bundle, who, note).await {
-        Ok(v) => Ok(v),
-        Err(SaveError::Invalid(r)) => Err(rejected(r)),
-        Err(SaveError::Store(crate::store::Error::Conflict)) => Err(ApiError::new(
+fn save_failed(e: SaveError) -> Response {
+    match e {
+        SaveError::Invalid(r) => rejected(r),
+        SaveError::Store(crate::store::Error::Conflict) => ApiError::new(
             StatusCode::CONFLICT,
             "conflict",
-            "someone saved the rules at the same moment; reload and try again",
+            "the rules changed on another server at the same moment; try again",
         )
-        .into_response()),
-        Err(SaveError::Store(e)) => Err(ApiError::from(e).into_response()),
+        .into_response(),
+        SaveError::Store(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -108,16 +107,11 @@ async fn put_intent(
     if body["name"] != json!(name) {
         return ApiError::invalid("name", "must match the name in the URL").into_response();
     }
-    let bot = state.hub.bot();
-    let mut bundle = bot.bundle.clone();
-    let created = bundle.intent(&name).is_none();
-    if let Err(r) = bundle.put_intent_json(&body) {
-        return rejected(r);
-    }
+    let created = state.hub.bot().bundle.intent(&name).is_none();
     let note = if created { format!("add intent {name}") } else { format!("edit intent {name}") };
-    let version = match save(&state, bundle.clone(), &who.name, &note).await {
-        Ok(v) => v,
-        Err(resp) => return resp,
+    let (version, bundle) = match state.hub.edit_rules(&who.name, &note, |b| b.put_intent_json(&body)).await {
+        Ok((v, _, bundle)) => (v, bundle),
+        Err(e) => return save_failed(e),
     };
     audit(&state, &who.agent_id, "rules.save", &format!("intent:{name}"), json!({"version": version, "note": note}))
         .await;
@@ -127,14 +121,14 @@ async fn put_intent(
 }
 
 async fn delete_intent(State(state): State<AppState>, Admin(who): Admin, Path(name): Path<String>) -> Response {
-    let mut bundle = state.hub.bot().bundle.clone();
-    if !bundle.remove_intent(&name) {
+    if state.hub.bot().bundle.intent(&name).is_none() {
         return ApiError::not_found("intent").into_response();
     }
-    let version = match save(&state, bundle, &who.name, &format!("delete intent {name}")).await {
-        Ok(v) => v,
-        Err(resp) => return resp,
-    };
+    let version =
+        match state.hub.edit_rules(&who.name, &format!("delete intent {name}"), |b| Ok(b.remove_intent(&name))).await {
+            Ok((v, _, _)) => v,
+            Err(e) => return save_failed(e),
+        };
     audit(&state, &who.agent_id, "rules.delete", &format!("intent:{name}"), json!({"version": version})).await;
     Json(json!({"version": version})).into_response()
 }
@@ -257,9 +251,17 @@ async fn rollback(State(state): State<AppState>, Admin(who): Admin, Path(version
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
-    let new = match save(&state, bundle, &who.name, &format!("roll back to version {version}")).await {
-        Ok(n) => n,
-        Err(resp) => return resp,
+    let note = format!("roll back to version {version}");
+    let new = match state
+        .hub
+        .edit_rules(&who.name, &note, |b| {
+            *b = bundle;
+            Ok(())
+        })
+        .await
+    {
+        Ok((n, _, _)) => n,
+        Err(e) => return save_failed(e),
     };
     audit(&state, &who.agent_id, "rules.rollback", &format!("version:{version}"), json!({"version": new})).await;
     Json(json!({"version": new})).into_response()

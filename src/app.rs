@@ -15,6 +15,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub struct App {
+    /// PostgreSQL URL when nodes share the database: events fan out with LISTEN/NOTIFY.
+    cluster_url: Option<String>,
     email: Option<crate::channel::email::EmailChannel>,
     discord: Option<crate::channel::discord::DiscordChannel>,
     listener: TcpListener,
@@ -77,7 +79,17 @@ impl App {
             agent_connections: Arc::default(),
         };
         let offline_grace = std::time::Duration::from_secs(args.offline_grace_secs);
-        Ok(App { email, discord, listener, state, store, offline_grace, initial_admin, seeded })
+        Ok(App {
+            cluster_url: (store.backend() == crate::store::Backend::Postgres).then(|| args.database_url.clone()),
+            email,
+            discord,
+            listener,
+            state,
+            store,
+            offline_grace,
+            initial_admin,
+            seeded,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -95,6 +107,12 @@ impl App {
         let hub = self.state.hub.clone();
         tracker.spawn(crate::queue::run_dispatcher(hub.clone(), self.offline_grace, token.clone()));
         tracker.spawn(crate::hub::run_housekeeping(hub.clone(), token.clone()));
+        if let Some(url) = self.cluster_url {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            hub.bus().set_remote(hub.node_id().to_string(), tx);
+            tracker.spawn(crate::hub::cluster::run_notifier(hub.clone(), rx, token.clone()));
+            tracker.spawn(crate::hub::cluster::run_listener(hub.clone(), url, token.clone()));
+        }
         if let Some(email) = self.email {
             tracker.spawn(crate::outbox::run_worker(hub.clone(), email.sender(), token.clone()));
             tracker.spawn(email.run(hub.clone(), token.clone()));

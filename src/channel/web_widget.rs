@@ -248,8 +248,17 @@ impl Connection {
                     Some(Ok(_)) => {} // ping/pong are answered by the library
                 },
                 event = events.recv() => match event {
+                    // A gap (events from another node can arrive out of order): send from the store, in order.
+                    Ok(Event::Message(m)) if m.seq > self.max_sent_seq + 1 => {
+                        let after = self.max_sent_seq;
+                        if let Err(e) = self.resume(after).await { break Err(e) }
+                    }
                     Ok(Event::Message(m)) if m.seq > self.max_sent_seq => {
                         if let Err(e) = self.send_message(&m).await { break Err(e) }
+                    }
+                    Ok(Event::Resync) => {
+                        let after = self.max_sent_seq;
+                        if let Err(e) = self.resume(after).await { break Err(e) }
                     }
                     Ok(Event::Message(_)) => {}
                     Ok(Event::Typing { author }) if author != Author::Customer => {

@@ -11,7 +11,11 @@ use tokio::sync::broadcast;
 #[derive(Debug, Clone)]
 pub enum Event {
     Message(Arc<MessageView>),
-    Typing { author: Author },
+    Typing {
+        author: Author,
+    },
+    /// Events may have been missed (a cluster listener reconnected): re-read from the store.
+    Resync,
 }
 
 /// What agent consoles watch: every conversation's changes, messages (notes included),
@@ -50,11 +54,20 @@ pub struct Bus {
     // A std mutex: held only for map operations, never across an await.
     channels: Mutex<HashMap<String, broadcast::Sender<Event>>>,
     agents: broadcast::Sender<AgentEvent>,
+    /// Set on PostgreSQL: this node's events also go to the other nodes (see `cluster`).
+    remote: std::sync::OnceLock<(String, tokio::sync::mpsc::UnboundedSender<super::cluster::Wire>)>,
+    /// Bumped when events may have been missed; consoles reconnect and re-read.
+    resyncs: broadcast::Sender<()>,
 }
 
 impl Default for Bus {
     fn default() -> Bus {
-        Bus { channels: Mutex::default(), agents: broadcast::channel(AGENT_CAPACITY).0 }
+        Bus {
+            channels: Mutex::default(),
+            agents: broadcast::channel(AGENT_CAPACITY).0,
+            remote: std::sync::OnceLock::new(),
+            resyncs: broadcast::channel(4).0,
+        }
     }
 }
 
@@ -63,8 +76,34 @@ impl Bus {
         self.agents.subscribe()
     }
 
+    /// Publishes to this node's consoles and, in a cluster, to the other nodes.
     pub fn publish_agents(&self, event: AgentEvent) {
+        if let Some((node, tx)) = self.remote.get() {
+            let _ = tx.send(super::cluster::Wire::of(node, &event));
+        }
         let _ = self.agents.send(event);
+    }
+
+    /// Publishes to this node's consoles only (events that came from another node).
+    pub fn publish_agents_local(&self, event: AgentEvent) {
+        let _ = self.agents.send(event);
+    }
+
+    pub fn set_remote(&self, node: String, tx: tokio::sync::mpsc::UnboundedSender<super::cluster::Wire>) {
+        let _ = self.remote.set((node, tx));
+    }
+
+    pub fn subscribe_resync(&self) -> broadcast::Receiver<()> {
+        self.resyncs.subscribe()
+    }
+
+    /// Tells every socket on this node that events may have been missed.
+    pub fn resync(&self) {
+        let _ = self.resyncs.send(());
+        let map = self.channels.lock().expect("bus mutex poisoned: a holder panicked");
+        for tx in map.values() {
+            let _ = tx.send(Event::Resync);
+        }
     }
 
     pub fn subscribe(&self, conversation_id: &str) -> broadcast::Receiver<Event> {

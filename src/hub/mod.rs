@@ -6,6 +6,7 @@
 //! channel → hub (resolve → bot → store) → bus → channel
 
 pub mod bus;
+pub mod cluster;
 
 use crate::backoffice::BackOffice;
 use crate::bot::dialogue::{HandoffReason, Outcome};
@@ -76,6 +77,8 @@ pub struct Hub {
     /// Wakes outbox workers when a reply was queued for delivery.
     outbox_signal: Arc<Notify>,
     pub metrics: crate::metrics::Metrics,
+    /// This process's id in a cluster of nodes.
+    node_id: String,
     /// Serialises rule-set saves in this process.
     rules_lock: tokio::sync::Mutex<()>,
     /// Intent hits not yet written to the database (flushed by housekeeping).
@@ -133,6 +136,7 @@ impl Hub {
             hits: Default::default(),
             metrics: Default::default(),
             rules_lock: Default::default(),
+            node_id: crate::domain::new_id(),
         }
     }
 
@@ -211,6 +215,10 @@ impl Hub {
     /// Replaces the business hours (admin settings); in force for the next handoff.
     pub fn set_hours(&self, hours: Option<BusinessHours>) {
         *self.hours.write().expect("hours lock poisoned: a holder panicked") = hours;
+    }
+
+    pub fn node_id(&self) -> &str {
+        &self.node_id
     }
 
     pub fn outbox_signal(&self) -> Arc<Notify> {

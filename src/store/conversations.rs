@@ -193,6 +193,20 @@ impl Store {
         }))
     }
 
+    pub async fn message_by_id(&self, message_id: &str) -> Result<Option<MessageView>> {
+        let sql = format!("select {MESSAGE_COLUMNS} from messages where message_id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(message_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(message_from_row).transpose()
+    }
+
+    /// `NOTIFY channel, payload` (PostgreSQL only; a no-op on SQLite).
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<()> {
+        if self.backend == super::Backend::Postgres {
+            sqlx::query("select pg_notify($1, $2)").bind(channel).bind(payload).execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     /// The stored message a client already sent with this id, if any.
     pub async fn message_by_client_id(
         &self,

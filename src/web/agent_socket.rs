@@ -93,6 +93,7 @@ async fn run(mut socket: WebSocket, state: AppState, me: Principal) {
     let hub = state.hub.clone();
     crate::metrics::Metrics::gauge_add(&hub.metrics.agent_sockets, 1);
     let mut events = hub.bus().subscribe_agents();
+    let mut resyncs = hub.bus().subscribe_resync();
     if state.agent_connections.open(&me.agent_id) == 1
         && let Ok(Some(agent)) = hub.store().agent(&me.agent_id).await
         && agent.presence == Presence::Offline
@@ -107,6 +108,10 @@ async fn run(mut socket: WebSocket, state: AppState, me: Principal) {
             tokio::select! {
                 _ = shutdown.cancelled() => {
                     let _ = socket.send(Message::Close(Some(CloseFrame { code: 1001, reason: Utf8Bytes::from_static("server shutting down") }))).await;
+                    break;
+                }
+                _ = resyncs.recv() => {
+                    let _ = socket.send(Message::Close(Some(CloseFrame { code: 4000, reason: Utf8Bytes::from_static("events may have been missed; reconnect and re-read") }))).await;
                     break;
                 }
                 event = events.recv() => {

@@ -152,12 +152,9 @@ async fn admin_adds_a_bilingual_intent_in_the_browser_and_cannot_break_another()
     wait_for_bot_text(c, "Tuko wazi Jumatatu").await;
 
     // Editing greeting so that it takes order_status's examples is refused, naming the example.
-    a.execute(
-        "document.querySelector('#intent-list .intent-row[data-name=\"greeting\"]').click()",
-        vec![],
-    )
-    .await
-    .unwrap();
+    a.execute("document.querySelector('#intent-list .intent-row[data-name=\"greeting\"]').click()", vec![])
+        .await
+        .unwrap();
     wait_js(a, "the greeting editor", "return document.querySelector('#ie-title').textContent.includes('greeting')")
         .await;
     replace_in(a, "#ie-priority", "100").await;

@@ -98,7 +98,7 @@ impl App {
         let hub = self.state.hub.clone();
         tracker.spawn(crate::queue::run_dispatcher(hub.clone(), self.offline_grace, token.clone()));
         if let Some(email) = self.email {
-            tracker.spawn(crate::outbox::run_worker(hub.clone(), email.sender(), token.clone()));
+            tracker.spawn(crate::outbox::run_worker(hub.clone(), email.sender(hub.clone()), token.clone()));
             tracker.spawn(email.run(hub.clone(), token.clone()));
         }
         if let Some(discord) = self.discord {

@@ -12,12 +12,14 @@
 mod agents;
 mod backoffice;
 mod conversations;
+mod email;
 mod outbox;
 mod queue;
 
 pub use agents::{Agent, ApiToken, Principal};
 pub use backoffice::Table;
 pub use conversations::{ConversationRow, Handoff, NewIdentity, NewMessage, Turn};
+pub use email::{AttachmentInfo, EmailOriginal, NewAttachment, NewQuarantine, QuarantinedMail};
 pub use outbox::{DeliveryState, OutboxItem};
 pub use queue::{ConversationSummary, ListFilter, ReportRow, TransitionWrite};
 

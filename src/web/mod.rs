@@ -4,6 +4,7 @@
 
 pub mod admin_api;
 pub mod agent_socket;
+pub mod email_api;
 pub mod error;
 pub mod session;
 pub mod staff_api;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(staff_api::router())
         .merge(admin_api::router())
         .merge(agent_socket::router())
+        .merge(email_api::router())
         .with_state(state)
 }
 

@@ -5,6 +5,7 @@
 mod browser;
 mod chat;
 mod cli;
+mod email;
 mod helpers;
 mod import;
 mod protocol;

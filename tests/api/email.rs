@@ -233,9 +233,9 @@ async fn a_mail_gets_a_threaded_answer_and_replies_stay_in_the_conversation() {
         // 4. The plus address from Reply-To, without any thread header.
         let plus = r1.reply_to.clone().expect("Reply-To with plus addressing");
         assert_eq!(plus, format!("support+{secret}.{conv_id}@example.test"));
-        let to_plus =
-            mail(AMINA, "another thing", "m6@customer.example", "", "hello again").iter().copied().collect::<Vec<u8>>();
-        let to_plus = String::from_utf8(to_plus).unwrap().replace(&format!("To: {SUPPORT}"), &format!("To: {plus}"));
+        let to_plus = String::from_utf8(mail(AMINA, "another thing", "m6@customer.example", "", "hello again"))
+            .unwrap()
+            .replace(&format!("To: {SUPPORT}"), &format!("To: {plus}"));
         dovecot.deliver(to_plus.as_bytes()).await;
         assert_eq!(stored(&app, "m6@customer.example").await.0, conversation, "{backend:?}: plus address threads");
 

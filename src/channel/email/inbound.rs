@@ -116,10 +116,13 @@ async fn session(
         let baseline = i64::from(selected.uid_next.unwrap_or(1)) - 1;
         let mut unseen: Vec<u32> = timed(session.uid_search("UNSEEN")).await?.into_iter().collect();
         unseen.sort_unstable();
+        let mut done = baseline;
         for uid in unseen {
-            process_uid(hub, config, target, &mut session, uid_validity, uid, can_move, failures).await?;
+            // Not recorded one by one: an interrupted first start starts over (deduplicated),
+            // rather than resuming above a UID with older seen mail below it.
+            process_uid(hub, config, target, &mut session, uid_validity, uid, can_move, failures, false).await?;
+            done = done.max(i64::from(uid));
         }
-        let done = baseline.max(store.email_mailbox_state(&key).await?.map_or(0, |(_, l)| l));
         store.set_email_mailbox_state(&key, uid_validity, done).await?;
         last_uid = Some(done);
     }
@@ -133,7 +136,7 @@ async fn session(
             .collect();
         uids.sort_unstable();
         for uid in uids {
-            process_uid(hub, config, target, &mut session, uid_validity, uid, can_move, failures).await?;
+            process_uid(hub, config, target, &mut session, uid_validity, uid, can_move, failures, true).await?;
             last = i64::from(uid);
         }
         while session.unsolicited_responses.try_recv().is_ok() {}
@@ -152,8 +155,9 @@ async fn session(
     }
 }
 
-/// Fetches, takes in, then marks seen (or moves) one mail, and records its UID. A mail that
-/// keeps failing to be stored is quarantined after [`MAX_STORE_ATTEMPTS`].
+/// Fetches, takes in, then marks seen (or moves) one mail, and records its UID (when
+/// `record`). A mail that keeps failing to be stored is quarantined after
+/// [`MAX_STORE_ATTEMPTS`].
 #[allow(clippy::too_many_arguments)]
 async fn process_uid(
     hub: &Hub,
@@ -164,6 +168,7 @@ async fn process_uid(
     uid: u32,
     can_move: bool,
     failures: &mut HashMap<u32, u32>,
+    record: bool,
 ) -> anyhow::Result<()> {
     let key = target.key();
     let raw = {
@@ -173,7 +178,9 @@ async fn process_uid(
     };
     let Some(raw) = raw else {
         // Expunged meanwhile: nothing to take in.
-        hub.store().set_email_mailbox_state(&key, uid_validity, i64::from(uid)).await?;
+        if record {
+            hub.store().set_email_mailbox_state(&key, uid_validity, i64::from(uid)).await?;
+        }
         return Ok(());
     };
     let at = Place { mailbox: &key, uid_validity, uid: i64::from(uid) };
@@ -196,7 +203,9 @@ async fn process_uid(
     };
     tracing::info!(mailbox = %key, uid, outcome = ?intake, "mail taken in");
     after_store(session, &config.after_store, uid, can_move).await?;
-    hub.store().set_email_mailbox_state(&key, uid_validity, i64::from(uid)).await?;
+    if record {
+        hub.store().set_email_mailbox_state(&key, uid_validity, i64::from(uid)).await?;
+    }
     Ok(())
 }
 

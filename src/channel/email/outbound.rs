@@ -78,7 +78,7 @@ impl EmailSender {
             builder = builder.references(chain.join(" "));
         }
         if self.config.plus_addressing
-            && let Some(plus) = plus_address(&self.config.from.email.to_string(), &token)
+            && let Some(plus) = plus_address(self.config.from.email.as_ref(), &token)
             && let Ok(plus) = plus.parse::<Address>()
         {
             builder = builder.reply_to(Mailbox::new(self.config.from.name.clone(), plus));
@@ -88,8 +88,17 @@ impl EmailSender {
             .map_err(|e| SendError::Permanent(format!("cannot build the mail: {e}")))?;
         match self.transport.send(email).await {
             Ok(_) => {
-                meta.sent(&our_id);
-                Ok(Sent { channel_meta: Some(meta.to_json()) })
+                // Re-read the conversation's data: a customer mail may have arrived while this
+                // one was on its way, and its In-Reply-To/References must not be lost.
+                let mut latest = match self.hub.store().channel_meta(conversation_id).await {
+                    Ok(Some((_, json))) => EmailMeta::parse(&json),
+                    _ => meta,
+                };
+                if latest.token.is_empty() {
+                    latest.token = token.secret.clone();
+                }
+                latest.sent(&our_id);
+                Ok(Sent { channel_meta: Some(latest.to_json()) })
             }
             Err(e) if e.is_permanent() => Err(SendError::Permanent(format!("the relay refused the mail: {e}"))),
             Err(e) => Err(SendError::Retry(format!("SMTP: {e}"))),

@@ -515,3 +515,25 @@ async fn an_agent_reply_from_the_console_goes_out_in_the_same_thread() {
         assert_eq!(quarantine["quarantine"].as_array().map(Vec::len), Some(0));
     }
 }
+
+#[tokio::test]
+async fn without_idle_the_mailbox_is_polled() {
+    if !dovecot::available() {
+        return;
+    }
+    for backend in backends() {
+        // The same server, but advertising no IDLE: Kituo must fall back to polling.
+        let dovecot = Dovecot::start_with("imap_capability = IMAP4rev1 LITERAL+ SASL-IR UIDPLUS MOVE").await;
+        let mut client = dovecot.client().await;
+        assert!(!client.capabilities().await.unwrap().has_str("IDLE"), "the server must not offer IDLE here");
+        client.logout().await.ok();
+        let smtp = SmtpReceiver::start().await;
+        let app = start(TestDb::new(backend).await, &dovecot, &smtp, |e| e.poll_secs = 1).await;
+        // Wait until the reader is past its first look at the mailbox, so this mail is found by a poll.
+        let key = ImapTarget::parse(&dovecot.imap_url()).unwrap().key();
+        eventually("the reader started", || async { app.hub.store().email_mailbox_state(&key).await.unwrap() }).await;
+        dovecot.deliver(&mail(AMINA, "Order 1001", "poll@customer.example", "", "where is my order 1001?")).await;
+        let r = reply_to(&smtp, "poll@customer.example").await;
+        assert!(r.text.contains(TRACKING_1001), "{backend:?}");
+    }
+}

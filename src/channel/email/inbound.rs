@@ -239,6 +239,7 @@ async fn after_store(session: &mut Session, action: &AfterStore, uid: u32, can_m
 }
 
 /// Takes one raw mail in: quarantine, dedupe, thread, store through the hub, keep the original.
+#[tracing::instrument(skip_all, fields(mailbox = at.mailbox, uid = at.uid))]
 pub async fn take_in(hub: &Hub, config: &EmailConfig, at: &Place<'_>, raw: &[u8]) -> Result<Intake, Error> {
     let mail = match mime::parse(raw, config.max_attachment_bytes) {
         Ok(m) => m,

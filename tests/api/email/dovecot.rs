@@ -58,6 +58,11 @@ fn chown_tree(path: &Path, uid: u32) {
 
 impl Dovecot {
     pub async fn start() -> Dovecot {
+        Dovecot::start_with("").await
+    }
+
+    /// Started with extra configuration lines (e.g. a capability list without IDLE).
+    pub async fn start_with(extra_config: &str) -> Dovecot {
         let binary = binary().expect("checked with available()");
         // Short path: Dovecot's socket paths must stay under 108 bytes.
         let dir = PathBuf::from(format!("/tmp/kd-{:08x}", rand::random::<u32>()));
@@ -109,6 +114,7 @@ userdb {{
   driver = passwd-file
   args = {users}
 }}
+{extra_config}
 ",
                 name = dir.file_name().unwrap().to_string_lossy(),
                 users = users.display(),

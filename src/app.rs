@@ -114,7 +114,7 @@ impl App {
             tracker.spawn(crate::hub::cluster::run_listener(hub.clone(), url, token.clone()));
         }
         if let Some(email) = self.email {
-            tracker.spawn(crate::outbox::run_worker(hub.clone(), email.sender(), token.clone()));
+            tracker.spawn(crate::outbox::run_worker(hub.clone(), email.sender(hub.clone()), token.clone()));
             tracker.spawn(email.run(hub.clone(), token.clone()));
         }
         if let Some(discord) = self.discord {

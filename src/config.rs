@@ -93,9 +93,9 @@ pub struct ServeArgs {
 }
 
 /// The email channel: off unless an IMAP URL is set.
-#[derive(Debug, Clone, Args, Default)]
+#[derive(Debug, Clone, Args)]
 pub struct EmailArgs {
-    /// imap://USER:PASS@HOST:PORT/INBOX (imaps:// for TLS).
+    /// imap://USER:PASS@HOST:PORT/INBOX (imaps:// for TLS); several mailboxes separated by spaces.
     #[arg(long = "email-imap-url", env = "KITUO_EMAIL_IMAP_URL", hide_env_values = true)]
     pub imap_url: Option<String>,
     /// smtp://[USER:PASS@]HOST:PORT (?tls=required for STARTTLS, smtps:// for TLS).
@@ -104,6 +104,32 @@ pub struct EmailArgs {
     /// From header of replies, e.g. "Kituo Support <support@example.com>".
     #[arg(long = "email-from", env = "KITUO_EMAIL_FROM")]
     pub from: Option<String>,
+    /// Move processed mail to this folder instead of marking it seen.
+    #[arg(long = "email-move-to", env = "KITUO_EMAIL_MOVE_TO")]
+    pub move_to: Option<String>,
+    /// Seconds between mailbox checks when the server has no IDLE (also re-arms IDLE).
+    #[arg(long = "email-poll-secs", env = "KITUO_EMAIL_POLL_SECS", default_value_t = 30)]
+    pub poll_secs: u64,
+    /// Attachments up to this size are kept with the mail; larger ones are only listed.
+    #[arg(long = "email-max-attachment-bytes", env = "KITUO_EMAIL_MAX_ATTACHMENT_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_attachment_bytes: usize,
+    /// Ask replies to come back to support+TOKEN@… (Reply-To), a second way to find the thread.
+    #[arg(long = "email-plus-addressing", env = "KITUO_EMAIL_PLUS_ADDRESSING")]
+    pub plus_addressing: bool,
+}
+
+impl Default for EmailArgs {
+    fn default() -> EmailArgs {
+        EmailArgs {
+            imap_url: None,
+            smtp_url: None,
+            from: None,
+            move_to: None,
+            poll_secs: 30,
+            max_attachment_bytes: 10 * 1024 * 1024,
+            plus_addressing: false,
+        }
+    }
 }
 
 /// The Discord channel: off unless a bot token is set.

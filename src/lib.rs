@@ -12,10 +12,12 @@
 //! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions
 //! - [`queue`]      ownership state machine, business hours, dispatcher (auto-assign, requeue)
 //! - [`auth`]       staff passwords (argon2), sessions, API tokens, login rate limits
-//! - [`channel`]    channel adapters: web widget WebSocket; Discord bot (serenity gateway in, REST out)
+//! - [`channel`]    channel adapters: web widget WebSocket; Discord bot (serenity gateway in, REST out);
+//!   email (IMAP in with IDLE + UID tracking, MIME, reply stripping, threading, quarantine; threaded
+//!   SMTP replies through the outbox)
 //! - [`metrics`]    Prometheus counters and gauges (`/metrics`)
 //! - [`outbox`]     durable delivery of replies on email and Discord: claim, send, retry
-//! - [`web`]        axum router, shared state, pages, staff REST API, console socket
+//! - [`web`]        axum router, shared state, pages, staff REST API (incl. email quarantine), console socket
 //! - [`commands`]   `kituo import` and `kituo intents check|classify`
 
 pub mod app;

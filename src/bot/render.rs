@@ -19,6 +19,7 @@ pub const SYSTEM_TEMPLATES: &[&str] = &[
     "product_not_found",
     "queue_status",
     "agent_joined",
+    "email_layout",
 ];
 
 pub struct Templates {
@@ -178,6 +179,13 @@ pub fn sample_context(locale: Locale) -> Value {
         back_day => "Monday",
         back_time => "08:00",
         agent_name => "Neema",
+        // The email layout (templates/<locale>/email_layout.j2).
+        html => false,
+        body => "Your order SO-2026-0042 has shipped.",
+        body_html => Value::from_safe_string("<p>Your order SO-2026-0042 has shipped.</p>".into()),
+        author => "bot",
+        author_name => "Kituo",
+        subject => "Re: Order SO-2026-0042",
     }
 }
 

@@ -13,6 +13,7 @@ mod admin;
 mod agents;
 mod backoffice;
 mod conversations;
+mod email;
 mod outbox;
 mod queue;
 
@@ -20,6 +21,7 @@ pub use admin::{AuditEntry, Miss, RuleVersion};
 pub use agents::{Agent, ApiToken, Principal};
 pub use backoffice::Table;
 pub use conversations::{ConversationRow, Handoff, NewIdentity, NewMessage, Turn};
+pub use email::{AttachmentInfo, EmailOriginal, NewAttachment, NewQuarantine, QuarantinedMail};
 pub use outbox::{DeliveryState, OutboxItem};
 pub use queue::{ConversationSummary, FIRST_RESPONSE_BOUNDS, ListFilter, MetricsSnapshot, ReportRow, TransitionWrite};
 

@@ -4,6 +4,7 @@
 
 pub mod admin_api;
 pub mod agent_socket;
+pub mod email_api;
 pub mod error;
 pub mod rules_api;
 pub mod session;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rules_api::router())
         .merge(settings::router())
         .merge(agent_socket::router())
+        .merge(email_api::router())
         .with_state(state)
 }
 

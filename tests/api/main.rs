@@ -9,6 +9,7 @@ mod chat;
 mod cli;
 mod console_socket;
 mod discord;
+mod email;
 mod helpers;
 mod import;
 mod protocol;

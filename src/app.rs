@@ -115,11 +115,20 @@ impl App {
         }
         if let Some(email) = self.email {
             tracker.spawn(crate::outbox::run_worker(hub.clone(), email.sender(hub.clone()), token.clone()));
-            tracker.spawn(email.run(hub.clone(), token.clone()));
+            // Each node may send replies (the outbox is claimed row by row), but the mailboxes are
+            // read by one node at a time.
+            let work_hub = hub.clone();
+            tracker.spawn(crate::hub::lease::run_under_lease(hub.clone(), "email".into(), token.clone(), move |t| {
+                Box::pin(email.clone().run(work_hub.clone(), t))
+            }));
         }
         if let Some(discord) = self.discord {
             tracker.spawn(crate::outbox::run_worker(hub.clone(), discord.sender(), token.clone()));
-            tracker.spawn(discord.run(hub.clone(), token.clone()));
+            // One gateway connection for the whole cluster.
+            let work_hub = hub.clone();
+            tracker.spawn(crate::hub::lease::run_under_lease(hub.clone(), "discord".into(), token.clone(), move |t| {
+                Box::pin(discord.clone().run(work_hub.clone(), t))
+            }));
         }
         tracker.close();
         let router = web::router(self.state).into_make_service_with_connect_info::<SocketAddr>();

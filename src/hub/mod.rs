@@ -7,6 +7,7 @@
 
 pub mod bus;
 pub mod cluster;
+pub mod lease;
 
 use crate::backoffice::BackOffice;
 use crate::bot::dialogue::{HandoffReason, Outcome};

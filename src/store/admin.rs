@@ -269,3 +269,45 @@ pub(super) async fn audit_in(
         .await?;
     Ok(())
 }
+
+impl Store {
+    /// Takes or renews the lease `name` for `holder` until `ttl_ms` from now; false while
+    /// another holder's lease is still running.
+    pub async fn try_lease(&self, name: &str, holder: &str, ttl_ms: i64) -> Result<bool> {
+        let now = now_ms();
+        let r = sqlx::query(
+            "insert into leases (name, holder, expires_at) values ($1, $2, $3)
+             on conflict (name) do update set holder = excluded.holder, expires_at = excluded.expires_at
+              where leases.holder = excluded.holder or leases.expires_at < $4",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(now + ttl_ms)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    pub async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
+        sqlx::query("delete from leases where name = $1 and holder = $2")
+            .bind(name)
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Who holds a live lease, if anyone.
+    pub async fn lease_holder(&self, name: &str) -> Result<Option<String>> {
+        let row = sqlx::query("select holder from leases where name = $1 and expires_at >= $2")
+            .bind(name)
+            .bind(now_ms())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get(0)?),
+            None => None,
+        })
+    }
+}

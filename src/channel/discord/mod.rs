@@ -103,6 +103,7 @@ pub async fn gateway_url(args: &DiscordArgs) -> anyhow::Result<String> {
 }
 
 /// A configured Discord channel.
+#[derive(Clone)]
 pub struct DiscordChannel {
     settings: Settings,
     /// The outbox sender's and staff announcements' REST client.

@@ -143,6 +143,7 @@ impl EmailConfig {
 }
 
 /// A configured email channel.
+#[derive(Clone)]
 pub struct EmailChannel {
     config: Arc<EmailConfig>,
 }

@@ -7,6 +7,7 @@ mod authz;
 mod browser;
 mod chat;
 mod cli;
+mod cluster;
 mod console_socket;
 mod discord;
 mod email;

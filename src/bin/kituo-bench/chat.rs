@@ -479,6 +479,12 @@ pub async fn run(opts: &ChatOpts, echo_from_before: Option<LoadResult>) -> anyho
     };
     let result = async {
         let server = start_kituo(&url).await?;
+        let bot = server.hub.bot();
+        let misses: Vec<String> =
+            corpus::all_texts(&customers).into_iter().filter(|t| bot.rules.classify(t).intent.is_none()).collect();
+        if !misses.is_empty() {
+            eprintln!("warning: {} corpus messages match no intent (the bot may stay quiet): {misses:?}", misses.len());
+        }
         let label = format!("Kituo widget → bot reply ({})", server.backend);
         let kituo = run_load(&label, Target::Kituo, server.addr, &plans, opts).await;
         let phases =
@@ -535,97 +541,88 @@ fn print_load(echo: &Option<LoadResult>, kituo: &LoadResult, opts: &ChatOpts) {
 
 struct Phases {
     classify: Summary,
-    respond: Summary,
+    respond_memory: Summary,
+    respond_store: Summary,
     lookup: Summary,
+    hub_reads: Summary,
     hub_serial: Summary,
     hub_load: LoadResult,
 }
 
-/// Where a bot round trip's time goes, measured on the running instance: the hub without any
-/// socket (one at a time, then the same N×M load), the bot with the back office in memory, the
-/// matcher alone, and one order lookup in the store.
-async fn phases(hub: &Arc<Hub>, opts: &ChatOpts, customers: &[Customer]) -> anyhow::Result<Phases> {
-    use kituo::bot::{DialogueState, Input};
-    use kituo::domain::{ConversationStatus, Locale};
-    let bot = hub.bot();
-    let texts = corpus::all_texts(customers);
+/// Runs `f` over `items` repeatedly (at most 200 rounds, about 2 s) and summarises each call.
+async fn time_each<T, R>(items: &[T], mut f: impl AsyncFnMut(&T) -> anyhow::Result<R>) -> anyhow::Result<Summary> {
     let budget = Duration::from_secs(2);
-
-    // Matcher only.
     let mut samples = Vec::new();
-    let t0 = Instant::now();
-    'outer: for _ in 0..200 {
-        for t in &texts {
+    let started = Instant::now();
+    for _ in 0..200 {
+        for item in items {
             let s = Instant::now();
-            std::hint::black_box(bot.rules.classify(t));
+            std::hint::black_box(f(item).await?);
             samples.push(s.elapsed().as_nanos() as u64);
         }
-        if t0.elapsed() > budget {
-            break 'outer;
+        if started.elapsed() > budget {
+            break;
         }
     }
-    let classify = Summary::of(&mut samples);
+    Ok(Summary::of(&mut samples))
+}
 
-    // The bot's whole decision (match, dialogue, render) with back-office answers from memory.
+/// Where a bot round trip's time goes, measured on the running instance: the hub without any
+/// socket (one at a time, then the same N×M load), the bot with the back office in memory and
+/// in the store, the matcher alone, one order lookup, and the hub's own reads per message.
+async fn phases(hub: &Arc<Hub>, opts: &ChatOpts, customers: &[Customer]) -> anyhow::Result<Phases> {
+    let bot = hub.bot();
+    // The messages of ten identified customers' scripts: the same mix the sessions send.
+    let scripts: Vec<(&Customer, Vec<String>)> = (0..10)
+        .map(|s| {
+            let c = &customers[s % customers.len()];
+            (c, corpus::script(s, 20, true, c))
+        })
+        .collect();
+    let cases: Vec<(String, Vec<String>)> =
+        scripts.iter().flat_map(|(c, texts)| texts.iter().map(|t| (t.clone(), vec![c.email.to_lowercase()]))).collect();
+    let texts: Vec<String> = cases.iter().map(|(t, _)| t.clone()).collect();
+
+    let classify = time_each(&texts, async |t: &String| Ok(bot.rules.classify(t))).await?;
+
+    // The bot's whole decision (match, dialogue, lookups, render) for a verified customer.
     let memo = memo::Memo::new(hub.clone());
-    let owner = |text: &str| {
-        customers
-            .iter()
-            .find(|c| c.orders.iter().chain(&c.invoices).any(|n| text.contains(n.as_str())))
-            .map(|c| c.email.to_lowercase())
-    };
-    let cases: Vec<(String, Vec<String>)> = texts.iter().map(|t| (t.clone(), owner(t).into_iter().collect())).collect();
-    let respond_once = |(text, verified): &(String, Vec<String>)| {
-        let input = Input {
-            text,
-            state: DialogueState::default(),
-            locale: Locale::En,
-            status: ConversationStatus::Bot,
-            verified_emails: verified,
-        };
-        bot.respond(input, &memo)
-    };
-    for c in &cases {
-        respond_once(c).await?; // fills the memo
+    for (text, verified) in &cases {
+        respond_once(&bot, &memo, text, verified).await?; // fills the memo
     }
-    let mut samples = Vec::new();
-    let t0 = Instant::now();
-    'outer: for _ in 0..200 {
-        for c in &cases {
-            let s = Instant::now();
-            std::hint::black_box(respond_once(c).await?);
-            samples.push(s.elapsed().as_nanos() as u64);
-        }
-        if t0.elapsed() > budget {
-            break 'outer;
-        }
-    }
-    let respond = Summary::of(&mut samples);
+    let respond_memory = time_each(&cases, async |(text, verified): &(String, Vec<String>)| {
+        respond_once(&bot, &memo, text, verified).await
+    })
+    .await?;
+    let respond_store = time_each(&cases, async |(text, verified): &(String, Vec<String>)| {
+        respond_once(&bot, hub.backoffice(), text, verified).await
+    })
+    .await?;
 
-    // One back-office order lookup through the store (what the bot does once or twice a question).
+    // One back-office order lookup through the store.
     let keys: Vec<String> =
         customers.iter().flat_map(|c| c.orders.iter().map(|o| kituo::backoffice::record_key(o))).collect();
-    let mut samples = Vec::new();
-    let t0 = Instant::now();
-    'outer: for _ in 0..200 {
-        for k in &keys {
-            let s = Instant::now();
-            std::hint::black_box(hub.store().order_by_key(k.clone()).await?);
-            samples.push(s.elapsed().as_nanos() as u64);
-        }
-        if t0.elapsed() > budget {
-            break 'outer;
-        }
-    }
-    let lookup = Summary::of(&mut samples);
+    let lookup = time_each(&keys, async |k: &String| Ok(hub.store().order_by_key(k.clone()).await?)).await?;
+
+    // The reads the hub makes around the bot for every message: duplicate check, conversation
+    // (before and after), verified emails, the console summary.
+    let session = hub.visitor_session(None).await?;
+    let store = hub.store();
+    let one = [()];
+    let hub_reads = time_each(&one, async |_: &()| {
+        store.message_by_client_id(&session.conversation_id, "bench-none").await?;
+        store.conversation(&session.conversation_id).await?;
+        store.verified_emails(&session.contact_id).await?;
+        store.conversation(&session.conversation_id).await?;
+        store.conversation_summary(&session.conversation_id).await?;
+        Ok(())
+    })
+    .await?;
 
     // The hub end to end (store in, match, lookup, render, store out, publish), no socket:
     // first one message at a time, then the same N×M load as the sockets.
-    let serial_plans: Vec<Vec<String>> =
-        (0..10).map(|s| corpus::script(s, 20, true, &customers[s % customers.len()])).collect();
     let mut samples = Vec::new();
-    for (s, script) in serial_plans.iter().enumerate() {
-        let customer = &customers[s % customers.len()];
+    for (s, (customer, script)) in scripts.iter().enumerate() {
         let session = hub.visitor_session(None).await?;
         hub.identify(&session.contact_id, &customer.email.to_lowercase(), Some(&customer.name)).await?;
         for (i, text) in script.iter().enumerate() {
@@ -636,7 +633,25 @@ async fn phases(hub: &Arc<Hub>, opts: &ChatOpts, customers: &[Customer]) -> anyh
     }
     let hub_serial = Summary::of(&mut samples);
     let hub_load = hub_direct_load(hub, opts, customers).await?;
-    Ok(Phases { classify, respond, lookup, hub_serial, hub_load })
+    Ok(Phases { classify, respond_memory, respond_store, lookup, hub_reads, hub_serial, hub_load })
+}
+
+async fn respond_once(
+    bot: &kituo::bot::Bot,
+    backoffice: &dyn kituo::backoffice::BackOffice,
+    text: &str,
+    verified: &[String],
+) -> anyhow::Result<kituo::bot::Outcome> {
+    use kituo::bot::{DialogueState, Input};
+    use kituo::domain::{ConversationStatus, Locale};
+    let input = Input {
+        text,
+        state: DialogueState::default(),
+        locale: Locale::En,
+        status: ConversationStatus::Bot,
+        verified_emails: verified,
+    };
+    Ok(bot.respond(input, backoffice).await?)
 }
 
 async fn hub_direct_load(hub: &Arc<Hub>, opts: &ChatOpts, customers: &[Customer]) -> anyhow::Result<LoadResult> {
@@ -702,36 +717,43 @@ async fn hub_direct_load(hub: &Arc<Hub>, opts: &ChatOpts, customers: &[Customer]
 
 fn print_phases(p: &Phases, ws: &LoadResult, backend: &str) {
     let mut t = Table::new(&["part of the round trip", "mean", "p50", "p99", "msgs/s"]);
-    let row = |t: &mut Table, name: &str, s: &Summary, rate: String| {
-        t.row(vec![name.to_string(), fmt_us(s.mean_us), fmt_us(s.p50_us), fmt_us(s.p99_us), rate]);
+    let row = |t: &mut Table, name: &str, s: &Summary, rate: f64| {
+        t.row(vec![name.to_string(), fmt_us(s.mean_us), fmt_us(s.p50_us), fmt_us(s.p99_us), fmt_int(rate)]);
     };
-    row(&mut t, "intent match only (RegexSet + normalise)", &p.classify, fmt_int(1e6 / p.classify.mean_us));
+    let per_sec = |s: &Summary| if s.mean_us > 0.0 { 1e6 / s.mean_us } else { 0.0 };
+    row(&mut t, "intent match only (normalise + RegexSet + slots)", &p.classify, per_sec(&p.classify));
     row(
         &mut t,
-        "bot decision: match + dialogue + render (back office in memory)",
-        &p.respond,
-        fmt_int(1e6 / p.respond.mean_us),
+        "bot decision, back office in memory (match + dialogue + render)",
+        &p.respond_memory,
+        per_sec(&p.respond_memory),
     );
     row(
         &mut t,
-        &format!("one order lookup in {backend} (store.order_by_key)"),
-        &p.lookup,
-        fmt_int(1e6 / p.lookup.mean_us),
+        &format!("bot decision, back office in {backend} (+ lookups)"),
+        &p.respond_store,
+        per_sec(&p.respond_store),
     );
-    row(
-        &mut t,
-        &format!("hub.customer_message, one at a time ({backend})"),
-        &p.hub_serial,
-        fmt_int(1e6 / p.hub_serial.mean_us),
-    );
+    row(&mut t, &format!("one order lookup (store.order_by_key, {backend})"), &p.lookup, per_sec(&p.lookup));
+    row(&mut t, "the hub's 5 other reads per message", &p.hub_reads, per_sec(&p.hub_reads));
+    row(&mut t, &format!("hub.customer_message, one at a time ({backend})"), &p.hub_serial, per_sec(&p.hub_serial));
     row(
         &mut t,
         &format!("hub.customer_message, {} concurrent sessions, no socket", p.hub_load.sessions),
         &p.hub_load.latency,
-        fmt_int(p.hub_load.rate()),
+        p.hub_load.rate(),
     );
-    row(&mut t, &format!("same load over the widget WebSocket"), &ws.latency, fmt_int(ws.rate()));
+    row(&mut t, "the same load over the widget WebSocket", &ws.latency, ws.rate());
     t.print("Where a Kituo round trip's time goes (same process, same database)");
+    let rest = p.hub_serial.mean_us - p.respond_store.mean_us - p.hub_reads.mean_us;
+    println!(
+        "  one message at a time: {} = bot with lookups {} + hub reads {} + rest {} \
+         (the write transaction: customer message, replies, dialogue state, audit; and publishing)",
+        fmt_us(p.hub_serial.mean_us),
+        fmt_us(p.respond_store.mean_us),
+        fmt_us(p.hub_reads.mean_us),
+        fmt_us(rest.max(0.0)),
+    );
     if let Some(e) = &p.hub_load.first_error {
         println!("  hub load: first error: {e}");
     }
@@ -762,7 +784,7 @@ mod memo {
     fn cached<'a, T: Clone + Send + 'a>(
         map: &'a Mutex<HashMap<String, T>>,
         key: &'a str,
-        load: impl FnOnce() -> BoxFuture<'a, Result<T>>,
+        load: impl FnOnce() -> BoxFuture<'a, Result<T>> + Send + 'a,
     ) -> BoxFuture<'a, Result<T>> {
         if let Some(v) = map.lock().expect("memo lock").get(key) {
             let v = v.clone();

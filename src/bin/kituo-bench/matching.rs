@@ -241,6 +241,27 @@ pub struct MatchRow {
     pub compile: Duration,
     pub latency: Summary,
     pub agree: (usize, usize),
+    /// `RegexSet::matches` alone on normalised text: as Kituo builds it, and with a larger
+    /// lazy-DFA cache (diagnosis: does the set outgrow the default cache?).
+    pub set_default: Summary,
+    pub set_big_cache: Summary,
+}
+
+/// Times `RegexSet::matches` over the normalised corpus.
+fn time_set(set: &regex::RegexSet, corpus: &[String], budget: Duration) -> Summary {
+    for t in corpus {
+        std::hint::black_box(set.matches(t));
+    }
+    let mut samples = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < budget && samples.len() < 5_000_000 {
+        for t in corpus {
+            let s = Instant::now();
+            std::hint::black_box(set.matches(t));
+            samples.push(s.elapsed().as_nanos() as u64);
+        }
+    }
+    Summary::of(&mut samples)
 }
 
 pub fn run(opts: &MatchOpts) -> anyhow::Result<Vec<MatchRow>> {
@@ -274,16 +295,33 @@ pub fn run(opts: &MatchOpts) -> anyhow::Result<Vec<MatchRow>> {
         let shipped_matches = base_intents.iter().filter(|i| i.is_some()).count();
         let agree =
             CORPUS.iter().zip(&base_intents).filter(|(t, b)| b.is_some() && set.classify(t).intent == **b).count();
+        let all: Vec<&str> =
+            sources.iter().flat_map(|s| s.def.patterns.values().flatten().map(String::as_str)).collect();
+        let normalised: Vec<String> = CORPUS.iter().map(|t| kituo::bot::normalize::normalize(t)).collect();
+        let set_default = regex::RegexSetBuilder::new(&all).size_limit(64 << 20).build()?;
+        let set_big = regex::RegexSetBuilder::new(&all).size_limit(64 << 20).dfa_size_limit(64 << 20).build()?;
+        let part = budget / 2;
         rows.push(MatchRow {
             intents: sources.len(),
             patterns,
             compile,
             latency: Summary::of(&mut samples),
             agree: (agree, shipped_matches),
+            set_default: time_set(&set_default, &normalised, part),
+            set_big_cache: time_set(&set_big, &normalised, part),
         });
     }
-    let mut t =
-        Table::new(&["intents", "patterns", "compile", "mean/msg", "p50", "p99", "same intent as shipped-only"]);
+    let mut t = Table::new(&[
+        "intents",
+        "patterns",
+        "compile",
+        "mean/msg",
+        "p50",
+        "p99",
+        "same intent as shipped-only",
+        "RegexSet only, mean (p99)",
+        "… with 64 MiB DFA cache",
+    ]);
     for r in &rows {
         t.row(vec![
             format!("{} ({} shipped + {})", r.intents, shipped.len(), r.intents - shipped.len()),
@@ -293,6 +331,8 @@ pub fn run(opts: &MatchOpts) -> anyhow::Result<Vec<MatchRow>> {
             fmt_us(r.latency.p50_us),
             fmt_us(r.latency.p99_us),
             format!("{}/{}", r.agree.0, r.agree.1),
+            format!("{} ({})", fmt_us(r.set_default.mean_us), fmt_us(r.set_default.p99_us)),
+            format!("{} ({})", fmt_us(r.set_big_cache.mean_us), fmt_us(r.set_big_cache.p99_us)),
         ]);
     }
     t.print(&format!("Intent matching over {} messages (normalise + RegexSet + slots)", CORPUS.len()));

@@ -151,10 +151,12 @@ impl Handler {
 impl EventHandler for Handler {
     async fn ready(&self, _ctx: Context, ready: Ready) {
         tracing::info!(bot = %ready.user.name, bot_id = %ready.user.id, "Discord gateway ready");
+        self.hub.metrics.set_connection("discord", true);
     }
 
     async fn resume(&self, _ctx: Context, _event: ResumedEvent) {
         tracing::info!("Discord gateway session resumed");
+        self.hub.metrics.set_connection("discord", true);
     }
 
     async fn message(&self, ctx: Context, msg: Message) {

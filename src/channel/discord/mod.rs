@@ -169,7 +169,7 @@ impl DiscordChannel {
         }
         tracing::info!(gateway = %actual, "connecting to the Discord gateway");
         let shards = client.shard_manager.clone();
-        tokio::select! {
+        let outcome = tokio::select! {
             result = client.start() => match result {
                 Ok(()) => Err(Stop::Retry("the gateway connection ended".into())),
                 Err(e) => Err(classify(e)),
@@ -178,7 +178,9 @@ impl DiscordChannel {
                 shards.shutdown_all().await;
                 Ok(())
             }
-        }
+        };
+        hub.metrics.set_connection("discord", false);
+        outcome
     }
 }
 

@@ -96,6 +96,15 @@ async fn session(
     failures: &mut HashMap<u32, u32>,
 ) -> anyhow::Result<()> {
     let mut session = connect(target).await?;
+    let conn_name = format!("imap:{}", target.key());
+    hub.metrics.set_connection(&conn_name, true);
+    struct Down<'a>(&'a Hub, String);
+    impl Drop for Down<'_> {
+        fn drop(&mut self) {
+            self.0.metrics.set_connection(&self.1, false);
+        }
+    }
+    let _down = Down(hub, conn_name);
     let caps = timed(session.capabilities()).await?;
     let can_idle = caps.has_str("IDLE");
     let can_move = caps.has_str("MOVE");

@@ -65,7 +65,7 @@ impl Rejection {
 
 /// Names an intent may not take.
 fn reserved(name: &str) -> bool {
-    SYSTEM_TEMPLATES.contains(&name) || name.starts_with("email_") || name == "draft_intent"
+    SYSTEM_TEMPLATES.contains(&name) || name.starts_with("email_")
 }
 
 fn problem(intent: &str, field: impl Into<String>, message: impl Into<String>) -> Problem {
@@ -242,6 +242,10 @@ impl RuleBundle {
     /// Puts an intent given in the admin API shape into the bundle (replacing one of the same
     /// name). Template texts become templates; unchanged texts keep their existing names.
     pub fn put_intent_json(&mut self, v: &Value) -> Result<String, Rejection> {
+        let mut v = v.clone();
+        if let Some(obj) = v.as_object_mut() {
+            obj.remove("hits"); // read-only statistic that GET adds
+        }
         let mut def: IntentDef = serde_json::from_value(v.clone()).map_err(|e| Rejection {
             problems: vec![problem(v["name"].as_str().unwrap_or(""), "intent", format!("malformed intent: {e}"))],
             broken_examples: Vec::new(),

@@ -37,6 +37,12 @@ pub enum AgentEvent {
         agent_id: String,
         presence: Presence,
     },
+    /// Credentials stopped being valid: an agent deactivated (`credential` None), a session logged
+    /// out or a token revoked. Console sockets opened with them close.
+    Revoked {
+        agent_id: String,
+        credential: Option<String>,
+    },
     /// An outbox delivery changed: `sent`, `retrying` or `failed`.
     Delivery {
         conversation_id: String,

@@ -23,6 +23,7 @@ pub enum Wire {
     Typing { node: String, conversation_id: String, author: Author, name: String, agent_id: Option<String> },
     Presence { node: String, agent_id: String, presence: Presence },
     Delivery { node: String, conversation_id: String, message_id: String, outbox_id: String, status: String },
+    Revoked { node: String, agent_id: String, credential: Option<String> },
 }
 
 impl Wire {
@@ -32,7 +33,8 @@ impl Wire {
             | Wire::Conversation { node, .. }
             | Wire::Typing { node, .. }
             | Wire::Presence { node, .. }
-            | Wire::Delivery { node, .. } => node,
+            | Wire::Delivery { node, .. }
+            | Wire::Revoked { node, .. } => node,
         }
     }
 
@@ -53,6 +55,9 @@ impl Wire {
             },
             AgentEvent::Presence { agent_id, presence } => {
                 Wire::Presence { node, agent_id: agent_id.clone(), presence: *presence }
+            }
+            AgentEvent::Revoked { agent_id, credential } => {
+                Wire::Revoked { node, agent_id: agent_id.clone(), credential: credential.clone() }
             }
             AgentEvent::Delivery { conversation_id, message_id, outbox_id, status, .. } => Wire::Delivery {
                 node,
@@ -144,6 +149,9 @@ async fn apply(hub: &Hub, w: Wire) {
         }
         Wire::Presence { agent_id, presence, .. } => {
             bus.publish_agents_local(AgentEvent::Presence { agent_id, presence })
+        }
+        Wire::Revoked { agent_id, credential, .. } => {
+            bus.publish_agents_local(AgentEvent::Revoked { agent_id, credential })
         }
         Wire::Delivery { conversation_id, message_id, outbox_id, status, .. } => {
             let status = match status.as_str() {

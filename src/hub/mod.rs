@@ -180,7 +180,11 @@ impl Hub {
         let current = self.bot();
         let mut bundle = current.bundle.clone();
         let result = edit(&mut bundle).map_err(SaveError::Invalid)?;
-        let mut bot = bundle.build().map_err(SaveError::Invalid)?;
+        // Compiling and checking a whole rule set is CPU work: keep it off the async threads.
+        let (mut bot, bundle) = tokio::task::spawn_blocking(move || bundle.build().map(|b| (b, bundle)))
+            .await
+            .map_err(|e| SaveError::Store(store::Error::Invalid(e.to_string())))?
+            .map_err(SaveError::Invalid)?;
         let json =
             serde_json::to_string(&bot.bundle).map_err(|e| SaveError::Store(store::Error::Invalid(e.to_string())))?;
         let version =
@@ -604,7 +608,9 @@ impl Hub {
                 }
                 None => None,
             };
-            let frees_capacity = from.status == ConversationStatus::Assigned && to.assignee != from.assignee;
+            // Resolving, handing back, unassigning or transferring frees the previous owner.
+            let frees_capacity = from.status == ConversationStatus::Assigned
+                && (to.status != ConversationStatus::Assigned || to.assignee != from.assignee);
             let write =
                 TransitionWrite { conversation_id: conversation_id.to_string(), from, to: to.clone(), system_message };
             match self.store.apply_transition(&write).await {

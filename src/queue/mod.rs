@@ -19,11 +19,14 @@ const SWEEP_EVERY: Duration = Duration::from_secs(5);
 /// Runs until `token` is cancelled.
 pub async fn run_dispatcher(hub: Arc<Hub>, offline_grace: Duration, token: CancellationToken) {
     let wake = hub.dispatch_signal();
+    // A steady tick, so frequent wake-ups cannot postpone the offline sweep forever.
+    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = token.cancelled() => return,
             _ = wake.notified() => {}
-            _ = tokio::time::sleep(SWEEP_EVERY) => {
+            _ = sweep.tick() => {
                 if let Err(e) = requeue_offline(&hub, offline_grace).await {
                     tracing::warn!(error = %e, "returning offline agents' conversations failed");
                 }

@@ -28,6 +28,9 @@ pub struct Principal {
     pub role: Role,
     /// Set for cookie sessions: the token state-changing requests must echo.
     pub csrf_token: Option<String>,
+    /// Which credential this is (`session:<csrf token>` or `token:<token id>`), so revoking it
+    /// can close the sockets it opened.
+    pub credential: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -295,6 +298,7 @@ impl Store {
                 name: r.try_get(1)?,
                 role: Role::parse(&role).unwrap_or(Role::Agent),
                 csrf_token: Some(r.try_get(3)?),
+                credential: format!("session:{}", r.try_get::<String, _>(3)?),
             })
         })
         .transpose()
@@ -350,7 +354,7 @@ impl Store {
     /// with the token's role.
     pub async fn token_principal(&self, token_hash: &str) -> Result<Option<Principal>> {
         let row = sqlx::query(
-            "select t.agent_id, t.name, t.role from api_tokens t join agents a on a.agent_id = t.agent_id
+            "select t.agent_id, t.name, t.role, t.token_id from api_tokens t join agents a on a.agent_id = t.agent_id
               where t.token_hash = $1 and t.revoked_at is null and a.active = 1",
         )
         .bind(token_hash)
@@ -363,6 +367,7 @@ impl Store {
                 name: r.try_get(1)?,
                 role: Role::parse(&role).unwrap_or(Role::Agent),
                 csrf_token: None,
+                credential: format!("token:{}", r.try_get::<String, _>(3)?),
             })
         })
         .transpose()

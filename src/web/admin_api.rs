@@ -6,6 +6,7 @@ use super::session::Admin;
 use super::{AppState, views};
 use crate::auth;
 use crate::domain::{Role, new_secret, normalize_email};
+use crate::hub::bus::AgentEvent;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, patch, post, put};
@@ -94,6 +95,7 @@ async fn update_agent(
     }
     if b.active == Some(false) {
         state.hub.set_presence(&id, crate::domain::Presence::Offline).await?;
+        state.hub.bus().publish_agents(AgentEvent::Revoked { agent_id: id.clone(), credential: None });
     }
     state.hub.dispatch_signal().notify_one();
     audit(
@@ -206,5 +208,11 @@ async fn revoke_token(
         return Err(ApiError::not_found("token"));
     }
     audit(&state, &who.agent_id, "token.revoke", &format!("token:{id}"), json!({})).await;
+    if let Some(t) = state.hub.store().api_tokens().await?.into_iter().find(|t| t.token_id == id) {
+        state
+            .hub
+            .bus()
+            .publish_agents(AgentEvent::Revoked { agent_id: t.agent_id, credential: Some(format!("token:{id}")) });
+    }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -122,6 +122,13 @@ async fn run(mut socket: WebSocket, state: AppState, me: Principal) {
                             if agent_id.as_deref() == Some(me.agent_id.as_str()) { continue }
                             json!({"type": "typing", "conversation_id": conversation_id, "author": author, "name": name})
                         }
+                        Ok(AgentEvent::Revoked { agent_id, credential }) => {
+                            if agent_id == me.agent_id && credential.as_ref().is_none_or(|c| *c == me.credential) {
+                                let _ = socket.send(Message::Close(Some(CloseFrame { code: 4001, reason: Utf8Bytes::from_static("signed out") }))).await;
+                                break;
+                            }
+                            continue;
+                        }
                         Ok(AgentEvent::Presence { agent_id, presence }) => json!({"type": "presence", "agent_id": agent_id, "presence": presence}),
                         Ok(AgentEvent::Delivery { conversation_id, message_id, outbox_id, status, error }) => json!({
                             "type": "delivery", "conversation_id": conversation_id, "message_id": message_id,

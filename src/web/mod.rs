@@ -27,6 +27,7 @@ const LOGIN_HTML: &str = include_str!("assets/login.html");
 const CONSOLE_HTML: &str = include_str!("assets/console.html");
 const CONSOLE_JS: &str = include_str!("assets/console.js");
 const CONSOLE_CSS: &str = include_str!("assets/console.css");
+const OPENAPI_JSON: &str = include_str!("assets/openapi.json");
 const ADMIN_HTML: &str = include_str!("assets/admin.html");
 const ADMIN_JS: &str = include_str!("assets/admin.js");
 const ADMIN_CSS: &str = include_str!("assets/admin.css");
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/console", get(|| async { Html(CONSOLE_HTML) }))
         .route("/console.js", get(|| async { asset("application/javascript; charset=utf-8", CONSOLE_JS) }))
         .route("/console.css", get(|| async { asset("text/css; charset=utf-8", CONSOLE_CSS) }))
+        .route("/api/openapi.json", get(|| async { asset("application/json", OPENAPI_JSON) }))
         .route("/admin", get(|| async { Html(ADMIN_HTML) }))
         .route("/admin.js", get(|| async { asset("application/javascript; charset=utf-8", ADMIN_JS) }))
         .route("/admin.css", get(|| async { asset("text/css; charset=utf-8", ADMIN_CSS) }))

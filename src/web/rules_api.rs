@@ -141,7 +141,10 @@ struct Draft {
 /// Validation as you type: the rule set with this draft intent, checked as a save would be.
 async fn validate(State(state): State<AppState>, Admin(_a): Admin, Json(d): Json<Draft>) -> ApiResult<Json<Value>> {
     let mut bundle = state.hub.bot().bundle.clone();
-    let result = bundle.put_intent_json(&d.intent).and_then(|_| bundle.build().map(|_| ()));
+    let result =
+        tokio::task::spawn_blocking(move || bundle.put_intent_json(&d.intent).and_then(|_| bundle.build().map(|_| ())))
+            .await
+            .map_err(ApiError::internal)?;
     Ok(Json(match result {
         Ok(()) => json!({"ok": true, "problems": [], "broken_examples": []}),
         Err(r) => json!({"ok": false, "problems": r.problems, "broken_examples": r.broken_examples}),
@@ -166,10 +169,13 @@ async fn classify(State(state): State<AppState>, Admin(_a): Admin, Json(t): Json
                 !n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
             });
             if !valid_name {
-                intent["name"] = json!("draft_intent");
+                intent["name"] = json!("draft_preview");
             }
             let mut bundle = saved.bundle.clone();
-            match bundle.put_intent_json(&intent).and_then(|_| bundle.build()) {
+            let built =
+                tokio::task::spawn_blocking(move || bundle.put_intent_json(&intent).and_then(|_| bundle.build())).await;
+            let Ok(built) = built else { return ApiError::internal("rule check panicked").into_response() };
+            match built {
                 Ok(b) => {
                     draft = b;
                     &draft

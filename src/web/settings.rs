@@ -184,12 +184,24 @@ async fn get_audit(
     Admin(_a): Admin,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<Value>> {
+    // The page offers "email, name or id": resolve those to the stored actor `agent:<id>`.
+    let actor = match q.actor.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(a) if a.contains(':') => Some(a.to_string()),
+        Some(a) => {
+            let agents = state.hub.store().agents().await?;
+            let found = agents
+                .iter()
+                .find(|x| x.agent_id == a || x.email.eq_ignore_ascii_case(a) || x.name.eq_ignore_ascii_case(a));
+            Some(found.map_or_else(|| a.to_string(), |x| format!("agent:{}", x.agent_id)))
+        }
+        None => None,
+    };
     let entries = state
         .hub
         .store()
         .audit_entries(
             q.action.as_deref().filter(|s| !s.is_empty()),
-            q.actor.as_deref().filter(|s| !s.is_empty()),
+            actor.as_deref(),
             q.limit.unwrap_or(200).clamp(1, 1000),
         )
         .await?;

@@ -94,7 +94,7 @@ async fn login(
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
-async fn logout(State(state): State<AppState>, Staff(_who): Staff, headers: HeaderMap) -> ApiResult<Response> {
+async fn logout(State(state): State<AppState>, Staff(who): Staff, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(value) = headers
         .get_all(header::COOKIE)
         .iter()
@@ -103,6 +103,10 @@ async fn logout(State(state): State<AppState>, Staff(_who): Staff, headers: Head
     {
         state.hub.store().delete_session(&auth::sha256_hex(value)).await?;
     }
+    state.hub.bus().publish_agents(crate::hub::bus::AgentEvent::Revoked {
+        agent_id: who.agent_id.clone(),
+        credential: Some(who.credential.clone()),
+    });
     let clear = format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0", auth::SESSION_COOKIE);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }

@@ -97,3 +97,17 @@ fn classify_prints_one_json_object_per_line() {
     assert_eq!(lines[2]["intent"], serde_json::Value::Null);
     assert!(lines[2]["slots"].as_object().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn openapi_document_is_served_and_lists_the_core_routes() {
+    let app = crate::helpers::spawn_app(crate::helpers::backends()[0]).await;
+    let r = crate::helpers::http(app.addr, "GET", "/api/openapi.json", &[], None).await;
+    assert_eq!(r.status, 200);
+    let doc = r.ok();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in
+        ["/api/conversations", "/api/conversations/{id}/claim", "/api/contacts/{id}", "/api/admin/intents/{name}"]
+    {
+        assert!(doc["paths"].get(path).is_some(), "{path} documented");
+    }
+}

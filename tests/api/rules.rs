@@ -828,7 +828,8 @@ async fn concurrent_saves_of_different_intents_lose_nothing() {
         let app = spawn_app(backend).await;
         let boss = admin(&app, "Rule Admin").await;
         let mut tasks = Vec::new();
-        for letter in ["a", "b", "c", "d"] {
+        // Two are enough to lose one; more would only queue behind the (slow, in debug builds) validation.
+        for letter in ["a", "b"] {
             let boss = boss.clone();
             let intent = json!({
                 "name": format!("conc_{letter}"), "priority": 20, "action": "reply",

@@ -132,8 +132,8 @@ pub async fn connect(addr: SocketAddr, path: &str) -> anyhow::Result<tokio_tungs
 }
 
 /// The bare baseline: every text frame echoed back. 4 KiB read buffer, TCP_NODELAY.
-pub async fn start_echo() -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
+pub async fn start_echo(listen: &str) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let task = tokio::spawn(async move {
         loop {
@@ -460,7 +460,7 @@ pub async fn run(opts: &ChatOpts, echo_from_before: Option<LoadResult>) -> anyho
         Some(e) => Some(e),
         None if opts.no_echo => None,
         None => {
-            let (addr, task) = start_echo().await?;
+            let (addr, task) = start_echo("127.0.0.1:0").await?;
             let r = run_load("bare tokio-tungstenite echo", Target::Echo, addr, &plans, opts).await;
             task.abort();
             Some(r?)

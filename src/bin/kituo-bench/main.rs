@@ -47,6 +47,12 @@ enum Scenario {
     /// (internal) Serve Kituo in this process: the `idle` fallback when no `kituo` binary is built.
     #[command(hide = true)]
     ServeChild(kituo::config::ServeArgs),
+    /// (internal) The bare echo server alone: the `idle` baseline.
+    #[command(hide = true)]
+    ServeEcho {
+        #[arg(long)]
+        listen: String,
+    },
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -94,6 +100,14 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             })
             .await;
     }
+    if let Scenario::ServeEcho { listen } = &cli.scenario {
+        let (_, task) = chat::start_echo(listen).await?;
+        tokio::select! {
+            _ = task => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        return Ok(());
+    }
     println!("kituo-bench on {}", machine());
     let started = Instant::now();
     match cli.scenario {
@@ -113,7 +127,7 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
             backoffice::run_import(&o).await?;
         }
         Scenario::All(a) => all(a).await?,
-        Scenario::ServeChild(_) => unreachable!("handled above"),
+        Scenario::ServeChild(_) | Scenario::ServeEcho { .. } => unreachable!("handled above"),
     }
     println!("\ndone in {}", util::secs(started.elapsed()));
     Ok(())
@@ -136,7 +150,14 @@ async fn all(a: AllOpts) -> anyhow::Result<()> {
         let o = chat::ChatOpts { postgres: Some(pg.clone()), ..chat_opts.clone() };
         chat::run(&o, sqlite.echo.clone()).await?;
     }
-    idle::run(&idle::IdleOpts { connections: a.connections, kituo_bin: None, settle_secs: 3, max_secs: 300 }).await?;
+    idle::run(&idle::IdleOpts {
+        connections: a.connections,
+        kituo_bin: None,
+        settle_secs: 3,
+        max_secs: 300,
+        no_echo: false,
+    })
+    .await?;
     matching::run(&matching::MatchOpts { extra: vec![0, 10, 100, 500], secs: 3, intents: None })?;
     // The lookup scenario imports each size through the real importer: its largest import is
     // the `import` scenario's figure, so it is not run a second time.

@@ -56,7 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/console", get(|| async { Html(CONSOLE_HTML) }))
         .route("/console.js", get(|| async { asset("application/javascript; charset=utf-8", CONSOLE_JS) }))
         .route("/console.css", get(|| async { asset("text/css; charset=utf-8", CONSOLE_CSS) }))
-        .route("/api/openapi.json", get(|| async { asset("application/json", OPENAPI_JSON) }))
+        .route("/api/openapi.json", get(openapi))
         .route("/admin", get(|| async { Html(ADMIN_HTML) }))
         .route("/admin.js", get(|| async { asset("application/javascript; charset=utf-8", ADMIN_JS) }))
         .route("/admin.css", get(|| async { asset("text/css; charset=utf-8", ADMIN_CSS) }))
@@ -126,4 +126,9 @@ async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) ->
     }
     let body = state.hub.metrics.render(&extra);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+}
+
+/// The API description; like every `/api/*` route, for staff only.
+async fn openapi(_staff: session::Staff) -> impl IntoResponse {
+    asset("application/json", OPENAPI_JSON)
 }

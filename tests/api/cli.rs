@@ -102,6 +102,9 @@ fn classify_prints_one_json_object_per_line() {
 async fn openapi_document_is_served_and_lists_the_core_routes() {
     let app = crate::helpers::spawn_app(crate::helpers::backends()[0]).await;
     let r = crate::helpers::http(app.addr, "GET", "/api/openapi.json", &[], None).await;
+    assert_eq!(r.status, 401, "customers never reach /api/*");
+    let staff = crate::helpers::agent(&app, "Reader").await;
+    let r = staff.get("/api/openapi.json").await;
     assert_eq!(r.status, 200);
     let doc = r.ok();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));

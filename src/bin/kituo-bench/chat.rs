@@ -10,6 +10,8 @@ use hmac::{Hmac, Mac};
 use kituo::app::App;
 use kituo::config::ServeArgs;
 use kituo::hub::Hub;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use serde::Deserialize;
 use sha2::Sha256;
 use std::net::SocketAddr;
@@ -144,14 +146,8 @@ pub async fn start_echo(listen: &str) -> anyhow::Result<(SocketAddr, tokio::task
                     return;
                 };
                 while let Some(Ok(msg)) = ws.next().await {
-                    match msg {
-                        Message::Text(_) | Message::Binary(_) => {
-                            if ws.send(msg).await.is_err() {
-                                break;
-                            }
-                        }
-                        Message::Close(_) => break,
-                        _ => {}
+                    if msg.is_close() || ((msg.is_text() || msg.is_binary()) && ws.send(msg).await.is_err()) {
+                        break;
                     }
                 }
             });
@@ -239,7 +235,11 @@ async fn converse(
     seed: u64,
     out: &mut SessionOutcome,
 ) -> anyhow::Result<()> {
-    let mut jitter = seed | 1;
+    let mut rng = StdRng::seed_from_u64(seed);
+    if !think.is_zero() {
+        // Paced customers start at random moments within one think time, not all at once.
+        tokio::time::sleep(think.mul_f64(rng.random_range(0.0..1.0))).await;
+    }
     for (frame, id) in &plan.frames {
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + timeout;
@@ -289,12 +289,8 @@ async fn converse(
         }
         out.latencies.push(started.elapsed().as_nanos() as u64);
         if !think.is_zero() {
-            // Uniform 0.5×..1.5× the think time (xorshift), so customers do not march in step.
-            jitter ^= jitter << 13;
-            jitter ^= jitter >> 7;
-            jitter ^= jitter << 17;
-            let f = 0.5 + (jitter % 1000) as f64 / 1000.0;
-            tokio::time::sleep(think.mul_f64(f)).await;
+            // 0.5×..1.5× the think time, so customers do not march in step.
+            tokio::time::sleep(think.mul_f64(rng.random_range(0.5..1.5))).await;
         }
     }
     let _ = ws.close(None).await;
@@ -676,6 +672,10 @@ async fn hub_direct_load(hub: &Arc<Hub>, opts: &ChatOpts, customers: &[Customer]
         let hub = hub.clone();
         tasks.push(tokio::spawn(async move {
             let mut out = SessionOutcome::default();
+            let mut rng = StdRng::seed_from_u64(s as u64);
+            if !think.is_zero() {
+                tokio::time::sleep(think.mul_f64(rng.random_range(0.0..1.0))).await;
+            }
             for (i, text) in script.iter().enumerate() {
                 if Instant::now() > deadline {
                     out.error = Some("time bound reached".into());
@@ -688,7 +688,7 @@ async fn hub_direct_load(hub: &Arc<Hub>, opts: &ChatOpts, customers: &[Customer]
                 }
                 out.latencies.push(st.elapsed().as_nanos() as u64);
                 if !think.is_zero() {
-                    tokio::time::sleep(think).await;
+                    tokio::time::sleep(think.mul_f64(rng.random_range(0.5..1.5))).await;
                 }
             }
             out

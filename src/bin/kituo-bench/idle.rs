@@ -60,7 +60,6 @@ impl IdleResult {
 pub struct IdleReport {
     pub kituo: IdleResult,
     pub echo: Option<IdleResult>,
-    pub client_rss_kib: u64,
 }
 
 struct ChildServer {
@@ -299,5 +298,5 @@ pub async fn run(opts: &IdleOpts) -> anyhow::Result<IdleReport> {
             println!("  warning: {} had exited by the time memory was read", r.server);
         }
     }
-    Ok(IdleReport { kituo, echo, client_rss_kib })
+    Ok(IdleReport { kituo, echo })
 }

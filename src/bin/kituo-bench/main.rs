@@ -46,7 +46,7 @@ enum Scenario {
     All(AllOpts),
     /// (internal) Serve Kituo in this process: the `idle` fallback when no `kituo` binary is built.
     #[command(hide = true)]
-    ServeChild(kituo::config::ServeArgs),
+    ServeChild(Box<kituo::config::ServeArgs>),
     /// (internal) The bare echo server alone: the `idle` baseline.
     #[command(hide = true)]
     ServeEcho {
@@ -68,6 +68,12 @@ struct AllOpts {
     connections: usize,
     #[arg(long, value_delimiter = ',', default_value = "10000,1000000")]
     sizes: Vec<usize>,
+    /// Pause between messages (mean) for the paced chat run: customers writing at human speed.
+    #[arg(long, default_value_t = 5000)]
+    think_ms: u64,
+    /// Messages per session in the paced chat run.
+    #[arg(long, default_value_t = 5)]
+    paced_messages: usize,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -145,12 +151,18 @@ async fn all(a: AllOpts) -> anyhow::Result<()> {
         no_echo: false,
         no_phases: false,
     };
-    let sqlite = chat::run(&chat_opts, None).await?;
-    if let Some(pg) = &a.postgres {
-        let o = chat::ChatOpts { postgres: Some(pg.clone()), ..chat_opts.clone() };
-        chat::run(&o, sqlite.echo.clone()).await?;
-    }
-    idle::run(&idle::IdleOpts {
+    let closed = chat::run(&chat_opts, None).await?;
+    let paced_opts =
+        chat::ChatOpts { think_ms: a.think_ms, messages: a.paced_messages, no_phases: true, ..chat_opts.clone() };
+    let paced = chat::run(&paced_opts, None).await?;
+    let pg = match &a.postgres {
+        Some(url) => {
+            let o = chat::ChatOpts { postgres: Some(url.clone()), ..chat_opts.clone() };
+            Some(chat::run(&o, closed.echo.clone()).await?)
+        }
+        None => None,
+    };
+    let idle = idle::run(&idle::IdleOpts {
         connections: a.connections,
         kituo_bin: None,
         settle_secs: 3,
@@ -158,7 +170,7 @@ async fn all(a: AllOpts) -> anyhow::Result<()> {
         no_echo: false,
     })
     .await?;
-    matching::run(&matching::MatchOpts { extra: vec![0, 10, 100, 500], secs: 3, intents: None })?;
+    let matching = matching::run(&matching::MatchOpts { extra: vec![0, 10, 100, 500], secs: 3, intents: None })?;
     // The lookup scenario imports each size through the real importer: its largest import is
     // the `import` scenario's figure, so it is not run a second time.
     let lookups = backoffice::run_lookup(&backoffice::LookupOpts {
@@ -169,9 +181,103 @@ async fn all(a: AllOpts) -> anyhow::Result<()> {
     })
     .await?;
     let largest = lookups.iter().map(|r| r.orders).max().unwrap_or(0);
-    println!("\n## import: the {} -row imports above", util::fmt_int(largest as f64));
-    backoffice::print_imports(
-        &lookups.iter().filter(|r| r.orders == largest).map(|r| r.import.clone()).collect::<Vec<_>>(),
-    );
+    let imports: Vec<backoffice::ImportRow> =
+        lookups.iter().filter(|r| r.orders == largest).map(|r| r.import.clone()).collect();
+    println!("\n## import: the {}-row imports above", util::fmt_int(largest as f64));
+    backoffice::print_imports(&imports);
+
+    // The issue's targets against what was measured.
+    let mut t = util::Table::new(&["target (issue 7, 2 cores)", "measured", "met"]);
+    let yes = |ok: bool| if ok { "yes" } else { "no" }.to_string();
+    if let Some(echo) = &closed.echo {
+        let ratio = 100.0 * closed.kituo.rate() / echo.rate().max(1e-9);
+        t.row(vec![
+            format!("Kituo ≥ 30 % of bare echo throughput ({} sessions, closed loop)", a.sessions),
+            format!("{:.1} % ({} vs {} msgs/s)", ratio, util::fmt_int(closed.kituo.rate()), util::fmt_int(echo.rate())),
+            yes(ratio >= 30.0),
+        ]);
+    }
+    let p99 = |r: &chat::LoadResult| r.latency.p99_us;
+    t.row(vec![
+        format!("p99 < 10 ms, {} customers, closed loop (no pause between messages)", a.sessions),
+        format!(
+            "{} (echo {})",
+            util::fmt_us(p99(&closed.kituo)),
+            closed.echo.as_ref().map_or("–".into(), |e| util::fmt_us(p99(e)))
+        ),
+        yes(p99(&closed.kituo) < 10_000.0),
+    ]);
+    t.row(vec![
+        format!("p99 < 10 ms, {} customers writing every ~{} s", a.sessions, a.think_ms as f64 / 1000.0),
+        format!(
+            "{} at {} msgs/s (echo {})",
+            util::fmt_us(p99(&paced.kituo)),
+            util::fmt_int(paced.kituo.rate()),
+            paced.echo.as_ref().map_or("–".into(), |e| util::fmt_us(p99(e)))
+        ),
+        yes(p99(&paced.kituo) < 10_000.0),
+    ]);
+    if let Some(pg) = &pg {
+        t.row(vec![
+            "the same closed loop on PostgreSQL".into(),
+            format!("{} msgs/s, p99 {}", util::fmt_int(pg.kituo.rate()), util::fmt_us(p99(&pg.kituo))),
+            "–".into(),
+        ]);
+    }
+    let rss_mb = idle.kituo.rss_after_kib as f64 * 1024.0 / 1e6;
+    t.row(vec![
+        format!("{} idle widget sockets: Kituo RSS < 150 MB", util::fmt_int(idle.kituo.opened as f64)),
+        format!(
+            "{:.0} MB ({:.1} KiB/socket; bare echo {:.1} KiB/socket)",
+            rss_mb,
+            idle.kituo.per_socket_kib(),
+            idle.echo.as_ref().map_or(0.0, idle::IdleResult::per_socket_kib)
+        ),
+        yes(rss_mb < 150.0 && idle.kituo.opened == idle.kituo.connections),
+    ]);
+    if let (Some(small), Some(big)) = (matching.iter().find(|r| r.intents > 6 && r.intents < 50), matching.last()) {
+        let ratio = big.latency.mean_us / small.latency.mean_us.max(1e-9);
+        t.row(vec![
+            "intent matching flat from 10 to 500 rules".into(),
+            format!(
+                "{} → {} per message (×{:.1})",
+                util::fmt_us(small.latency.mean_us),
+                util::fmt_us(big.latency.mean_us),
+                ratio
+            ),
+            yes(ratio < 2.0),
+        ]);
+    }
+    for backend in ["SQLite", "PostgreSQL"] {
+        let rows: Vec<&backoffice::LookupRow> = lookups.iter().filter(|r| r.backend == backend).collect();
+        if let (Some(first), Some(last)) = (rows.first(), rows.last())
+            && rows.len() > 1
+        {
+            let ratio = last.latency.mean_us / first.latency.mean_us.max(1e-9);
+            t.row(vec![
+                format!(
+                    "order lookup flat from {} to {} orders ({backend})",
+                    util::fmt_int(first.orders as f64),
+                    util::fmt_int(last.orders as f64)
+                ),
+                format!(
+                    "{} → {} mean, p99 {} → {}",
+                    util::fmt_us(first.latency.mean_us),
+                    util::fmt_us(last.latency.mean_us),
+                    util::fmt_us(first.latency.p99_us),
+                    util::fmt_us(last.latency.p99_us)
+                ),
+                yes(ratio < 2.0),
+            ]);
+        }
+    }
+    for i in &imports {
+        t.row(vec![
+            format!("import {} orders ({}), no numeric target", util::fmt_int(i.rows as f64), i.backend),
+            format!("{} rows/s", util::fmt_int(i.rate())),
+            "–".into(),
+        ]);
+    }
+    t.print("Targets");
     Ok(())
 }

@@ -166,11 +166,8 @@ impl PgDb {
             .with_context(|| format!("cannot create database {name}"))?;
         conn.close().await.ok();
         let url = with_database(admin_url, &name);
+        println!("  PostgreSQL: fresh database {name} (dropped afterwards)");
         Ok(PgDb { admin_url: admin_url.to_string(), name, url })
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
     }
 
     /// Drops the database (closing any connection still open to it).

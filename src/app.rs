@@ -77,6 +77,7 @@ impl App {
             login_limiter: Arc::default(),
             secure_cookies: args.secure_cookies,
             agent_connections: Arc::default(),
+            widget_slots: crate::web::ip_slots::IpSlots::new(args.max_sockets_per_ip),
         };
         let offline_grace = std::time::Duration::from_secs(args.offline_grace_secs);
         Ok(App {

@@ -83,6 +83,11 @@ pub struct ServeArgs {
     /// Seconds an agent may stay offline before their conversations return to the queue.
     #[arg(long, env = "KITUO_OFFLINE_GRACE_SECS", default_value_t = 120)]
     pub offline_grace_secs: u64,
+    /// Most chat widget sockets open at once from one IP address; more are refused with a
+    /// `too_many_connections` error; 0 turns the limit off. Customers behind one NAT share an
+    /// address: keep it generous.
+    #[arg(long, env = "KITUO_MAX_SOCKETS_PER_IP", default_value_t = 256)]
+    pub max_sockets_per_ip: usize,
     /// Mark session cookies Secure (set when serving behind TLS).
     #[arg(long, env = "KITUO_SECURE_COOKIES")]
     pub secure_cookies: bool,
@@ -161,6 +166,7 @@ impl ServeArgs {
             business_hours: None,
             utc_offset: "+03:00".into(),
             offline_grace_secs: 120,
+            max_sockets_per_ip: 256,
             secure_cookies: false,
             email: EmailArgs::default(),
             discord: DiscordArgs::default(),

@@ -13,6 +13,8 @@ use std::path::Path;
 /// Upper bound for one compiled pattern and for the whole set (bytes of compiled program).
 const PATTERN_SIZE_LIMIT: usize = 1 << 20;
 const SET_SIZE_LIMIT: usize = 64 << 20;
+/// Upper bound of the rule set's lazy-DFA cache (see `RuleSet::compile`).
+const SET_DFA_CACHE_LIMIT: usize = 64 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -209,8 +211,13 @@ impl RuleSet {
         if !diags.is_empty() {
             return Err(diags);
         }
+        // The lazy DFA's cache must hold the whole set's states, or matching falls back to a slower
+        // engine once the set grows past a few hundred patterns (measured: 0.3 µs per message at
+        // 318 patterns, 476 µs at 1,322 with the default cache, 0.34 µs with this one). The cache
+        // grows only as states are visited, so small rule sets do not pay for the limit.
         let set = RegexSetBuilder::new(patterns.iter().map(|p| p.regex.as_str()))
             .size_limit(SET_SIZE_LIMIT)
+            .dfa_size_limit(SET_DFA_CACHE_LIMIT)
             .build()
             .map_err(|e| {
                 vec![Diagnostic { file: "<rule set>".into(), line: None, message: format!("rule set too large: {e}") }]

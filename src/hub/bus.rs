@@ -53,7 +53,10 @@ pub enum AgentEvent {
     },
 }
 
-const CAPACITY: usize = 64;
+/// Per conversation. A slow socket that falls further behind gets `Lagged` and re-reads from the
+/// store, so nothing is lost; the buffer is preallocated per watched conversation, so it is kept
+/// small (10,000 idle widgets: 64 slots cost ~20 MB more than 16).
+const CAPACITY: usize = 16;
 const AGENT_CAPACITY: usize = 1024;
 
 pub struct Bus {
@@ -88,6 +91,21 @@ impl Bus {
             let _ = tx.send(super::cluster::Wire::of(node, &event));
         }
         let _ = self.agents.send(event);
+    }
+
+    /// True when something on this node watches agent events (a console, staff announcements).
+    pub fn agents_watching(&self) -> bool {
+        self.agents.receiver_count() > 0
+    }
+
+    /// Tells the other nodes that a conversation changed (they load its summary themselves).
+    pub fn conversation_changed_remote(&self, conversation_id: &str) {
+        if let Some((node, tx)) = self.remote.get() {
+            let _ = tx.send(super::cluster::Wire::Conversation {
+                node: node.clone(),
+                conversation_id: conversation_id.into(),
+            });
+        }
     }
 
     /// Publishes to this node's consoles only (events that came from another node).

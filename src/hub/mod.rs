@@ -270,11 +270,9 @@ impl Hub {
     /// `client_msg_id` and per `external_id`.
     #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]
     pub async fn receive(&self, conversation_id: &str, inbound: Inbound<'_>) -> Result<Ack> {
-        if let Some(cmid) = inbound.client_msg_id
-            && let Some(m) = self.store.message_by_client_id(conversation_id, cmid).await?
-        {
-            return Ok(Ack { id: m.id, seq: m.seq });
-        }
+        // A repeated `client_msg_id` is found by the unique index when the turn is committed
+        // (`Duplicate` below), which saves a read on every message. A repeated external id is
+        // checked first: mail and Discord redeliver, and their turns may queue outbound work.
         if let Some(ext) = inbound.external_id
             && let Some(m) = self.store.message_by_external_id(ext).await?
         {
@@ -286,9 +284,8 @@ impl Hub {
             match self.store.commit_turn(&turn).await {
                 Ok(stored) => {
                     let ack = Ack { id: stored[0].id.clone(), seq: stored[0].seq };
-                    let channel =
-                        self.store.conversation(conversation_id).await?.map(|c| c.channel).unwrap_or_default();
-                    self.publish(stored, &channel);
+                    let channel = turn.channel.as_str();
+                    self.publish(stored, channel);
                     self.publish_summary(conversation_id).await;
                     if turn.handoff.is_some() {
                         self.dispatch.notify_one();
@@ -346,7 +343,7 @@ impl Hub {
 
     async fn compute_turn(&self, conversation_id: &str, inbound: &Inbound<'_>) -> Result<Turn> {
         let text = inbound.text;
-        let conv = self.store.conversation(conversation_id).await?.ok_or(Error::NotFound)?;
+        let (conv, verified) = self.store.conversation_for_turn(conversation_id).await?.ok_or(Error::NotFound)?;
         let state: DialogueState = serde_json::from_str(&conv.dialogue_state).unwrap_or_else(|e| {
             tracing::warn!(error = %e, "unreadable dialogue state; starting afresh");
             DialogueState::default()
@@ -357,6 +354,7 @@ impl Hub {
         let mut turn = Turn {
             conversation_id: conv.conversation_id.clone(),
             contact_id: conv.contact_id.clone(),
+            channel: conv.channel.clone(),
             expected_seq: conv.last_seq,
             from: from.clone(),
             to: to.clone(),
@@ -393,7 +391,6 @@ impl Hub {
             return Ok(turn);
         }
         let state = if from.status == ConversationStatus::Resolved { DialogueState::default() } else { state };
-        let verified = self.store.verified_emails(&conv.contact_id).await?;
         let bot = self.bot();
         let outcome = bot
             .respond(
@@ -490,6 +487,12 @@ impl Hub {
 
     /// Sends the conversation's current summary to every console.
     pub async fn publish_summary(&self, conversation_id: &str) {
+        // The summary is read only for this node's watchers (consoles, staff announcements);
+        // other nodes are sent the id and read it themselves.
+        if !self.bus.agents_watching() {
+            self.bus.conversation_changed_remote(conversation_id);
+            return;
+        }
         match self.store.conversation_summary(conversation_id).await {
             Ok(Some(s)) => self.bus.publish_agents(AgentEvent::Conversation(Arc::new(s))),
             Ok(None) => {}

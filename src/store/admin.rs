@@ -152,7 +152,7 @@ impl Store {
         .bind(text_key)
         .bind(sample)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -175,7 +175,7 @@ impl Store {
     pub async fn dismiss_miss(&self, miss_id: &str) -> Result<bool> {
         let r = sqlx::query("update bot_misses set dismissed = 1 where miss_id = $1")
             .bind(miss_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(r.rows_affected() > 0)
     }
@@ -194,11 +194,11 @@ impl Store {
                 .bind(key)
                 .bind(v)
                 .bind(now_ms())
-                .execute(&self.pool)
+                .execute(self.writer())
                 .await?;
             }
             None => {
-                sqlx::query("delete from settings where key = $1").bind(key).execute(&self.pool).await?;
+                sqlx::query("delete from settings where key = $1").bind(key).execute(self.writer()).await?;
             }
         }
         Ok(())
@@ -214,7 +214,7 @@ impl Store {
         .bind(action)
         .bind(target)
         .bind(details.to_string())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -284,7 +284,7 @@ impl Store {
         .bind(holder)
         .bind(now + ttl_ms)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(r.rows_affected() == 1)
     }
@@ -293,7 +293,7 @@ impl Store {
         sqlx::query("delete from leases where name = $1 and holder = $2")
             .bind(name)
             .bind(holder)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }

@@ -79,7 +79,7 @@ impl Store {
         .bind(role.as_str())
         .bind(password_hash)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await;
         match result {
             Err(e) if super::is_unique_violation(&e) => Err(Error::Duplicate),
@@ -151,7 +151,7 @@ impl Store {
         sqlx::query("insert into teams (name, created_at) values ($1, $2) on conflict (name) do nothing")
             .bind(team)
             .bind(now)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         sqlx::query(
             "insert into team_members (team, agent_id, created_at) values ($1, $2, $3) on conflict (team, agent_id) do nothing",
@@ -159,7 +159,7 @@ impl Store {
         .bind(team)
         .bind(agent_id)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -168,7 +168,7 @@ impl Store {
         let r = sqlx::query("delete from team_members where team = $1 and agent_id = $2")
             .bind(team)
             .bind(agent_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(r.rows_affected() > 0)
     }
@@ -185,7 +185,7 @@ impl Store {
         .bind(presence.as_str())
         .bind(now_ms())
         .bind(agent_id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(r.rows_affected() > 0)
     }
@@ -207,10 +207,10 @@ impl Store {
         .bind(role.map(Role::as_str))
         .bind(active.map(i64::from))
         .bind(agent_id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         if active == Some(false) {
-            sqlx::query("delete from sessions where agent_id = $1").bind(agent_id).execute(&self.pool).await?;
+            sqlx::query("delete from sessions where agent_id = $1").bind(agent_id).execute(self.writer()).await?;
         }
         Ok(r.rows_affected() > 0)
     }
@@ -219,7 +219,7 @@ impl Store {
         sqlx::query("update agents set last_assigned_at = $1 where agent_id = $2")
             .bind(now_ms())
             .bind(agent_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -271,13 +271,13 @@ impl Store {
         .bind(csrf)
         .bind(expires_at)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
 
     pub async fn delete_session(&self, session_hash: &str) -> Result<()> {
-        sqlx::query("delete from sessions where session_hash = $1").bind(session_hash).execute(&self.pool).await?;
+        sqlx::query("delete from sessions where session_hash = $1").bind(session_hash).execute(self.writer()).await?;
         Ok(())
     }
 
@@ -315,7 +315,7 @@ impl Store {
         .bind(role.as_str())
         .bind(agent_id)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(id)
     }
@@ -324,7 +324,7 @@ impl Store {
         let r = sqlx::query("update api_tokens set revoked_at = $1 where token_id = $2 and revoked_at is null")
             .bind(now_ms())
             .bind(token_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(r.rows_affected() > 0)
     }
@@ -387,14 +387,16 @@ impl Store {
         .bind(shortcut)
         .bind(body)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
 
     pub async fn delete_canned_response(&self, shortcut: &str) -> Result<bool> {
-        let r =
-            sqlx::query("delete from canned_responses where shortcut = $1").bind(shortcut).execute(&self.pool).await?;
+        let r = sqlx::query("delete from canned_responses where shortcut = $1")
+            .bind(shortcut)
+            .execute(self.writer())
+            .await?;
         Ok(r.rows_affected() > 0)
     }
 }

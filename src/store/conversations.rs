@@ -63,6 +63,8 @@ pub struct NewIdentity {
 pub struct Turn {
     pub conversation_id: String,
     pub contact_id: String,
+    /// The conversation's channel (`web`, `email`, `discord`), for events and metrics.
+    pub channel: String,
     /// The `last_seq` the turn was computed against.
     pub expected_seq: i64,
     /// Ownership the turn was computed against, and after it.
@@ -167,30 +169,33 @@ impl Store {
     }
 
     pub async fn conversation(&self, conversation_id: &str) -> Result<Option<ConversationRow>> {
-        let row = sqlx::query(
-            "select conversation_id, contact_id, channel, status, locale, last_seq, dialogue_state,
-                    assignee_id, team, agent_replied
-               from conversations where conversation_id = $1",
-        )
-        .bind(conversation_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let sql = format!("select {CONVERSATION_COLUMNS} from conversations where conversation_id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(conversation_id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(conversation_from_row).transpose()
+    }
+
+    /// The conversation and its contact's verified emails, in one round trip: what the hub reads
+    /// before every inbound message.
+    pub async fn conversation_for_turn(&self, conversation_id: &str) -> Result<Option<(ConversationRow, Vec<String>)>> {
+        // Emails are normalised addresses, which never contain the unit separator.
+        let aggregate = match self.backend {
+            super::Backend::Sqlite => "group_concat(i.value, char(31))",
+            super::Backend::Postgres => "string_agg(i.value, chr(31))",
+        };
+        let sql = format!(
+            "select {CONVERSATION_COLUMNS},
+                    (select {aggregate} from contact_identities i
+                      where i.contact_id = c.contact_id and i.kind = 'email' and i.verification <> 'none') as verified
+               from conversations c where conversation_id = $1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(conversation_id).fetch_optional(&self.pool).await?;
         let Some(r) = row else { return Ok(None) };
-        let status: String = r.try_get("status")?;
-        let locale: String = r.try_get("locale")?;
-        Ok(Some(ConversationRow {
-            conversation_id: r.try_get("conversation_id")?,
-            contact_id: r.try_get("contact_id")?,
-            channel: r.try_get("channel")?,
-            status: ConversationStatus::parse(&status)
-                .ok_or_else(|| Error::Invalid(format!("unknown status {status:?}")))?,
-            locale: Locale::parse(&locale).unwrap_or_default(),
-            last_seq: r.try_get("last_seq")?,
-            dialogue_state: r.try_get("dialogue_state")?,
-            assignee_id: r.try_get("assignee_id")?,
-            team: r.try_get("team")?,
-            agent_replied: r.try_get::<i64, _>("agent_replied")? != 0,
-        }))
+        let verified: Option<String> = r.try_get("verified")?;
+        let mut emails: Vec<String> =
+            verified.as_deref().unwrap_or("").split('\u{1f}').filter(|e| !e.is_empty()).map(str::to_string).collect();
+        emails.sort();
+        emails.dedup();
+        Ok(Some((conversation_from_row(&r)?, emails)))
     }
 
     pub async fn message_by_id(&self, message_id: &str) -> Result<Option<MessageView>> {
@@ -281,7 +286,7 @@ impl Store {
         )
         .bind(avatar_url)
         .bind(contact_id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -311,7 +316,8 @@ impl Store {
                     queued_at = case when $11 = 1 then $5 else queued_at end,
                     summary = coalesce($12, summary), handoff = coalesce($13, handoff),
                     priority = case when $11 = 1 then $14 else priority end,
-                    agent_replied = case when $2 = 'bot' then 0 else agent_replied end
+                    agent_replied = case when $2 = 'bot' then 0 else agent_replied end,
+                    channel_meta = coalesce($17, channel_meta)
               where conversation_id = $6 and last_seq = $7
                 and status = $15 and coalesce(assignee_id, '') = $16",
         )
@@ -331,14 +337,17 @@ impl Store {
         .bind(handoff.map_or(0, |h| h.priority))
         .bind(turn.from.status.as_str())
         .bind(turn.from.assignee.as_deref().unwrap_or(""))
+        .bind(turn.channel_meta.as_deref())
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
             return Err(Error::Conflict);
         }
-        let mut stored = Vec::with_capacity(turn.messages.len());
-        for (i, m) in turn.messages.iter().enumerate() {
-            let view = MessageView {
+        let stored: Vec<MessageView> = turn
+            .messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| MessageView {
                 id: new_id(),
                 conversation_id: turn.conversation_id.clone(),
                 seq: turn.expected_seq + 1 + i as i64,
@@ -347,47 +356,50 @@ impl Store {
                 text: m.text.clone(),
                 private: m.private,
                 created_at: now,
-            };
-            let result = sqlx::query(
-                "insert into messages
-                   (message_id, conversation_id, seq, author, author_name, body, client_msg_id, private, created_at,
-                    external_id)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(&view.id)
-            .bind(&view.conversation_id)
-            .bind(view.seq)
-            .bind(view.author.as_str())
-            .bind(&view.author_name)
-            .bind(&view.text)
-            .bind(m.client_msg_id.as_deref())
-            .bind(i64::from(m.private))
-            .bind(now)
-            .bind(m.external_id.as_deref())
-            .execute(&mut *tx)
-            .await;
-            match result {
-                Err(e) if is_unique_violation(&e) => return Err(Error::Duplicate),
-                other => other?,
-            };
-            if let Some(channel) = &turn.outbound_channel
-                && m.author != Author::Customer
-                && m.author != Author::System
-                && !m.private
-            {
-                super::outbox::enqueue(&mut tx, &view, channel).await?;
+            })
+            .collect();
+        // All of the turn's messages in one statement: one round trip however many replies.
+        let mut sql = String::from(
+            "insert into messages
+               (message_id, conversation_id, seq, author, author_name, body, client_msg_id, private, created_at,
+                external_id)
+             values ",
+        );
+        for i in 0..stored.len() {
+            let p = i * 10;
+            if i > 0 {
+                sql.push_str(", ");
             }
-            stored.push(view);
+            let params: Vec<String> = (1..=10).map(|c| format!("${}", p + c)).collect();
+            sql.push_str(&format!("({})", params.join(", ")));
+        }
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (view, m) in stored.iter().zip(&turn.messages) {
+            insert = insert
+                .bind(&view.id)
+                .bind(&view.conversation_id)
+                .bind(view.seq)
+                .bind(view.author.as_str())
+                .bind(&view.author_name)
+                .bind(&view.text)
+                .bind(m.client_msg_id.as_deref())
+                .bind(i64::from(m.private))
+                .bind(now)
+                .bind(m.external_id.as_deref());
+        }
+        match insert.execute(&mut *tx).await {
+            Err(e) if is_unique_violation(&e) => return Err(Error::Duplicate),
+            other => other?,
+        };
+        if let Some(channel) = &turn.outbound_channel {
+            for (view, m) in stored.iter().zip(&turn.messages) {
+                if m.author != Author::Customer && m.author != Author::System && !m.private {
+                    super::outbox::enqueue(&mut tx, view, channel).await?;
+                }
+            }
         }
         for (actor, action, target, details) in &turn.audit {
             super::admin::audit_in(&mut tx, actor, action, target, details).await?;
-        }
-        if let Some(meta) = &turn.channel_meta {
-            sqlx::query("update conversations set channel_meta = $1 where conversation_id = $2")
-                .bind(meta)
-                .bind(&turn.conversation_id)
-                .execute(&mut *tx)
-                .await?;
         }
         for identity in &turn.identities {
             upsert_identity(&mut tx, &turn.contact_id, identity).await?;
@@ -395,6 +407,27 @@ impl Store {
         tx.commit().await?;
         Ok(stored)
     }
+}
+
+const CONVERSATION_COLUMNS: &str =
+    "conversation_id, contact_id, channel, status, locale, last_seq, dialogue_state, assignee_id, team, agent_replied";
+
+fn conversation_from_row(r: &sqlx::any::AnyRow) -> Result<ConversationRow> {
+    let status: String = r.try_get("status")?;
+    let locale: String = r.try_get("locale")?;
+    Ok(ConversationRow {
+        conversation_id: r.try_get("conversation_id")?,
+        contact_id: r.try_get("contact_id")?,
+        channel: r.try_get("channel")?,
+        status: ConversationStatus::parse(&status)
+            .ok_or_else(|| Error::Invalid(format!("unknown status {status:?}")))?,
+        locale: Locale::parse(&locale).unwrap_or_default(),
+        last_seq: r.try_get("last_seq")?,
+        dialogue_state: r.try_get("dialogue_state")?,
+        assignee_id: r.try_get("assignee_id")?,
+        team: r.try_get("team")?,
+        agent_replied: r.try_get::<i64, _>("agent_replied")? != 0,
+    })
 }
 
 async fn upsert_identity(

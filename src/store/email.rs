@@ -91,7 +91,7 @@ impl Store {
         .bind(uid_validity)
         .bind(last_uid)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -114,7 +114,7 @@ impl Store {
         .bind(q.raw.len() as i64)
         .bind(q.raw.to_vec())
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(self.writer())
         .await;
         match result {
             Err(e) if is_unique_violation(&e) => Ok(()),

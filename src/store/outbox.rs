@@ -100,7 +100,7 @@ impl Store {
         .bind(thread_key)
         .bind(channel_meta)
         .bind(now)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(id)
     }
@@ -137,7 +137,7 @@ impl Store {
         sqlx::query("update conversations set channel_meta = $1 where conversation_id = $2")
             .bind(meta)
             .bind(conversation_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -205,7 +205,7 @@ impl Store {
         sqlx::query("update outbox set status = 'sent', sent_at = $1, last_error = null where outbox_id = $2")
             .bind(now_ms())
             .bind(outbox_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(())
     }
@@ -220,7 +220,7 @@ impl Store {
         .bind(retry_at)
         .bind(error)
         .bind(outbox_id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(())
     }
@@ -232,7 +232,7 @@ impl Store {
         )
         .bind(now_ms())
         .bind(outbox_id)
-        .execute(&self.pool)
+        .execute(self.writer())
         .await?;
         Ok(r.rows_affected() > 0)
     }

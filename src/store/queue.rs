@@ -300,7 +300,7 @@ impl Store {
     pub async fn mark_read(&self, conversation_id: &str) -> Result<bool> {
         let r = sqlx::query("update conversations set unread = 0 where conversation_id = $1")
             .bind(conversation_id)
-            .execute(&self.pool)
+            .execute(self.writer())
             .await?;
         Ok(r.rows_affected() > 0)
     }

@@ -6,6 +6,7 @@ pub mod admin_api;
 pub mod agent_socket;
 pub mod email_api;
 pub mod error;
+pub mod ip_slots;
 pub mod rules_api;
 pub mod session;
 pub mod settings;
@@ -43,6 +44,8 @@ pub struct AppState {
     /// Mark session cookies `Secure` (serving behind TLS).
     pub secure_cookies: bool,
     pub agent_connections: agent_socket::SharedConnections,
+    /// Widget sockets open per client address (`--max-sockets-per-ip`).
+    pub widget_slots: Arc<ip_slots::IpSlots>,
 }
 
 pub fn router(state: AppState) -> Router {

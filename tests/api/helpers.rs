@@ -179,7 +179,7 @@ impl Drop for TestApp {
     }
 }
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// A widget client speaking the chat protocol.
 pub struct Chat {
@@ -202,6 +202,18 @@ impl Chat {
         chat.visitor_token = first["visitor_token"].as_str().expect("token").to_string();
         chat.conversation_id = first["conversation_id"].as_str().expect("conversation id").to_string();
         chat
+    }
+
+    /// A widget socket whose client end is bound to `local` (any 127.x.y.z address works on
+    /// Linux loopback), to act as a different customer address.
+    pub async fn socket_from(local: std::net::IpAddr, addr: SocketAddr) -> Socket {
+        let tcp = tokio::net::TcpSocket::new_v4().expect("socket");
+        tcp.bind(SocketAddr::new(local, 0)).expect("bind the client address");
+        let stream = tcp.connect(addr).await.expect("tcp connects");
+        let (ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/ws/chat"), MaybeTlsStream::Plain(stream))
+            .await
+            .expect("websocket handshake");
+        ws
     }
 
     pub async fn send(&mut self, frame: Value) {

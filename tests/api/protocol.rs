@@ -1,6 +1,6 @@
 //! The chat protocol itself: acks, idempotency, resume, bad frames, limits.
 
-use crate::helpers::{Chat, backends, spawn_app};
+use crate::helpers::{Chat, TestDb, backends, serve_args, spawn_app, spawn_on};
 use serde_json::json;
 use std::time::Duration;
 
@@ -141,4 +141,98 @@ async fn an_unknown_visitor_token_starts_a_fresh_conversation() {
     let chat = Chat::connect(app.addr, Some("not-a-real-token")).await;
     assert_ne!(chat.visitor_token, "not-a-real-token");
     assert!(!chat.conversation_id.is_empty());
+}
+
+/// Reads frames until the server closes; returns the error codes seen and the close code.
+async fn refusal(ws: &mut crate::helpers::Socket) -> (Vec<String>, Option<u16>) {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let mut codes = Vec::new();
+    while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+        match msg {
+            Ok(Message::Text(t)) => {
+                let v: serde_json::Value = serde_json::from_str(&t).expect("server sends JSON");
+                if v["type"] == "error" {
+                    codes.push(v["code"].as_str().unwrap_or_default().to_string());
+                }
+            }
+            Ok(Message::Close(frame)) => return (codes, frame.map(|f| u16::from(f.code))),
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    (codes, None)
+}
+
+#[tokio::test]
+async fn one_address_is_held_to_its_socket_limit_while_other_customers_chat_on() {
+    use futures_util::{SinkExt, StreamExt};
+    let db = TestDb::new(backends()[0]).await;
+    let app = spawn_on(db, |url| {
+        let mut args = serve_args(url);
+        args.max_sockets_per_ip = 5;
+        args
+    })
+    .await;
+    let crowd: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    let mut held = Vec::new();
+    for _ in 0..5 {
+        let mut ws = Chat::socket_from(crowd, app.addr).await;
+        let first = ws.next().await.expect("open").expect("frame");
+        assert!(first.to_text().unwrap().contains("\"session\""), "within the limit: a session ({first})");
+        held.push(ws);
+    }
+
+    // The crowd keeps opening sockets and another address floods one socket with messages, while
+    // a customer from a third address goes through a whole order dialogue.
+    let addr = app.addr;
+    let crowd_task = tokio::spawn(async move {
+        let mut refused = 0;
+        for _ in 0..60 {
+            let mut ws = Chat::socket_from(crowd, addr).await;
+            let (codes, close) = refusal(&mut ws).await;
+            assert_eq!(codes, ["too_many_connections"], "the refusal says why");
+            assert_eq!(close, Some(1013), "closed with try-again-later");
+            refused += 1;
+        }
+        refused
+    });
+    // The flooder has its own address (closing it for abuse must not free the crowd's slots).
+    let mut flooder = Chat::socket_from("127.0.0.3".parse().unwrap(), app.addr).await;
+    let flood_task = tokio::spawn(async move {
+        for i in 0..45 {
+            let frame = serde_json::json!({"type": "message", "text": format!("spam {i}")}).to_string();
+            flooder.send(frame.into()).await.expect("the flooder may send");
+        }
+        let mut limited = 0;
+        while let Ok(Some(Ok(msg))) = tokio::time::timeout(Duration::from_secs(3), flooder.next()).await {
+            if msg.to_text().unwrap_or_default().contains("rate_limited") {
+                limited += 1;
+            }
+        }
+        assert!(limited >= 20, "the flood is rate limited: {limited} refusals");
+    });
+    let mut chat = app.chat().await;
+    assert!(chat.ask("Hi, where is my order?").await.to_lowercase().contains("order number"));
+    assert!(chat.ask("It's #1001").await.to_lowercase().contains("email"));
+    let answer = chat.ask("amina.mwakilema@example.co.tz").await;
+    assert!(answer.contains("EE482913057TZ"), "the other customer is answered in full: {answer}");
+    assert_eq!(crowd_task.await.unwrap(), 60, "every socket over the limit was refused");
+    flood_task.await.unwrap();
+
+    // Slots come back when sockets close: the crowd may connect again.
+    drop(held.pop());
+    let mut again = None;
+    for _ in 0..50 {
+        let mut ws = Chat::socket_from(crowd, app.addr).await;
+        let first = ws.next().await.expect("open").expect("frame");
+        if first.to_text().unwrap().contains("\"session\"") {
+            again = Some(ws);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(again.is_some(), "a freed slot is given to the next socket");
+    let metrics = crate::helpers::http(app.addr, "GET", "/metrics", &[], None).await;
+    assert!(metrics.text.contains("kituo_widget_sockets_refused_total"), "refusals are counted");
 }

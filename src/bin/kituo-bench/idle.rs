@@ -120,7 +120,9 @@ fn spawn_server(kind: Kind, opts: &IdleOpts, dir: &TempDir) -> anyhow::Result<Ch
                 }
             };
             let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+            // Every generated socket comes from 127.0.0.1: lift the per-address limit.
             c.args(["--listen", &listen, "--database-url", &dir.sqlite_url("kituo.db"), "--no-demo"])
+                .args(["--max-sockets-per-ip", "0"])
                 .arg("--intents")
                 .arg(root.join("intents"))
                 .arg("--templates")

@@ -241,6 +241,8 @@
   let reconnectTimer = 0;
   let sessionTimer = 0;
   let silentCloses = 0;
+  // Set when the server said the address has too many chats open: not a refused token.
+  let addressFull = false;
   let conversationId = null;
   let identity = null;
   let identifiedAs = '';
@@ -353,7 +355,7 @@
       hideTyping();
       // A stored token that the server keeps refusing (socket opens, no session,
       // closes) is dropped after a few tries so the visitor is not stuck.
-      if (opened && !hadSession && ++silentCloses >= 3) {
+      if (opened && !hadSession && !addressFull && ++silentCloses >= 3) {
         silentCloses = 0;
         sdel(LS, K_TOKEN);
       }
@@ -398,6 +400,7 @@
     everReady = true;
     attempt = 0;
     silentCloses = 0;
+    addressFull = false;
     setStatus('');
     if (typeof f.visitor_token === 'string' && f.visitor_token) sset(LS, K_TOKEN, f.visitor_token);
     const cid = f.conversation_id === null || f.conversation_id === undefined ? null : String(f.conversation_id);
@@ -469,6 +472,7 @@
 
   function onError(f) {
     const code = typeof f.code === 'string' ? f.code : '';
+    addressFull = code === 'too_many_connections';
     let p = f.client_msg_id ? pending.find(function (x) { return x.cid === f.client_msg_id; }) : null;
     if (!p && MESSAGE_ERRORS.indexOf(code) >= 0) {
       const now = Date.now();

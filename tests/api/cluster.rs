@@ -1,7 +1,11 @@
-//! Real `kituo serve` processes: two nodes on one PostgreSQL sharing everything live, and a
-//! node killed with SIGKILL under load losing nothing it acknowledged.
+//! Real `kituo serve` processes: two nodes on one PostgreSQL sharing everything live, a node
+//! killed with SIGKILL under load losing nothing it acknowledged, and a killed node's mailbox and
+//! waiting replies taken over by the other node, each mail and reply handled once.
 
-use crate::helpers::{Backend, Chat, Console, STAFF_PASSWORD, TestDb, backends, login_as, next_message};
+use crate::email::dovecot::{self, Dovecot};
+use crate::email::smtp::SmtpReceiver;
+use crate::email::{AMINA, SUPPORT, TRACKING_1001, mail, replies_to};
+use crate::helpers::{Backend, Chat, Console, STAFF_PASSWORD, TestDb, backends, eventually, login_as, next_message};
 use kituo::store::Store;
 use serde_json::json;
 use std::collections::HashSet;
@@ -24,6 +28,11 @@ impl Drop for Node {
 }
 
 async fn start_node(db_url: &str, demo: bool) -> Node {
+    start_node_with(db_url, demo, &[]).await
+}
+
+/// A node with more `serve` flags (e.g. the email channel's).
+async fn start_node_with(db_url: &str, demo: bool, extra: &[&str]) -> Node {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kituo"));
@@ -31,6 +40,7 @@ async fn start_node(db_url: &str, demo: bool) -> Node {
     if !demo {
         cmd.arg("--no-demo");
     }
+    cmd.args(extra);
     let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("kituo starts");
     let node = Node { child, addr };
     for _ in 0..200 {
@@ -42,6 +52,19 @@ async fn start_node(db_url: &str, demo: bool) -> Node {
     panic!("node on {addr} did not start");
 }
 
+/// True when `KITUO_TEST_POSTGRES_URL` is set; otherwise says so on stderr, or fails the test
+/// when `KITUO_E2E_REQUIRED=1` (CI), so a missing database cannot pass silently.
+fn postgres_available() -> bool {
+    if backends().contains(&Backend::Postgres) {
+        return true;
+    }
+    if std::env::var("KITUO_E2E_REQUIRED").is_ok_and(|v| v == "1") {
+        panic!("the multi-node tests need KITUO_TEST_POSTGRES_URL but KITUO_E2E_REQUIRED=1");
+    }
+    let _ = writeln!(std::io::stderr(), "NOTE: multi-node test needs PostgreSQL: SKIPPED");
+    false
+}
+
 async fn add_agent(db_url: &str, email: &str) {
     let store = Store::connect(db_url).await.unwrap();
     let hash = kituo::auth::hash_password(STAFF_PASSWORD);
@@ -51,8 +74,7 @@ async fn add_agent(db_url: &str, email: &str) {
 
 #[tokio::test]
 async fn two_nodes_share_chat_queue_and_replies_live() {
-    if !backends().contains(&Backend::Postgres) {
-        let _ = writeln!(std::io::stderr(), "NOTE: multi-node test needs PostgreSQL: SKIPPED");
+    if !postgres_available() {
         return;
     }
     let db = TestDb::new(Backend::Postgres).await;
@@ -191,4 +213,118 @@ async fn sigkill_under_load_loses_no_acknowledged_message() {
         }
         store.close().await;
     }
+}
+
+/// How long a node may take to notice a dead lease holder: the lease runs out 15 s after the
+/// last renewal, is retried every 5 s, and the mailbox is then read and answered.
+const TAKEOVER_WAIT: Duration = Duration::from_secs(60);
+
+/// Two nodes configured with the same mailbox and the same relay. Only the lease holder reads
+/// the mailbox, so a mail is answered once. The holder is killed (SIGKILL) while a reply it
+/// wrote waits in the outbox for a relay that refused it: the other node takes the mailbox over
+/// (a mail sent after the kill is answered) and delivers the waiting reply. At the end every
+/// mail is stored once and every reply reached the relay once.
+#[tokio::test]
+async fn a_killed_nodes_mailbox_and_waiting_reply_are_taken_over_once() {
+    if !postgres_available() || !dovecot::available() {
+        return;
+    }
+    let db = TestDb::new(Backend::Postgres).await;
+    let dovecot = Dovecot::start().await;
+    let smtp = SmtpReceiver::start().await;
+    let (imap_url, smtp_url) = (dovecot.imap_url(), smtp.url());
+    let email = [
+        "--email-imap-url",
+        &imap_url,
+        "--email-smtp-url",
+        &smtp_url,
+        "--email-from",
+        SUPPORT,
+        "--email-poll-secs",
+        "5",
+    ];
+    let store = Store::connect(&db.url).await.unwrap();
+    let lease_holder = || async { store.lease_holder("email").await.unwrap() };
+
+    let node_a = start_node_with(&db.url, true, &email).await;
+    let holder_a = eventually("node A holds the mailbox lease", TAKEOVER_WAIT, lease_holder).await;
+    let _node_b = start_node_with(&db.url, false, &email).await;
+
+    // 1. Both nodes up: the mail is read by the lease holder and answered.
+    dovecot.deliver(&mail(AMINA, "Order 1001", "t1@customer.example", "", "where is my order 1001?")).await;
+    let r1 =
+        eventually("the reply to t1", TAKEOVER_WAIT, || async { replies_to(&smtp, "t1@customer.example").pop() }).await;
+    assert!(r1.text.contains(TRACKING_1001), "{}", r1.text);
+
+    // 2. The relay refuses; a second mail is stored by A and its reply waits for a retry: refused
+    //    once, due again in a moment, and not in a worker's hands (a claim would hold it for 60 s).
+    smtp.set_refusing(true);
+    dovecot.deliver(&mail(AMINA, "Order 1007", "t2@customer.example", "", "and where is my order 1007?")).await;
+    let external = "email:t2@customer.example";
+    let m2 = eventually("t2 stored", TAKEOVER_WAIT, || async { store.message_by_external_id(external).await.unwrap() })
+        .await;
+    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&db.url).await.unwrap();
+    eventually("the reply to t2 refused and waiting for its retry", TAKEOVER_WAIT, || async {
+        let rows: Vec<(String, i64, Option<String>, i64)> = sqlx::query_as(
+            "select status, attempts, last_error, next_attempt_at from outbox where conversation_id = $1",
+        )
+        .bind(&m2.conversation_id)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let due_in = |at: i64| at - kituo::domain::now_ms();
+        let waiting = |r: &(String, i64, Option<String>, i64)| {
+            r.0 == "pending" && r.1 >= 1 && r.2.is_some() && (500..30_000).contains(&due_in(r.3))
+        };
+        (!rows.is_empty() && rows.iter().all(waiting)).then_some(())
+    })
+    .await;
+    assert!(smtp.refused() >= 1);
+    assert_eq!(lease_holder().await.as_ref(), Some(&holder_a), "A kept the mailbox while it was alive");
+
+    // 3. A dies; the relay comes back; a third mail arrives. B takes the mailbox over, answers
+    //    the new mail and delivers the reply A left waiting.
+    drop(node_a);
+    smtp.set_refusing(false);
+    dovecot.deliver(&mail(AMINA, "Order 1001 again", "t3@customer.example", "", "where is my order 1001?")).await;
+    let holder_b = eventually("node B takes the mailbox lease over", TAKEOVER_WAIT, || async {
+        lease_holder().await.filter(|h| *h != holder_a)
+    })
+    .await;
+    for id in ["t2@customer.example", "t3@customer.example"] {
+        eventually(&format!("the reply to {id}"), TAKEOVER_WAIT, || async { replies_to(&smtp, id).pop() }).await;
+    }
+    eventually("every delivery marked sent", TAKEOVER_WAIT, || async {
+        (store.outbox_backlog().await.unwrap() == (0, 0)).then_some(())
+    })
+    .await;
+    eventually("every mail marked seen", TAKEOVER_WAIT, || async {
+        dovecot.search("INBOX", "UNSEEN").await.is_empty().then_some(())
+    })
+    .await;
+
+    // Nothing lost, nothing twice.
+    let mut reply_ids = HashSet::new();
+    for id in ["t1@customer.example", "t2@customer.example", "t3@customer.example"] {
+        let replies = replies_to(&smtp, id);
+        assert_eq!(replies.len(), 1, "{id} answered exactly once: {replies:?}");
+        assert!(reply_ids.insert(replies[0].message_id.clone()), "one Message-ID per reply: {replies:?}");
+        let stored = store.message_by_external_id(&format!("email:{id}")).await.unwrap();
+        assert!(stored.is_some(), "{id} is stored");
+    }
+    assert_eq!(smtp.messages().len(), 3, "no other mail reached the relay");
+    let count = |sql: &'static str| {
+        let pool = &pool;
+        async move { sqlx::query_as::<_, (i64,)>(sql).fetch_one(pool).await.unwrap().0 }
+    };
+    assert_eq!(count("select count(*) from conversations where channel = 'email'").await, 3, "one conversation a mail");
+    assert_eq!(
+        count("select count(*) from messages where external_id like 'email:%'").await,
+        3,
+        "each mail stored once"
+    );
+    assert_eq!(count("select count(*) from outbox where status = 'sent'").await, 3, "one reply a mail, each sent");
+    assert_eq!(lease_holder().await, Some(holder_b), "B keeps the mailbox");
+    pool.close().await;
+    store.close().await;
 }

@@ -3,8 +3,8 @@
 //! receiver that collects Kituo's replies. Skipped with a note when Dovecot is not installed;
 //! failed instead when `KITUO_E2E_REQUIRED=1` (CI).
 
-mod dovecot;
-mod smtp;
+pub(crate) mod dovecot;
+pub(crate) mod smtp;
 
 use crate::helpers::{TestApp, TestDb, backends, serve_args, spawn_on};
 use dovecot::Dovecot;
@@ -16,11 +16,11 @@ use smtp::{Received, SmtpReceiver};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const SUPPORT: &str = "Kituo Support <support@example.test>";
-const AMINA: &str = "Amina Mwakilema <amina.mwakilema@example.co.tz>";
+pub(crate) const SUPPORT: &str = "Kituo Support <support@example.test>";
+pub(crate) const AMINA: &str = "Amina Mwakilema <amina.mwakilema@example.co.tz>";
 const AMINA_ADDRESS: &str = "amina.mwakilema@example.co.tz";
 /// Order 1001 belongs to Amina; this is its tracking number.
-const TRACKING_1001: &str = "EE482913057TZ";
+pub(crate) const TRACKING_1001: &str = "EE482913057TZ";
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn start(db: TestDb, dovecot: &Dovecot, smtp: &SmtpReceiver, tweak: impl Fn(&mut EmailArgs)) -> TestApp {
@@ -38,7 +38,7 @@ async fn start(db: TestDb, dovecot: &Dovecot, smtp: &SmtpReceiver, tweak: impl F
 }
 
 /// A plain-text mail as a customer's client would send it; `extra` holds more header lines.
-fn mail(from: &str, subject: &str, id: &str, extra: &str, body: &str) -> Vec<u8> {
+pub(crate) fn mail(from: &str, subject: &str, id: &str, extra: &str, body: &str) -> Vec<u8> {
     let head = format!(
         "From: {from}\nTo: {SUPPORT}\nSubject: {subject}\nMessage-ID: <{id}>\nDate: Mon, 02 Feb 2026 10:00:00 +0300\nMIME-Version: 1.0\n{extra}Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n{body}\n"
     );
@@ -47,15 +47,15 @@ fn mail(from: &str, subject: &str, id: &str, extra: &str, body: &str) -> Vec<u8>
 
 /// What the tests check of a mail Kituo sent.
 #[derive(Debug, Clone)]
-struct Reply {
+pub(crate) struct Reply {
     envelope_from: String,
     envelope_to: Vec<String>,
     subject: String,
-    message_id: String,
-    in_reply_to: Vec<String>,
+    pub(crate) message_id: String,
+    pub(crate) in_reply_to: Vec<String>,
     references: Vec<String>,
     reply_to: Option<String>,
-    text: String,
+    pub(crate) text: String,
     html: String,
 }
 
@@ -83,7 +83,7 @@ fn parse_reply(r: &Received) -> Reply {
 }
 
 /// Kituo's replies answering the mail `id` (by In-Reply-To) so far.
-fn replies_to(smtp: &SmtpReceiver, id: &str) -> Vec<Reply> {
+pub(crate) fn replies_to(smtp: &SmtpReceiver, id: &str) -> Vec<Reply> {
     smtp.messages().iter().map(parse_reply).filter(|r| r.in_reply_to.iter().any(|i| i == id)).collect()
 }
 

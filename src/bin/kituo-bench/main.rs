@@ -18,6 +18,7 @@ mod chat;
 mod corpus;
 mod idle;
 mod matching;
+mod phases;
 mod util;
 
 use clap::{Parser, Subcommand};

@@ -281,7 +281,8 @@ impl Hub {
         // Optimistic concurrency: recompute the turn if the conversation moved meanwhile.
         for _ in 0..16 {
             let turn = self.compute_turn(conversation_id, &inbound).await?;
-            match self.store.commit_turn(&turn).await {
+            let committed = self.store.commit_turn(turn.clone()).await;
+            match committed {
                 Ok(stored) => {
                     let ack = Ack { id: stored[0].id.clone(), seq: stored[0].seq };
                     let channel = turn.channel.as_str();
@@ -332,7 +333,8 @@ impl Hub {
                         (None, Some(ext)) => self.store.message_by_external_id(ext).await?,
                         (None, None) => None,
                     };
-                    let m = existing.ok_or(Error::Busy)?;
+                    // Not a repeat: the turn's seq was taken by a concurrent write. Recompute.
+                    let Some(m) = existing else { continue };
                     return Ok(Ack { id: m.id, seq: m.seq });
                 }
                 Err(e) => return Err(e.into()),

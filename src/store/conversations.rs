@@ -1,6 +1,6 @@
 //! SQL for contacts, identities, conversations and messages.
 
-use super::{Error, Result, Store, is_unique_violation};
+use super::{Error, Result, Store};
 use crate::domain::{Author, Channel, ConversationStatus, Locale, MessageView, Verification, new_id, now_ms};
 use crate::queue::state::Ownership;
 use sqlx::Row;
@@ -298,115 +298,6 @@ impl Store {
             .await?;
         Ok(row.and_then(|r| r.0))
     }
-
-    /// Commits a turn: bumps the conversation's seq (only if it is still `expected_seq`), stores
-    /// its messages and identities, and updates status, locale and dialogue state — all or nothing.
-    #[tracing::instrument(skip_all, fields(conversation_id = %turn.conversation_id))]
-    pub async fn commit_turn(&self, turn: &Turn) -> Result<Vec<MessageView>> {
-        let now = now_ms();
-        let new_seq = turn.expected_seq + turn.messages.len() as i64;
-        let mut tx = self.begin_write().await?;
-        let customer_messages = turn.messages.iter().filter(|m| m.author == Author::Customer).count() as i64;
-        let handoff = turn.handoff.as_ref();
-        let updated = sqlx::query(
-            "update conversations
-                set last_seq = $1, status = $2, locale = $3, dialogue_state = $4, updated_at = $5,
-                    assignee_id = $8, team = $9,
-                    unread = unread + $10, customer_messages = customer_messages + $10,
-                    queued_at = case when $11 = 1 then $5 else queued_at end,
-                    summary = coalesce($12, summary), handoff = coalesce($13, handoff),
-                    priority = case when $11 = 1 then $14 else priority end,
-                    agent_replied = case when $2 = 'bot' then 0 else agent_replied end,
-                    channel_meta = coalesce($17, channel_meta)
-              where conversation_id = $6 and last_seq = $7
-                and status = $15 and coalesce(assignee_id, '') = $16",
-        )
-        .bind(new_seq)
-        .bind(turn.to.status.as_str())
-        .bind(turn.locale.as_str())
-        .bind(&turn.dialogue_state)
-        .bind(now)
-        .bind(&turn.conversation_id)
-        .bind(turn.expected_seq)
-        .bind(turn.to.assignee.as_deref())
-        .bind(turn.to.team.as_deref())
-        .bind(customer_messages)
-        .bind(i64::from(handoff.is_some()))
-        .bind(handoff.map(|h| h.summary.as_str()))
-        .bind(handoff.map(|h| h.context.as_str()))
-        .bind(handoff.map_or(0, |h| h.priority))
-        .bind(turn.from.status.as_str())
-        .bind(turn.from.assignee.as_deref().unwrap_or(""))
-        .bind(turn.channel_meta.as_deref())
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            return Err(Error::Conflict);
-        }
-        let stored: Vec<MessageView> = turn
-            .messages
-            .iter()
-            .enumerate()
-            .map(|(i, m)| MessageView {
-                id: new_id(),
-                conversation_id: turn.conversation_id.clone(),
-                seq: turn.expected_seq + 1 + i as i64,
-                author: m.author,
-                author_name: m.author_name.clone(),
-                text: m.text.clone(),
-                private: m.private,
-                created_at: now,
-            })
-            .collect();
-        // All of the turn's messages in one statement: one round trip however many replies.
-        let mut sql = String::from(
-            "insert into messages
-               (message_id, conversation_id, seq, author, author_name, body, client_msg_id, private, created_at,
-                external_id)
-             values ",
-        );
-        for i in 0..stored.len() {
-            let p = i * 10;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let params: Vec<String> = (1..=10).map(|c| format!("${}", p + c)).collect();
-            sql.push_str(&format!("({})", params.join(", ")));
-        }
-        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (view, m) in stored.iter().zip(&turn.messages) {
-            insert = insert
-                .bind(&view.id)
-                .bind(&view.conversation_id)
-                .bind(view.seq)
-                .bind(view.author.as_str())
-                .bind(&view.author_name)
-                .bind(&view.text)
-                .bind(m.client_msg_id.as_deref())
-                .bind(i64::from(m.private))
-                .bind(now)
-                .bind(m.external_id.as_deref());
-        }
-        match insert.execute(&mut *tx).await {
-            Err(e) if is_unique_violation(&e) => return Err(Error::Duplicate),
-            other => other?,
-        };
-        if let Some(channel) = &turn.outbound_channel {
-            for (view, m) in stored.iter().zip(&turn.messages) {
-                if m.author != Author::Customer && m.author != Author::System && !m.private {
-                    super::outbox::enqueue(&mut tx, view, channel).await?;
-                }
-            }
-        }
-        for (actor, action, target, details) in &turn.audit {
-            super::admin::audit_in(&mut tx, actor, action, target, details).await?;
-        }
-        for identity in &turn.identities {
-            upsert_identity(&mut tx, &turn.contact_id, identity).await?;
-        }
-        tx.commit().await?;
-        Ok(stored)
-    }
 }
 
 const CONVERSATION_COLUMNS: &str =
@@ -430,7 +321,7 @@ fn conversation_from_row(r: &sqlx::any::AnyRow) -> Result<ConversationRow> {
     })
 }
 
-async fn upsert_identity(
+pub(super) async fn upsert_identity(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     contact_id: &str,
     identity: &NewIdentity,

@@ -6,8 +6,9 @@
 //!
 //! Concurrency: a conversation's `last_seq` is its optimistic-concurrency version. A customer turn
 //! is computed outside any transaction and committed in one short write transaction that only
-//! succeeds if `last_seq` is unchanged ([`Store::commit_turn`]); on SQLite write transactions
-//! start with `BEGIN IMMEDIATE` so concurrent writers queue on the busy timeout instead of failing.
+//! succeeds if `last_seq` is unchanged ([`Store::commit_turn`]; on SQLite several turns share one
+//! transaction, see `turns`); on SQLite write transactions start with `BEGIN IMMEDIATE` on the one
+//! writer connection, so writers queue in the pool instead of in SQLite's busy handler.
 
 mod admin;
 mod agents;
@@ -16,6 +17,7 @@ mod conversations;
 mod email;
 mod outbox;
 mod queue;
+mod turns;
 
 pub use admin::{AuditEntry, Miss, RuleVersion};
 pub use agents::{Agent, ApiToken, Principal};
@@ -68,6 +70,8 @@ pub struct Store {
     pool: AnyPool,
     writer: AnyPool,
     backend: Backend,
+    /// SQLite: the task that commits customer turns in groups (see `turns`).
+    committer: Option<tokio::sync::mpsc::Sender<turns::TurnJob>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/sqlite");
@@ -122,7 +126,8 @@ impl Store {
                 tracing::warn!(journal_mode = %mode.0, "SQLite did not switch to WAL");
             }
         }
-        Ok(Store { pool, writer, backend })
+        let committer = (backend == Backend::Sqlite).then(|| turns::spawn_committer(writer.clone()));
+        Ok(Store { pool, writer, backend, committer })
     }
 
     /// Where single write statements run (see the type's doc).

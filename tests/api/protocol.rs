@@ -236,3 +236,49 @@ async fn one_address_is_held_to_its_socket_limit_while_other_customers_chat_on()
     let metrics = crate::helpers::http(app.addr, "GET", "/metrics", &[], None).await;
     assert!(metrics.text.contains("kituo_widget_sockets_refused_total"), "refusals are counted");
 }
+
+#[tokio::test]
+async fn concurrent_writers_on_one_conversation_store_every_message_once_in_seq_order() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let mut first = app.chat().await;
+        let token = first.visitor_token.clone();
+        let mut second = Chat::connect(app.addr, Some(&token)).await;
+        assert_eq!(first.conversation_id, second.conversation_id, "one conversation, two sockets");
+        // Both sockets fire at once: 8 messages of their own and the same 4 repeated ids.
+        for chat in [&mut first, &mut second] {
+            for i in 0..8 {
+                let id = chat.next_id();
+                chat.send(json!({"type": "message", "text": format!("thanks {i}"), "client_msg_id": id})).await;
+            }
+            for i in 0..4 {
+                chat.send(json!({"type": "message", "text": "hello", "client_msg_id": format!("both-{i}")})).await;
+            }
+        }
+        let mut acks = std::collections::HashMap::new();
+        for chat in [&mut first, &mut second] {
+            let mut n = 0;
+            while n < 12 {
+                let f = chat.maybe_frame(Duration::from_secs(20)).await.expect("every message is answered");
+                assert_ne!(f["type"], "error", "{backend:?}: no message is refused: {f}");
+                if f["type"] == "ack" {
+                    let cmid = f["client_msg_id"].as_str().unwrap().to_string();
+                    let id = f["id"].as_str().unwrap().to_string();
+                    if let Some(other) = acks.insert(cmid.clone(), id.clone()) {
+                        assert_eq!(other, id, "{backend:?}: a repeated {cmid} is acked with the stored message");
+                    }
+                    n += 1;
+                }
+            }
+        }
+        assert_eq!(acks.len(), 20, "{backend:?}: 16 own messages and 4 shared ids");
+        let stored = app.hub.store().messages_after(&first.conversation_id, 0, 1000, true).await.unwrap();
+        let seqs: Vec<i64> = stored.iter().map(|m| m.seq).collect();
+        assert_eq!(seqs, (1..=stored.len() as i64).collect::<Vec<_>>(), "{backend:?}: seqs without gaps or repeats");
+        let customer: Vec<_> = stored.iter().filter(|m| m.author == kituo::domain::Author::Customer).collect();
+        assert_eq!(customer.len(), 20, "{backend:?}: each message stored once");
+        for id in acks.values() {
+            assert!(customer.iter().any(|m| &m.id == id), "{backend:?}: acked message {id} is stored");
+        }
+    }
+}

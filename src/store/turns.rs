@@ -1,0 +1,218 @@
+//! Committing a customer turn (the customer's message, the bot's replies, the conversation's new
+//! state, outbox rows, audit rows and proven identities), all or nothing.
+//!
+//! Order inside the transaction: the messages are inserted first, then the conversation is
+//! updated only if it is still at the version the turn was computed against. A repeated
+//! `client_msg_id` (or a seq another writer took) fails the insert, which changes nothing; a
+//! conversation that moved on fails the update, and the turn's messages are deleted again.
+//! Either way the rest of the transaction is untouched, which is what lets SQLite commit many
+//! turns at once.
+//!
+//! Group commit (SQLite): SQLite has one writer, and each statement is a round trip to sqlx's
+//! connection thread. Turns go to one committer task, which takes every turn waiting (up to
+//! `MAX_BATCH`) and writes them in one `BEGIN IMMEDIATE … COMMIT`: the begin, the commit and
+//! the wait for the write lock are paid once per batch instead of once per message. It never
+//! waits for a batch to fill: a lone turn is committed at once. Each caller is answered only
+//! after the commit, so an ack still means durably stored. On PostgreSQL every turn has its own
+//! transaction (concurrent commits there already share WAL flushes).
+
+use super::conversations::upsert_identity;
+use super::{Backend, Error, Result, Store, Turn, is_unique_violation};
+use crate::domain::{Author, MessageView, new_id, now_ms};
+use sqlx::AnyPool;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most turns in one SQLite transaction.
+const MAX_BATCH: usize = 64;
+
+pub(super) struct TurnJob {
+    turn: Turn,
+    reply: oneshot::Sender<Result<Vec<MessageView>>>,
+}
+
+/// Starts the committer for a SQLite writer pool; it stops when the last sender is dropped.
+pub(super) fn spawn_committer(writer: AnyPool) -> mpsc::Sender<TurnJob> {
+    let (tx, mut rx) = mpsc::channel::<TurnJob>(4 * MAX_BATCH);
+    tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            commit_batch(&writer, std::mem::take(&mut batch)).await;
+        }
+    });
+    tx
+}
+
+impl Store {
+    /// Commits a turn: stores its messages and identities and bumps the conversation's seq (only
+    /// if it is still `expected_seq`), status, locale and dialogue state, all or nothing.
+    /// `Conflict`: the conversation moved on, recompute. `Duplicate`: a message of the turn
+    /// collides with a stored one (its `client_msg_id` or external id).
+    #[tracing::instrument(skip_all, fields(conversation_id = %turn.conversation_id))]
+    pub async fn commit_turn(&self, turn: Turn) -> Result<Vec<MessageView>> {
+        if let Some(committer) = &self.committer {
+            let (reply, answer) = oneshot::channel();
+            committer
+                .send(TurnJob { turn, reply })
+                .await
+                .map_err(|_| Error::Invalid("the turn committer has stopped".into()))?;
+            return answer.await.map_err(|_| Error::Invalid("the turn committer has stopped".into()))?;
+        }
+        debug_assert_eq!(self.backend, Backend::Postgres, "SQLite turns go through the committer");
+        let mut tx = self.begin_write().await?;
+        let stored = apply_turn(&mut tx, &turn).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+}
+
+/// Writes the waiting turns in one transaction and answers each after the commit.
+async fn commit_batch(writer: &AnyPool, jobs: Vec<TurnJob>) {
+    let fail_all = |jobs: Vec<TurnJob>, why: String| {
+        for job in jobs {
+            let _ = job.reply.send(Err(Error::Invalid(why.clone())));
+        }
+    };
+    let mut tx = match writer.begin_with("begin immediate").await {
+        Ok(tx) => tx,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start a write transaction for turns");
+            return fail_all(jobs, format!("database unavailable: {e}"));
+        }
+    };
+    let mut results = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        match apply_turn(&mut tx, &job.turn).await {
+            Ok(stored) => results.push(Ok(stored)),
+            Err(e @ (Error::Conflict | Error::Duplicate)) => results.push(Err(e)),
+            Err(e) => {
+                // Anything else leaves the transaction in an unknown state: none of the batch is
+                // stored, every caller is told, and their clients send again.
+                tracing::error!(error = %e, turns = jobs.len(), "a turn failed; the batch is rolled back");
+                drop(tx);
+                return fail_all(jobs, format!("not stored: {e}"));
+            }
+        }
+    }
+    if let Err(e) = tx.commit().await {
+        tracing::error!(error = %e, turns = jobs.len(), "committing turns failed");
+        return fail_all(jobs, format!("not stored: {e}"));
+    }
+    for (job, result) in jobs.into_iter().zip(results) {
+        let _ = job.reply.send(result);
+    }
+}
+
+/// One turn's statements inside `tx`. On `Conflict` and `Duplicate` nothing of the turn remains.
+async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn) -> Result<Vec<MessageView>> {
+    let now = now_ms();
+    let stored: Vec<MessageView> = turn
+        .messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| MessageView {
+            id: new_id(),
+            conversation_id: turn.conversation_id.clone(),
+            seq: turn.expected_seq + 1 + i as i64,
+            author: m.author,
+            author_name: m.author_name.clone(),
+            text: m.text.clone(),
+            private: m.private,
+            created_at: now,
+        })
+        .collect();
+    // All of the turn's messages in one statement: one round trip however many replies.
+    let mut sql = String::from(
+        "insert into messages
+           (message_id, conversation_id, seq, author, author_name, body, client_msg_id, private, created_at,
+            external_id)
+         values ",
+    );
+    for i in 0..stored.len() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let params: Vec<String> = (1..=10).map(|c| format!("${}", i * 10 + c)).collect();
+        sql.push_str(&format!("({})", params.join(", ")));
+    }
+    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (view, m) in stored.iter().zip(&turn.messages) {
+        insert = insert
+            .bind(&view.id)
+            .bind(&view.conversation_id)
+            .bind(view.seq)
+            .bind(view.author.as_str())
+            .bind(&view.author_name)
+            .bind(&view.text)
+            .bind(m.client_msg_id.as_deref())
+            .bind(i64::from(m.private))
+            .bind(now)
+            .bind(m.external_id.as_deref());
+    }
+    match insert.execute(&mut **tx).await {
+        Err(e) if is_unique_violation(&e) => return Err(Error::Duplicate),
+        other => other?,
+    };
+
+    let new_seq = turn.expected_seq + turn.messages.len() as i64;
+    let customer_messages = turn.messages.iter().filter(|m| m.author == Author::Customer).count() as i64;
+    let handoff = turn.handoff.as_ref();
+    let updated = sqlx::query(
+        "update conversations
+            set last_seq = $1, status = $2, locale = $3, dialogue_state = $4, updated_at = $5,
+                assignee_id = $8, team = $9,
+                unread = unread + $10, customer_messages = customer_messages + $10,
+                queued_at = case when $11 = 1 then $5 else queued_at end,
+                summary = coalesce($12, summary), handoff = coalesce($13, handoff),
+                priority = case when $11 = 1 then $14 else priority end,
+                agent_replied = case when $2 = 'bot' then 0 else agent_replied end,
+                channel_meta = coalesce($17, channel_meta)
+          where conversation_id = $6 and last_seq = $7
+            and status = $15 and coalesce(assignee_id, '') = $16",
+    )
+    .bind(new_seq)
+    .bind(turn.to.status.as_str())
+    .bind(turn.locale.as_str())
+    .bind(&turn.dialogue_state)
+    .bind(now)
+    .bind(&turn.conversation_id)
+    .bind(turn.expected_seq)
+    .bind(turn.to.assignee.as_deref())
+    .bind(turn.to.team.as_deref())
+    .bind(customer_messages)
+    .bind(i64::from(handoff.is_some()))
+    .bind(handoff.map(|h| h.summary.as_str()))
+    .bind(handoff.map(|h| h.context.as_str()))
+    .bind(handoff.map_or(0, |h| h.priority))
+    .bind(turn.from.status.as_str())
+    .bind(turn.from.assignee.as_deref().unwrap_or(""))
+    .bind(turn.channel_meta.as_deref())
+    .execute(&mut **tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        // The inserted messages can only collide on seq with a turn that already moved the
+        // conversation, so this is the usual way a concurrent write shows; undo them.
+        let ids: Vec<&str> = stored.iter().map(|m| m.id.as_str()).collect();
+        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("delete from messages where message_id in ({})", placeholders.join(", "));
+        let mut delete = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            delete = delete.bind(id);
+        }
+        delete.execute(&mut **tx).await?;
+        return Err(Error::Conflict);
+    }
+    if let Some(channel) = &turn.outbound_channel {
+        for (view, m) in stored.iter().zip(&turn.messages) {
+            if m.author != Author::Customer && m.author != Author::System && !m.private {
+                super::outbox::enqueue(tx, view, channel).await?;
+            }
+        }
+    }
+    for (actor, action, target, details) in &turn.audit {
+        super::admin::audit_in(tx, actor, action, target, details).await?;
+    }
+    for identity in &turn.identities {
+        upsert_identity(tx, &turn.contact_id, identity).await?;
+    }
+    Ok(stored)
+}

@@ -634,7 +634,7 @@ mod tests {
 
     #[test]
     fn a_mail_that_trips_the_parsers_assertions_is_rejected_not_a_panic() {
-        let raw = include_bytes!("../../../fuzz/corpus/email_inbound/crash-492794a4e0d350716fa852e625fcbd8c765f5660");
+        let raw = include_bytes!("../../../fuzz/corpus/email_inbound/regression-mail-parser-assert.eml");
         // With debug assertions (tests) mail-parser panics and the mail is refused; without
         // them it parses.
         if let Err(e) = parse(raw, CAP) {

@@ -86,6 +86,26 @@ impl RuleBundle {
     pub fn build(&self) -> Result<Bot, Rejection> {
         let mut rejection = Rejection::default();
         let mut seen = std::collections::HashSet::new();
+        // Patterns are compiled one by one only when every one parses and all of them together
+        // fit the rule set's size limit (see `rules::check_total_size`).
+        let mut compile = self.intents.iter().all(|def| {
+            let slots = def.slots.values().filter_map(|s| s.pattern.as_ref());
+            def.patterns.values().flatten().chain(slots).all(|p| super::rules::check_syntax(p).is_ok())
+        });
+        if compile {
+            let all = self.intents.iter().flat_map(|def| {
+                let slots = def.slots.values().filter_map(|s| s.pattern.as_deref());
+                def.patterns.values().flatten().map(String::as_str).chain(slots)
+            });
+            if let Err(message) = super::rules::check_total_size(all) {
+                rejection.problems.push(problem("", "patterns", message));
+                compile = false;
+            }
+        }
+        let compile_one = |p: &str| match compile {
+            true => super::rules::compile_one(p).map(Some),
+            false => super::rules::check_syntax(p).map(|()| None),
+        };
         for def in &self.intents {
             let n = &def.name;
             if !seen.insert(n.clone()) {
@@ -105,16 +125,17 @@ impl RuleBundle {
             }
             for (locale, list) in &def.patterns {
                 for (i, p) in list.iter().enumerate() {
-                    if let Err(e) = super::rules::compile_one(p) {
+                    if let Err(e) = compile_one(p) {
                         rejection.problems.push(problem(n, format!("patterns.{locale}[{i}]"), e.to_string()));
                     }
                 }
             }
             for (slot, sd) in &def.slots {
                 if let Some(p) = &sd.pattern {
-                    match super::rules::compile_one(p) {
-                        Ok(re) if re.capture_names().flatten().any(|c| c == slot) => {}
-                        Ok(_) => rejection.problems.push(problem(
+                    match compile_one(p) {
+                        Ok(None) => {}
+                        Ok(Some(re)) if re.capture_names().flatten().any(|c| c == slot) => {}
+                        Ok(Some(_)) => rejection.problems.push(problem(
                             n,
                             format!("slots.{slot}.pattern"),
                             format!("needs a named group (?P<{slot}>…)"),

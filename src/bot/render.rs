@@ -109,10 +109,14 @@ impl Templates {
         &self.names
     }
 
-    /// Renders `locale/name`; the result is trimmed.
+    /// Renders `locale/name`; the result is trimmed. Output past [`MAX_RENDER_BYTES`] fails the
+    /// render: fuel bounds the steps, not what one step writes (`{{ "x" * 99999999 }}` in a loop
+    /// ran a check out of memory).
     pub fn render(&self, locale: Locale, name: &str, ctx: Value) -> Result<String, minijinja::Error> {
         let template = self.env.get_template(&format!("{}/{name}", locale.as_str()))?;
-        Ok(template.render(ctx)?.trim().to_string())
+        let mut out = BoundedOutput(Vec::new());
+        template.render_captured_to(ctx, &mut out)?;
+        Ok(String::from_utf8_lossy(&out.0).trim().to_string())
     }
 
     /// Renders every template against sample data; returns `(template, error)` for failures.
@@ -128,6 +132,27 @@ impl Templates {
             }
         }
         failures
+    }
+}
+
+/// Most a template may write in one render (a reply, or a whole email body).
+pub const MAX_RENDER_BYTES: usize = 1 << 20;
+
+/// Render output that refuses to grow past [`MAX_RENDER_BYTES`]; minijinja writes whole
+/// fragments, so what it holds stays UTF-8.
+struct BoundedOutput(Vec<u8>);
+
+impl std::io::Write for BoundedOutput {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_RENDER_BYTES {
+            return Err(std::io::Error::other(format!("output is over {} KiB", MAX_RENDER_BYTES >> 10)));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -290,6 +315,20 @@ mod tests {
         assert_eq!(money(1_250_050, "KES"), "KES 12,500.50");
         assert_eq!(money(-100, "EUR"), "EUR -1.00");
         assert_eq!(money(99_999_999_900, "RWF"), "RWF 999,999,999");
+    }
+
+    // Found by fuzzing (fuzz/corpus/intent_rules): a check of this template asked for 3.2 GB.
+    #[test]
+    fn a_render_cannot_write_without_bound() {
+        let sources = BTreeMap::from([
+            ("en/big".to_string(), r#"{% for i in range(100) %}{{ "x" * 99999999 }}{% endfor %}"#.to_string()),
+            ("en/fine".to_string(), r#"{{ "ab" * 3 }}"#.to_string()),
+        ]);
+        let t = Templates::from_sources(&sources).unwrap();
+        let err = t.render(Locale::En, "big", Value::UNDEFINED).unwrap_err();
+        assert_eq!(err.kind(), minijinja::ErrorKind::WriteFailure, "{err:#}");
+        assert_eq!(t.render(Locale::En, "fine", Value::UNDEFINED).unwrap(), "ababab");
+        assert_eq!(t.check_all().len(), 1);
     }
 
     #[test]

@@ -166,6 +166,32 @@ pub fn compile_one(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern).size_limit(PATTERN_SIZE_LIMIT).build()
 }
 
+/// Only the syntax of a pattern: it is parsed, then compilation stops at once (size limit 0),
+/// so this costs microseconds however large the compiled pattern would be.
+pub fn check_syntax(pattern: &str) -> Result<(), regex::Error> {
+    match RegexBuilder::new(pattern).size_limit(0).build() {
+        Err(e @ regex::Error::Syntax(_)) => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Whether every pattern of a rule set (intent and slot patterns, already syntax-checked)
+/// compiles within [`SET_SIZE_LIMIT`] in total. Compiling costs time in proportion to the
+/// compiled size, even for a pattern refused at its own limit (~10 ms per MiB), so thousands
+/// of patterns each just under (or over) [`PATTERN_SIZE_LIMIT`] took minutes to check one by
+/// one. Built as one set, compilation stops as soon as the total is exceeded: about a second.
+pub fn check_total_size<'a>(patterns: impl IntoIterator<Item = &'a str>) -> Result<(), String> {
+    match RegexSetBuilder::new(patterns).size_limit(SET_SIZE_LIMIT).build() {
+        Ok(_) => Ok(()),
+        Err(regex::Error::CompiledTooBig(limit)) => Err(format!(
+            "the rule set's patterns together compile to more than {} MiB; remove or simplify patterns \
+             (large repetitions such as \\w{{100}} and big Unicode classes cost the most)",
+            limit >> 20
+        )),
+        Err(e) => Err(format!("pattern does not compile: {e}")),
+    }
+}
+
 impl RuleSet {
     /// Compiles intent definitions; every problem is reported, each with its file and line.
     pub fn compile(sources: &[Source]) -> Result<RuleSet, Vec<Diagnostic>> {
@@ -173,6 +199,30 @@ impl RuleSet {
         let mut patterns = Vec::new();
         let mut slot_regexes = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        // Syntax first, then the total size, and only then each pattern on its own (see
+        // `check_total_size` for why); the other checks run in any case.
+        for src in sources {
+            for p in src.def.patterns.values().flatten() {
+                if let Err(e) = check_syntax(p) {
+                    diags.push(src.diag(p, format!("pattern does not compile: {e}")));
+                }
+            }
+            for p in src.def.slots.values().filter_map(|s| s.pattern.as_ref()) {
+                if let Err(e) = check_syntax(p) {
+                    diags.push(src.diag(p, format!("slot pattern does not compile: {e}")));
+                }
+            }
+        }
+        if diags.is_empty() {
+            let all = sources.iter().flat_map(|s| {
+                let slots = s.def.slots.values().filter_map(|d| d.pattern.as_deref());
+                s.def.patterns.values().flatten().map(String::as_str).chain(slots)
+            });
+            if let Err(message) = check_total_size(all) {
+                diags.push(Diagnostic { file: "<rule set>".into(), line: None, message });
+            }
+        }
+        let compile = diags.is_empty();
         for (i, src) in sources.iter().enumerate() {
             let def = &src.def;
             if !seen.insert(def.name.clone()) {
@@ -188,7 +238,7 @@ impl RuleSet {
             if def.patterns.values().all(Vec::is_empty) {
                 diags.push(src.diag("[patterns]", "intent has no patterns"));
             }
-            for (locale, list) in &def.patterns {
+            for (locale, list) in def.patterns.iter().filter(|_| compile) {
                 for p in list {
                     match compile_one(p) {
                         Ok(regex) => patterns.push(PatternRef { intent: i, locale: *locale, regex }),
@@ -197,7 +247,7 @@ impl RuleSet {
                 }
             }
             let mut slots = Vec::new();
-            for (name, slot) in &def.slots {
+            for (name, slot) in def.slots.iter().filter(|_| compile) {
                 if let Some(p) = &slot.pattern {
                     match compile_one(p) {
                         Ok(re) if re.capture_names().flatten().any(|n| n == name) => slots.push((name.clone(), re)),
@@ -386,6 +436,23 @@ sw = ['''^(habari|mambo)\b''']
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].line, Some(4));
         assert!(diags[0].message.contains("does not compile"), "{}", diags[0].message);
+    }
+
+    // Found by fuzzing (fuzz/corpus/intent_rules): 1,500 patterns like \w{60}7, each refused at
+    // its own size limit after ~10 ms of compiling, took minutes to check.
+    #[test]
+    fn thousands_of_huge_patterns_are_refused_quickly_and_as_a_whole() {
+        let list: Vec<String> = (0..1_500).map(|i| format!(r"'\w{{60}}{i}'")).collect();
+        let text = format!("name = \"x\"\naction = \"reply\"\n[patterns]\nen = [{}]\n", list.join(","));
+        let started = std::time::Instant::now();
+        let diags = RuleSet::compile(&[source(&text)]).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(diags[0].message.contains("MiB"), "{}", diags[0].message);
+        // Syntax errors are still found pattern by pattern, with their lines.
+        let bad = source("name = \"x\"\naction = \"reply\"\n[patterns]\nen = ['\\w{60}', '(x']\n");
+        let diags = RuleSet::compile(&[bad]).unwrap_err();
+        assert_eq!((diags.len(), diags[0].line), (1, Some(4)), "{diags:?}");
     }
 
     #[test]

@@ -172,6 +172,19 @@ fn parse_frame(text: &str) -> Result<ClientFrame, Refusal> {
     serde_json::from_value(value).map_err(|e| refuse("bad_frame", format!("malformed {kind} frame: {e}")))
 }
 
+/// [`parse_frame`] for the fuzz targets (`fuzz/`): the frame's type, or the refusal's code and
+/// message. Not part of the API.
+#[doc(hidden)]
+pub fn decode_frame(text: &str) -> Result<&'static str, (&'static str, String)> {
+    let kind = match parse_frame(text).map_err(|r| (r.code, r.message))? {
+        ClientFrame::Message { .. } => "message",
+        ClientFrame::Resume { .. } => "resume",
+        ClientFrame::Identify { .. } => "identify",
+        ClientFrame::Typing {} => "typing",
+    };
+    Ok(kind)
+}
+
 struct Connection {
     socket: WebSocket,
     state: AppState,

@@ -55,7 +55,7 @@ pub enum Rejected {
 
 /// Parses a raw RFC 5322 mail.
 pub fn parse(raw: &[u8], max_attachment_bytes: usize) -> Result<ParsedMail, Rejected> {
-    let message = MessageParser::default().parse(raw).ok_or(Rejected::NotMime)?;
+    let message = guarded(|| MessageParser::default().parse(raw)).ok_or(Rejected::NotMime)?;
     if message.headers().is_empty() {
         return Err(Rejected::NotMime);
     }
@@ -147,7 +147,7 @@ pub fn parse(raw: &[u8], max_attachment_bytes: usize) -> Result<ParsedMail, Reje
 
 /// Best-effort (sender, subject, Message-ID) of a mail that was rejected, for the quarantine list.
 pub fn peek_headers(raw: &[u8]) -> (Option<String>, Option<String>, Option<String>) {
-    let Some(message) = MessageParser::default().parse_headers(raw) else {
+    let Some(message) = guarded(|| MessageParser::default().parse_headers(raw)) else {
         return (None, None, None);
     };
     let sender = message
@@ -160,18 +160,40 @@ pub fn peek_headers(raw: &[u8]) -> (Option<String>, Option<String>, Option<Strin
     (sender, subject, id)
 }
 
+/// Runs mail-parser, taking a panic in it for an unreadable mail. It has internal assertions
+/// that hostile MIME can trip (fuzzing found a `debug_assert!` on a `message/rfc822` part in a
+/// multipart whose headers run into its body); such a mail is quarantined rather than ending
+/// the mailbox reader.
+fn guarded<'x>(parse: impl FnOnce() -> Option<mail_parser::Message<'x>>) -> Option<mail_parser::Message<'x>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).ok().flatten()
+}
+
 fn header_text<'a>(message: &'a mail_parser::Message<'a>, name: &'a str) -> Option<&'a str> {
     message.header(name).and_then(HeaderValue::as_text).map(str::trim)
 }
 
-/// Message ids from an In-Reply-To or References header, without angle brackets.
+/// How many ids of an In-Reply-To or References header are kept: the first and the newest.
+/// Threading looks each one up in the database, and de-duplicates them, so a header of
+/// thousands of ids must not reach it.
+pub const MAX_HEADER_IDS: usize = 100;
+
+/// Message ids from an In-Reply-To or References header, without angle brackets; at most
+/// [`MAX_HEADER_IDS`] of them (the first and the newest).
 fn ids(value: &HeaderValue<'_>) -> Vec<String> {
     let raw: Vec<String> = match value {
         HeaderValue::Text(t) => vec![t.to_string()],
         HeaderValue::TextList(list) => list.iter().map(|t| t.to_string()).collect(),
         _ => Vec::new(),
     };
-    raw.iter().flat_map(|s| s.split_whitespace().map(clean_id).collect::<Vec<_>>()).filter(|s| !s.is_empty()).collect()
+    let mut ids: Vec<String> = raw
+        .iter()
+        .flat_map(|s| s.split_whitespace().map(clean_id).collect::<Vec<_>>())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if ids.len() > MAX_HEADER_IDS {
+        ids.drain(1..ids.len() - (MAX_HEADER_IDS - 1));
+    }
+    ids
 }
 
 /// A message id without whitespace and angle brackets.
@@ -192,35 +214,16 @@ fn collapse_ws(s: &str) -> String {
 /// The subject without reply and forward prefixes ("Re:", "AW:", "Fwd:", "Jibu:" …), for the
 /// thread's subject line.
 pub fn base_subject(subject: &str) -> String {
+    const PREFIXES: &[&str] =
+        &["re:", "re :", "aw:", "sv:", "vs:", "fw:", "fwd:", "tr:", "wg:", "rv:", "jibu:", "回复:", "回复：", "答复:"];
     let mut s = subject.trim();
-    loop {
-        let lower = s.to_lowercase();
-        let prefix = [
-            "re:",
-            "re :",
-            "aw:",
-            "sv:",
-            "vs:",
-            "fw:",
-            "fwd:",
-            "tr:",
-            "wg:",
-            "rv:",
-            "jibu:",
-            "回复:",
-            "回复：",
-            "答复:",
-        ]
-        .iter()
-        .find(|p| lower.starts_with(*p));
-        match prefix {
-            Some(p) => s = s[p.len()..].trim_start(),
-            None => {
-                // "Re[2]:" and "[#123]"-style tags are left as they are: they name the thread.
-                return s.to_string();
-            }
-        }
+    // Only the head is compared (ASCII case-insensitively; the CJK prefixes have no case):
+    // lowercasing the whole rest on every round made a subject of many "Re:" quadratic.
+    while let Some(p) = PREFIXES.iter().find(|p| s.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p))) {
+        s = s[p.len()..].trim_start();
     }
+    // "Re[2]:" and "[#123]"-style tags are left as they are: they name the thread.
+    s.to_string()
 }
 
 /// HTML → readable text: block elements become line breaks, list items bullets, links keep
@@ -382,8 +385,13 @@ fn newline(out: &mut String, depth: usize, at_line_start: &mut bool, pending_spa
     }
 }
 
+/// Deepest quote level written out as `> ` prefixes; deeper `<blockquote>`s still count (so
+/// closing tags balance) but add no more prefix, or thousands of nested blockquotes would put
+/// thousands of `> ` before every line.
+const MAX_QUOTE_PREFIX: usize = 16;
+
 fn push_prefix(out: &mut String, depth: usize) {
-    for _ in 0..depth {
+    for _ in 0..depth.min(MAX_QUOTE_PREFIX) {
         out.push_str("> ");
     }
 }
@@ -593,6 +601,46 @@ mod tests {
         assert_eq!(a.message_id, b.message_id);
         assert!(a.message_id.ends_with("@no-message-id.kituo"));
         assert!(a.automatic);
+    }
+
+    // Found by fuzzing (fuzz/corpus/email_inbound): each of these took tens of seconds or ran
+    // out of memory on a mail of under 200 kB.
+    #[test]
+    fn many_reply_prefixes_are_stripped_in_linear_time() {
+        let subject = format!("{}Order 1001", "Re: AW:Fwd:".repeat(20_000));
+        assert_eq!(base_subject(&subject), "Order 1001");
+        assert_eq!(base_subject("RE :  回复：Jibu: FWD: Re[2]: x"), "Re[2]: x");
+        assert_eq!(base_subject("Re:"), "");
+    }
+
+    #[test]
+    fn thousands_of_references_keep_the_first_and_the_newest() {
+        let refs: Vec<String> = (0..5_000).map(|i| format!("<{i}@a.example>")).collect();
+        let raw = mail(&format!("From: a@example.com\nMessage-ID: <m@x>\nReferences: {}", refs.join(" ")), "hi");
+        let m = parse(&raw, CAP).unwrap();
+        assert_eq!(m.references.len(), MAX_HEADER_IDS);
+        assert_eq!(m.references[0], "0@a.example");
+        assert_eq!(m.references[1], "4901@a.example");
+        assert_eq!(m.references.last().map(String::as_str), Some("4999@a.example"));
+    }
+
+    #[test]
+    fn deeply_nested_blockquotes_do_not_multiply_the_text() {
+        let html = format!("{}{}", "<blockquote>".repeat(5_000), "x<br>".repeat(2_000));
+        let text = html_to_text(&html);
+        assert!(text.len() < 2_000 * (2 * MAX_QUOTE_PREFIX + 2), "{} bytes", text.len());
+        assert_eq!(text.lines().next(), Some(format!("{}x", "> ".repeat(MAX_QUOTE_PREFIX)).as_str()));
+    }
+
+    #[test]
+    fn a_mail_that_trips_the_parsers_assertions_is_rejected_not_a_panic() {
+        let raw = include_bytes!("../../../fuzz/corpus/email_inbound/regression-mail-parser-assert.eml");
+        // With debug assertions (tests) mail-parser panics and the mail is refused; without
+        // them it parses.
+        if let Err(e) = parse(raw, CAP) {
+            assert_eq!(e, Rejected::NotMime);
+        }
+        let _ = peek_headers(raw);
     }
 
     #[test]

@@ -60,8 +60,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     println!("  demo shop with the chat widget  http://{addr}/");
     println!("  agent console                   http://{addr}/console  (log in at /login)");
     println!("  admin (rules, agents, settings) http://{addr}/admin");
-    println!("  agent console                   http://{addr}/console  (log in at /login)");
-    println!("  admin (rules, agents, settings) http://{addr}/admin");
     println!("  widget script (embed anywhere)  http://{addr}/widget.js");
     println!("  chat WebSocket                  ws://{addr}/ws/chat");
     println!("  health                          http://{addr}/health");

@@ -94,8 +94,22 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(&url)?;
         let pool_of = |max: u32| {
-            AnyPoolOptions::new().max_connections(max).acquire_timeout(Duration::from_secs(10)).after_connect(
-                move |conn, _meta| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(10))
+                // sqlx pings every connection it hands out by default: one extra round trip per
+                // query. Only a connection idle for a while is checked (a restarted PostgreSQL,
+                // a dropped socket); a failed check makes the pool open a fresh one.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for > Duration::from_secs(10) {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
+                .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
                             conn.execute(
@@ -106,8 +120,7 @@ impl Store {
                         }
                         Ok(())
                     })
-                },
-            )
+                })
         };
         let pool = pool_of(match backend {
             Backend::Sqlite => 8,

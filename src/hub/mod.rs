@@ -280,7 +280,7 @@ impl Hub {
         }
         // Optimistic concurrency: recompute the turn if the conversation moved meanwhile.
         for _ in 0..16 {
-            let turn = self.compute_turn(conversation_id, &inbound).await?;
+            let turn = Arc::new(self.compute_turn(conversation_id, &inbound).await?);
             let committed = self.store.commit_turn(turn.clone()).await;
             match committed {
                 Ok(stored) => {

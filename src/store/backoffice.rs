@@ -1,6 +1,6 @@
 //! SQL for the back-office tables: keyed lookups (all index hits) and batched upserts for import.
 
-use super::{Result, Store};
+use super::{Placeholders, Result, Store, value_tuples};
 use crate::backoffice::{Invoice, Order, Product};
 use crate::domain::now_ms;
 use sqlx::Row;
@@ -281,7 +281,6 @@ impl Store {
     }
 }
 
-/// `insert into T (cols) values (...), (...) on conflict (key) do update set col = excluded.col`.
 /// Which placeholders a multi-row insert uses on the transaction's backend.
 ///
 /// PostgreSQL needs numbered `$N`. SQLite accepts them too, but sqlx asks SQLite for every
@@ -292,30 +291,13 @@ fn placeholder_style(tx: &sqlx::Transaction<'static, sqlx::Any>) -> Placeholders
     if tx.backend_name().eq_ignore_ascii_case("sqlite") { Placeholders::Anonymous } else { Placeholders::Numbered }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Placeholders {
-    Numbered,
-    Anonymous,
-}
-
+/// `insert into T (cols) values (...), (...) on conflict (key) do update set col = excluded.col`.
 fn multi_insert(style: Placeholders, table: &str, columns: &[&str], rows: usize, key: &str) -> String {
-    let n = columns.len();
-    let values: Vec<String> = (0..rows)
-        .map(|r| {
-            let params: Vec<String> = (1..=n)
-                .map(|c| match style {
-                    Placeholders::Numbered => format!("${}", r * n + c),
-                    Placeholders::Anonymous => "?".to_string(),
-                })
-                .collect();
-            format!("({})", params.join(", "))
-        })
-        .collect();
     let updates: Vec<String> = columns.iter().filter(|c| **c != key).map(|c| format!("{c} = excluded.{c}")).collect();
     format!(
         "insert into {table} ({}) values {} on conflict ({key}) do update set {}",
         columns.join(", "),
-        values.join(", "),
+        value_tuples(style, rows, columns.len()),
         updates.join(", ")
     )
 }

@@ -251,18 +251,6 @@ impl Store {
         rows.iter().map(message_from_row).collect()
     }
 
-    /// Email addresses proven for this contact (any verification above `none`).
-    pub async fn verified_emails(&self, contact_id: &str) -> Result<Vec<String>> {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "select value from contact_identities
-              where contact_id = $1 and kind = 'email' and verification <> 'none'",
-        )
-        .bind(contact_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(|r| r.0).collect())
-    }
-
     /// Records a proven identity (and the contact's name, when given) outside a turn.
     pub async fn add_identity(&self, contact_id: &str, identity: &NewIdentity, name: Option<&str>) -> Result<()> {
         let mut tx = self.begin_write().await?;

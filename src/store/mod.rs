@@ -211,6 +211,29 @@ fn sqlite_url(url: &str) -> Result<String> {
     Ok(format!("sqlite://{path}?{query}"))
 }
 
+/// How a statement's placeholders are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Placeholders {
+    /// `$1, $2, …`: both backends.
+    Numbered,
+    /// `?`: SQLite only; binds in order without SQLite looking parameter names up.
+    Anonymous,
+}
+
+/// `rows` tuples of `columns` placeholders for a multi-row `values` list: `($1, $2), ($3, $4)`.
+pub(crate) fn value_tuples(style: Placeholders, rows: usize, columns: usize) -> String {
+    let tuple = |r: usize| {
+        let params: Vec<String> = (1..=columns)
+            .map(|c| match style {
+                Placeholders::Numbered => format!("${}", r * columns + c),
+                Placeholders::Anonymous => "?".to_string(),
+            })
+            .collect();
+        format!("({})", params.join(", "))
+    };
+    (0..rows).map(tuple).collect::<Vec<_>>().join(", ")
+}
+
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation)
 }

@@ -17,16 +17,17 @@
 //! transaction (concurrent commits there already share WAL flushes).
 
 use super::conversations::upsert_identity;
-use super::{Backend, Error, Result, Store, Turn, is_unique_violation};
+use super::{Backend, Error, Placeholders, Result, Store, Turn, is_unique_violation, value_tuples};
 use crate::domain::{Author, MessageView, new_id, now_ms};
 use sqlx::AnyPool;
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most turns in one SQLite transaction.
 const MAX_BATCH: usize = 64;
 
 pub(super) struct TurnJob {
-    turn: Turn,
+    turn: Arc<Turn>,
     reply: oneshot::Sender<Result<Vec<MessageView>>>,
 }
 
@@ -48,7 +49,7 @@ impl Store {
     /// `Conflict`: the conversation moved on, recompute. `Duplicate`: a message of the turn
     /// collides with a stored one (its `client_msg_id` or external id).
     #[tracing::instrument(skip_all, fields(conversation_id = %turn.conversation_id))]
-    pub async fn commit_turn(&self, turn: Turn) -> Result<Vec<MessageView>> {
+    pub async fn commit_turn(&self, turn: Arc<Turn>) -> Result<Vec<MessageView>> {
         if let Some(committer) = &self.committer {
             let (reply, answer) = oneshot::channel();
             committer
@@ -121,19 +122,13 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
         })
         .collect();
     // All of the turn's messages in one statement: one round trip however many replies.
-    let mut sql = String::from(
+    let sql = format!(
         "insert into messages
            (message_id, conversation_id, seq, author, author_name, body, client_msg_id, private, created_at,
             external_id)
-         values ",
+         values {}",
+        value_tuples(Placeholders::Numbered, stored.len(), 10)
     );
-    for i in 0..stored.len() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        let params: Vec<String> = (1..=10).map(|c| format!("${}", i * 10 + c)).collect();
-        sql.push_str(&format!("({})", params.join(", ")));
-    }
     let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (view, m) in stored.iter().zip(&turn.messages) {
         insert = insert
@@ -191,12 +186,13 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
     if updated.rows_affected() != 1 {
         // The inserted messages can only collide on seq with a turn that already moved the
         // conversation, so this is the usual way a concurrent write shows; undo them.
-        let ids: Vec<&str> = stored.iter().map(|m| m.id.as_str()).collect();
-        let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("delete from messages where message_id in ({})", placeholders.join(", "));
+        let sql = format!(
+            "delete from messages where (message_id) in ({})",
+            value_tuples(Placeholders::Numbered, stored.len(), 1)
+        );
         let mut delete = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for id in ids {
-            delete = delete.bind(id);
+        for m in &stored {
+            delete = delete.bind(m.id.as_str());
         }
         delete.execute(&mut **tx).await?;
         return Err(Error::Conflict);

@@ -16,6 +16,7 @@
 //!   email (IMAP in with IDLE + UID tracking, MIME, reply stripping, threading, quarantine; threaded
 //!   SMTP replies through the outbox)
 //! - [`metrics`]    Prometheus counters and gauges (`/metrics`)
+//! - [`security`]   security events: counted per kind, logged summarised (target `kituo::security`)
 //! - [`outbox`]     durable delivery of replies on email and Discord: claim, send, retry
 //! - [`web`]        axum router, shared state, pages, staff REST API (incl. email quarantine), console socket
 //! - [`commands`]   `kituo import` and `kituo intents check|classify`
@@ -32,5 +33,6 @@ pub mod hub;
 pub mod metrics;
 pub mod outbox;
 pub mod queue;
+pub mod security;
 pub mod store;
 pub mod web;

@@ -81,6 +81,8 @@ pub struct Hub {
     /// Wakes outbox workers when a reply was queued for delivery.
     outbox_signal: Arc<Notify>,
     pub metrics: crate::metrics::Metrics,
+    /// Security events: counted into `metrics`, logged summarised (target `kituo::security`).
+    pub security: crate::security::SecurityLog,
     /// This process's id in a cluster of nodes.
     node_id: String,
     /// Serialises rule-set saves in this process.
@@ -139,6 +141,7 @@ impl Hub {
             outbox_signal: Arc::new(Notify::new()),
             hits: Default::default(),
             metrics: Default::default(),
+            security: Default::default(),
             rules_lock: Default::default(),
             node_id: crate::domain::new_id(),
         }

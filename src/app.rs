@@ -70,6 +70,8 @@ impl App {
             TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
         let backoffice: Arc<dyn BackOffice> = Arc::new(store.clone());
         let hub = Arc::new(Hub::new(store.clone(), backoffice, bot, hours));
+        // One-time codes go out by mail: only when SMTP (the email channel) is configured.
+        hub.set_codes_enabled(email.is_some());
         let state = AppState {
             hub,
             settings,

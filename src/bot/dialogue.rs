@@ -5,10 +5,13 @@
 //! Disclosure rule: an order or invoice is shown only when its email is among the contact's
 //! proven emails, or the customer types that email now. A wrong email and a non-existent number
 //! get the very same reply, so the bot never reveals whether a record exists. After
-//! [`MAX_VERIFY_FAILURES`] failures the conversation stops disclosing and goes to a human.
+//! [`MAX_VERIFY_FAILURES`] failures the conversation stops checking numbers and goes to a human.
+//! Across conversations, failures are limited per address, email and record, and an email can
+//! also be proven by a one-time code: see [`super::proof`].
 
 use super::Bot;
 use super::normalize::normalize;
+use super::proof::{self, CodeRequest, ProofGuard, Verdict};
 use super::render::{invoice_value, order_value, product_value};
 use super::rules::{Action, IntentDef};
 use crate::backoffice::BackOffice;
@@ -35,6 +38,17 @@ pub struct DialogueState {
     /// The last fallback offered a human; a plain "yes" now hands off.
     #[serde(default)]
     pub offered_human: bool,
+    /// The record and email of the last proof that failed or was refused: "code" mails a
+    /// one-time code for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_offer: Option<CodeOffer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CodeOffer {
+    pub intent: String,
+    pub number: String,
+    pub email: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,6 +64,10 @@ pub enum Awaiting {
     /// The email on the order or invoice named in `slots`.
     Email,
     Slot(String),
+    /// The one-time code mailed for `email` (if it is the one on the record in `slots`).
+    Code {
+        email: String,
+    },
 }
 
 pub struct Input<'a> {
@@ -76,6 +94,8 @@ pub struct Outcome {
     pub handoff: Option<HandoffReason>,
     /// Back-office records shown in this turn, for the audit log.
     pub disclosures: Vec<Disclosure>,
+    /// A one-time code for the hub to mail, to the email on the record.
+    pub code_request: Option<CodeRequest>,
 }
 
 /// A back-office record the bot showed, and on what proof.
@@ -86,7 +106,7 @@ pub struct Disclosure {
     pub number: String,
     /// The record's email, which the contact proved.
     pub email: String,
-    /// "proven_now" (typed with the number in this turn) or "already_verified".
+    /// "proven_now" (typed with the number in this turn), "one_time_code" or "already_verified".
     pub proof: &'static str,
 }
 
@@ -136,23 +156,35 @@ fn is_affirmative(norm: &str) -> bool {
     )
 }
 
-struct Turn<'a> {
-    bot: &'a Bot,
-    backoffice: &'a dyn BackOffice,
+pub(super) struct Turn<'a> {
+    pub(super) bot: &'a Bot,
+    pub(super) backoffice: &'a dyn BackOffice,
+    pub(super) guard: &'a dyn ProofGuard,
     raw: &'a str,
-    verified_emails: Vec<String>,
-    out: Outcome,
+    pub(super) verified_emails: Vec<String>,
+    pub(super) out: Outcome,
 }
 
 impl Bot {
-    /// Decides the bot's reply to one customer message.
+    /// Decides the bot's reply to one customer message, with no limits on proofs and no codes.
     pub async fn respond(&self, input: Input<'_>, backoffice: &dyn BackOffice) -> Result<Outcome, Error> {
+        self.respond_guarded(input, backoffice, &proof::Unlimited).await
+    }
+
+    /// Decides the bot's reply to one customer message; proofs go through `guard`.
+    pub async fn respond_guarded(
+        &self,
+        input: Input<'_>,
+        backoffice: &dyn BackOffice,
+        guard: &dyn ProofGuard,
+    ) -> Result<Outcome, Error> {
         let norm = normalize(input.text);
         let c = self.rules.classify_normalized(&norm);
         let locale = c.locale.unwrap_or(input.locale);
         let mut turn = Turn {
             bot: self,
             backoffice,
+            guard,
             raw: input.text,
             verified_emails: input.verified_emails.to_vec(),
             out: Outcome {
@@ -165,9 +197,15 @@ impl Bot {
                 slots: BTreeMap::new(),
                 handoff: None,
                 disclosures: Vec::new(),
+                code_request: None,
             },
         };
         let offered = std::mem::take(&mut turn.out.state.offered_human);
+        if turn.out.state.code_offer.is_some() && guard.codes_enabled() && proof::is_code_request(&norm) {
+            turn.out.state.pending = None;
+            turn.request_code().await?;
+            return Ok(turn.out);
+        }
 
         // A dialogue waiting on an intent an admin has since deleted is dropped.
         let pending = turn.out.state.pending.take().filter(|p| self.rules.intent(&p.intent).is_some());
@@ -213,6 +251,14 @@ impl Bot {
                     return Ok(turn.out);
                 }
                 Awaiting::Slot(_) => {}
+                Awaiting::Code { email } => {
+                    if let Some(code) = proof::typed_code(input.text) {
+                        turn.out.intent = Some(pending.intent.clone());
+                        let email = email.clone();
+                        turn.enter_code(pending, &email, &code).await?;
+                        return Ok(turn.out);
+                    }
+                }
             }
         }
 
@@ -230,14 +276,15 @@ impl Turn<'_> {
         self.out.locale
     }
 
-    fn say(&mut self, template: &str, extra: Value) {
+    pub(super) fn say(&mut self, template: &str, extra: Value) {
         let locale = self.locale();
         let ctx = context! { locale => locale.as_str(), customer_name => Value::from(()), ..extra };
         let text = self
             .bot
             .templates
             .render(locale, template, ctx.clone())
-            .or_else(|_| self.bot.templates.render(Locale::En, template, ctx));
+            .or_else(|_| self.bot.templates.render(Locale::En, template, ctx.clone()))
+            .or_else(|e| proof::builtin_template(locale, template, ctx).unwrap_or(Err(e)));
         match text {
             Ok(t) if !t.is_empty() => self.out.replies.push(t),
             Ok(_) => {}
@@ -248,7 +295,7 @@ impl Turn<'_> {
         }
     }
 
-    fn def(&self, intent: &str) -> Option<IntentDef> {
+    pub(super) fn def(&self, intent: &str) -> Option<IntentDef> {
         self.bot.rules.intent(intent).cloned()
     }
 
@@ -291,7 +338,7 @@ impl Turn<'_> {
         }
     }
 
-    fn prompt(&mut self, def: &IntentDef, slot: &str, slots: BTreeMap<String, String>) {
+    pub(super) fn prompt(&mut self, def: &IntentDef, slot: &str, slots: BTreeMap<String, String>) {
         let template = def
             .slots
             .get(slot)
@@ -365,7 +412,7 @@ impl Turn<'_> {
     }
 
     /// The (lowercase) email on the record, or `None` when there is no such record.
-    async fn owner_email(&self, action: Action, number: &str) -> Result<Option<String>, Error> {
+    pub(super) async fn owner_email(&self, action: Action, number: &str) -> Result<Option<String>, Error> {
         Ok(match action {
             Action::OrderStatus => self.backoffice.order(number).await?.map(|o| o.customer_email.to_lowercase()),
             Action::InvoiceStatus => self.backoffice.invoice(number).await?.map(|i| i.customer_email.to_lowercase()),
@@ -373,7 +420,7 @@ impl Turn<'_> {
         })
     }
 
-    async fn disclose(&mut self, def: &IntentDef, number: &str, proof: &'static str) -> Result<(), Error> {
+    pub(super) async fn disclose(&mut self, def: &IntentDef, number: &str, proof: &'static str) -> Result<(), Error> {
         let locale = self.locale();
         let t = self.reply_of(def);
         match def.action {
@@ -406,10 +453,6 @@ impl Turn<'_> {
 
     /// The customer claims `email` for the record in `pending`.
     async fn verify(&mut self, pending: &Pending, email: &str) -> Result<(), Error> {
-        if self.out.state.locked {
-            self.say("verify_locked", Value::UNDEFINED);
-            return Ok(());
-        }
         let Some(def) = self.def(&pending.intent) else {
             return Ok(());
         };
@@ -418,12 +461,31 @@ impl Turn<'_> {
             self.prompt(&def, slot, pending.slots.clone());
             return Ok(());
         };
-        let owner = self.owner_email(def.action, &number).await?;
-        if owner.as_deref() == Some(email) {
-            if !self.verified_emails.iter().any(|e| e == email) {
-                self.verified_emails.push(email.to_string());
-                self.out.verified.push(email.to_string());
+        self.out.state.code_offer = self.guard.codes_enabled().then(|| CodeOffer {
+            intent: def.name.clone(),
+            number: number.clone(),
+            email: email.to_string(),
+        });
+        if self.out.state.locked {
+            self.say("verify_locked", Value::UNDEFINED);
+            self.offer_code();
+            return Ok(());
+        }
+        let record = proof::record_key(record_kind(def.action), &number);
+        match self.guard.begin(email, &record).await? {
+            Verdict::Allowed => {}
+            refused => {
+                // Nothing is checked: the customer may type the email again once the wait is over.
+                self.out.state.pending = Some(pending.clone());
+                self.refused(refused);
+                return Ok(());
             }
+        }
+        let owner = self.owner_email(def.action, &number).await?;
+        let proven = owner.as_deref() == Some(email);
+        self.guard.settle(proven).await?;
+        if proven {
+            self.proven(email);
             return self.disclose(&def, &number, "proven_now").await;
         }
         self.out.state.verify_failures += 1;
@@ -439,11 +501,29 @@ impl Turn<'_> {
             let template = if def.action == Action::OrderStatus { "order_not_found" } else { "invoice_not_found" };
             self.say(template, context! { number => number });
         }
+        self.offer_code();
         Ok(())
+    }
+
+    /// `email` is proven for this conversation and the contact.
+    pub(super) fn proven(&mut self, email: &str) {
+        self.out.state.code_offer = None;
+        if !self.verified_emails.iter().any(|e| e == email) {
+            self.verified_emails.push(email.to_string());
+            self.out.verified.push(email.to_string());
+        }
     }
 }
 
-fn record_slot(action: Action) -> &'static str {
+/// "order" or "invoice": the kind of record an intent shows.
+pub(super) fn record_kind(action: Action) -> &'static str {
+    match action {
+        Action::InvoiceStatus => "invoice",
+        _ => "order",
+    }
+}
+
+pub(super) fn record_slot(action: Action) -> &'static str {
     match action {
         Action::InvoiceStatus => "invoice_number",
         _ => "order_number",
@@ -473,6 +553,11 @@ mod tests {
             verify_failures: 2,
             locked: false,
             offered_human: false,
+            code_offer: Some(CodeOffer {
+                intent: "order_status".into(),
+                number: "1001".into(),
+                email: "a@b.tz".into(),
+            }),
         };
         let json = serde_json::to_string(&state).unwrap();
         assert_eq!(serde_json::from_str::<DialogueState>(&json).unwrap(), state);

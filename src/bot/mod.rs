@@ -9,6 +9,7 @@
 pub mod bundle;
 pub mod dialogue;
 pub mod normalize;
+pub mod proof;
 pub mod render;
 pub mod rules;
 

@@ -211,6 +211,12 @@ pub fn sample_context(locale: Locale) -> Value {
         author => "bot",
         author_name => "Kituo",
         subject => "Re: Order SO-2026-0042",
+        // Proof limits and one-time codes (templates/<locale>/proof_*.j2).
+        seconds => 15,
+        codes => true,
+        email => "amina@example.co.tz",
+        code => "123456",
+        minutes => 10,
     }
 }
 

@@ -69,6 +69,7 @@ async fn upgrade(
         let metrics_hub = state.hub.clone();
         crate::metrics::Metrics::gauge_add(&metrics_hub.metrics.widget_sockets, 1);
         let mut conn = Connection::new(socket, state);
+        conn.peer = Some(peer.ip());
         if let Err(e) = conn.run(q.visitor_token).await {
             tracing::debug!(error = %e, "widget socket ended with an error");
         }
@@ -194,6 +195,8 @@ struct Connection {
     refilled: Instant,
     violations: u32,
     last_typing: Option<Instant>,
+    /// The client's address: failed proofs are counted against it.
+    peer: Option<std::net::IpAddr>,
 }
 
 type SocketResult = Result<(), axum::Error>;
@@ -209,6 +212,7 @@ impl Connection {
             refilled: Instant::now(),
             violations: 0,
             last_typing: None,
+            peer: None,
         }
     }
 
@@ -388,7 +392,12 @@ impl Connection {
         let Some(conversation_id) = self.session.as_ref().map(|s| s.conversation_id.clone()) else {
             return Ok(());
         };
-        match self.state.hub.customer_message(&conversation_id, trimmed, client_msg_id.as_deref()).await {
+        let cmid = client_msg_id.as_deref();
+        let stored = match self.peer {
+            Some(ip) => self.state.hub.customer_message_from(&conversation_id, trimmed, cmid, ip).await,
+            None => self.state.hub.customer_message(&conversation_id, trimmed, cmid).await,
+        };
+        match stored {
             Ok(ack) => {
                 self.send(&ServerFrame::Ack { client_msg_id: client_msg_id.as_deref(), id: &ack.id, seq: ack.seq })
                     .await

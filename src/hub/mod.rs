@@ -8,6 +8,7 @@
 pub mod bus;
 pub mod cluster;
 pub mod lease;
+mod proofs;
 mod rules;
 
 pub use rules::{SaveError, run_housekeeping};
@@ -89,6 +90,10 @@ pub struct Hub {
     rules_lock: tokio::sync::Mutex<()>,
     /// Intent hits not yet written to the database (flushed by housekeeping).
     hits: std::sync::Mutex<std::collections::HashMap<String, i64>>,
+    /// One-time codes can be mailed (the email channel, so SMTP, is configured).
+    codes_enabled: std::sync::atomic::AtomicBool,
+    /// When old proof attempts were last pruned (ms).
+    proofs_pruned_at: std::sync::atomic::AtomicI64,
 }
 
 /// An inbound customer message, after the channel adapter parsed it.
@@ -144,7 +149,14 @@ impl Hub {
             security: Default::default(),
             rules_lock: Default::default(),
             node_id: crate::domain::new_id(),
+            codes_enabled: Default::default(),
+            proofs_pruned_at: Default::default(),
         }
+    }
+
+    /// Whether the bot may mail one-time codes (set when the email channel is configured).
+    pub fn set_codes_enabled(&self, enabled: bool) {
+        self.codes_enabled.store(enabled, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Replaces the business hours (admin settings); in force for the next handoff.
@@ -221,6 +233,19 @@ impl Hub {
         self.receive(conversation_id, Inbound { text, client_msg_id, external_id: None, channel_meta: None }).await
     }
 
+    /// [`Hub::customer_message`] from a widget socket: failed proofs are also counted against
+    /// the client's address (see [`crate::bot::proof`]).
+    pub async fn customer_message_from(
+        &self,
+        conversation_id: &str,
+        text: &str,
+        client_msg_id: Option<&str>,
+        client: std::net::IpAddr,
+    ) -> Result<Ack> {
+        let inbound = Inbound { text, client_msg_id, external_id: None, channel_meta: None };
+        self.receive_from(conversation_id, inbound, Some(client)).await
+    }
+
     /// Finds or starts the conversation an inbound message on `channel` belongs to: the
     /// contact by the sender's identity (created on first contact), then the conversation by
     /// `thread`. A thread of another contact is never joined: that starts a new conversation.
@@ -271,8 +296,19 @@ impl Hub {
     /// Stores an inbound customer message with the bot's replies (queued for delivery on
     /// non-web channels in the same transaction) and publishes them. Idempotent per
     /// `client_msg_id` and per `external_id`.
-    #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]
     pub async fn receive(&self, conversation_id: &str, inbound: Inbound<'_>) -> Result<Ack> {
+        self.receive_from(conversation_id, inbound, None).await
+    }
+
+    /// [`Hub::receive`] with the client's address when the channel knows it (the widget); on
+    /// other channels proofs are counted against the contact (the channel identity).
+    #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]
+    pub async fn receive_from(
+        &self,
+        conversation_id: &str,
+        inbound: Inbound<'_>,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<Ack> {
         // A repeated `client_msg_id` is found by the unique index when the turn is committed
         // (`Duplicate` below), which saves a read on every message. A repeated external id is
         // checked first: mail and Discord redeliver, and their turns may queue outbound work.
@@ -281,9 +317,11 @@ impl Hub {
         {
             return Ok(Ack { id: m.id, seq: m.seq });
         }
-        // Optimistic concurrency: recompute the turn if the conversation moved meanwhile.
+        // Optimistic concurrency: recompute the turn if the conversation moved meanwhile. Proof
+        // attempts are counted once per message, however often the turn is recomputed.
+        let attempt = crate::domain::new_id();
         for _ in 0..16 {
-            let turn = Arc::new(self.compute_turn(conversation_id, &inbound).await?);
+            let turn = Arc::new(self.compute_turn(conversation_id, &inbound, &attempt, client).await?);
             let committed = self.store.commit_turn(turn.clone()).await;
             match committed {
                 Ok(stored) => {
@@ -346,7 +384,13 @@ impl Hub {
         Err(Error::Busy)
     }
 
-    async fn compute_turn(&self, conversation_id: &str, inbound: &Inbound<'_>) -> Result<Turn> {
+    async fn compute_turn(
+        &self,
+        conversation_id: &str,
+        inbound: &Inbound<'_>,
+        attempt: &str,
+        client: Option<std::net::IpAddr>,
+    ) -> Result<Turn> {
         let text = inbound.text;
         let (conv, verified) = self.store.conversation_for_turn(conversation_id).await?.ok_or(Error::NotFound)?;
         let state: DialogueState = serde_json::from_str(&conv.dialogue_state).unwrap_or_else(|e| {
@@ -384,6 +428,7 @@ impl Hub {
             intent: None,
             miss: false,
             channel_meta: inbound.channel_meta.map(str::to_string),
+            proof_mail: None,
         };
         // The bot speaks while it owns the conversation, and while it waits in the queue until a
         // person has replied; never once an agent has the conversation.
@@ -397,8 +442,9 @@ impl Hub {
         }
         let state = if from.status == ConversationStatus::Resolved { DialogueState::default() } else { state };
         let bot = self.bot();
+        let guard = proofs::TurnGuard::new(self, &conv, attempt, client);
         let outcome = bot
-            .respond(
+            .respond_guarded(
                 Input {
                     text: &without_attachment_links(text),
                     state,
@@ -407,9 +453,13 @@ impl Hub {
                     verified_emails: &verified,
                 },
                 self.backoffice.as_ref(),
+                &guard,
             )
             .await?;
         turn.messages.extend(outcome.replies.iter().map(|text| NewMessage::ours(Author::Bot, BOT_NAME, text, false)));
+        if let Some(request) = &outcome.code_request {
+            proofs::add_code_mail(self, &mut turn, request, outcome.locale).await?;
+        }
         turn.locale = outcome.locale;
         turn.dialogue_state = serde_json::to_string(&outcome.state).unwrap_or_else(|_| "{}".into());
         turn.audit = outcome

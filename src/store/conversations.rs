@@ -86,6 +86,8 @@ pub struct Turn {
     /// recorded by the hub after the commit).
     pub intent: Option<String>,
     pub miss: bool,
+    /// A one-time code sent in this turn: stored hashed, its mail queued in the same transaction.
+    pub proof_mail: Option<super::ProofMail>,
 }
 
 /// What the bot collected for the agent who takes over.

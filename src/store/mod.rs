@@ -16,6 +16,7 @@ mod backoffice;
 mod conversations;
 mod email;
 mod outbox;
+mod proofs;
 mod queue;
 mod turns;
 
@@ -25,6 +26,7 @@ pub use backoffice::Table;
 pub use conversations::{ConversationRow, Handoff, NewIdentity, NewMessage, Turn};
 pub use email::{AttachmentInfo, EmailOriginal, NewAttachment, NewQuarantine, QuarantinedMail};
 pub use outbox::{DeliveryState, OutboxItem};
+pub use proofs::{ProofCode, ProofMail, ProofStats};
 pub use queue::{ConversationSummary, FIRST_RESPONSE_BOUNDS, ListFilter, MetricsSnapshot, ReportRow, TransitionWrite};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

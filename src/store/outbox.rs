@@ -19,6 +19,8 @@ pub struct OutboxItem {
     /// The contact's identity on this channel (email address, Discord user id).
     pub recipient: Option<String>,
     pub contact_name: Option<String>,
+    /// A mail that is not a reply (a one-time code): JSON `{to, subject, body}`.
+    pub payload: Option<String>,
 }
 
 /// Delivery state of a message sent through the outbox.
@@ -174,7 +176,7 @@ impl Store {
         let mut items = Vec::with_capacity(ids.len());
         for (id,) in ids {
             let row = sqlx::query(
-                "select o.outbox_id, o.attempts, o.channel, m.message_id, m.conversation_id, m.seq, m.author, m.author_name,
+                "select o.outbox_id, o.attempts, o.channel, o.payload, m.message_id, m.conversation_id, m.seq, m.author, m.author_name,
                         m.body, m.private, m.created_at, c.thread_key, c.channel_meta, ct.name as contact_name,
                         (select i.value from contact_identities i where i.contact_id = c.contact_id and i.kind = c.channel
                           order by i.created_at limit 1) as recipient
@@ -196,24 +198,28 @@ impl Store {
                 channel_meta: row.try_get("channel_meta")?,
                 recipient: row.try_get("recipient")?,
                 contact_name: row.try_get("contact_name")?,
+                payload: row.try_get("payload")?,
             });
         }
         Ok(items)
     }
 
     pub async fn outbox_sent(&self, outbox_id: &str) -> Result<()> {
-        sqlx::query("update outbox set status = 'sent', sent_at = $1, last_error = null where outbox_id = $2")
-            .bind(now_ms())
-            .bind(outbox_id)
-            .execute(self.writer())
-            .await?;
+        sqlx::query(
+            "update outbox set status = 'sent', sent_at = $1, last_error = null, payload = null where outbox_id = $2",
+        )
+        .bind(now_ms())
+        .bind(outbox_id)
+        .execute(self.writer())
+        .await?;
         Ok(())
     }
 
     /// Records a failed attempt: retried at `retry_at`, or given up (`failed`) when `None`.
     pub async fn outbox_attempt_failed(&self, outbox_id: &str, error: &str, retry_at: Option<Millis>) -> Result<()> {
         sqlx::query(
-            "update outbox set status = $1, next_attempt_at = coalesce($2, next_attempt_at), last_error = $3
+            "update outbox set status = $1, next_attempt_at = coalesce($2, next_attempt_at), last_error = $3,
+                    payload = case when $2 is null then null else payload end
               where outbox_id = $4",
         )
         .bind(if retry_at.is_some() { "pending" } else { "failed" })

@@ -210,5 +210,10 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
     for identity in &turn.identities {
         upsert_identity(tx, &turn.contact_id, identity).await?;
     }
+    if let Some(mail) = &turn.proof_mail
+        && let Some(note) = stored.get(mail.message_index)
+    {
+        super::proofs::insert_code(tx, &turn.conversation_id, mail, &note.id, now).await?;
+    }
     Ok(stored)
 }

@@ -105,6 +105,33 @@ impl EmailSender {
         }
     }
 
+    /// A mail that is not a reply (a one-time code): plain text to the address in the payload,
+    /// which the hub took from the record, never from what the customer typed.
+    async fn deliver_payload(&self, payload: &str) -> Result<Sent, SendError> {
+        #[derive(serde::Deserialize)]
+        struct Payload {
+            to: String,
+            subject: String,
+            body: String,
+        }
+        let p: Payload =
+            serde_json::from_str(payload).map_err(|e| SendError::Permanent(format!("unreadable mail payload: {e}")))?;
+        let to: Address = p.to.parse().map_err(|e| SendError::Permanent(format!("bad recipient {:?}: {e}", p.to)))?;
+        let email = Message::builder()
+            .from(self.config.from.clone())
+            .to(Mailbox::new(None, to))
+            .subject(p.subject)
+            .message_id(Some(format!("<{}@{}>", crate::domain::new_id(), self.config.domain)))
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(p.body)
+            .map_err(|e| SendError::Permanent(format!("cannot build the mail: {e}")))?;
+        match self.transport.send(email).await {
+            Ok(_) => Ok(Sent::default()),
+            Err(e) if e.is_permanent() => Err(SendError::Permanent(format!("the relay refused the mail: {e}"))),
+            Err(e) => Err(SendError::Retry(format!("SMTP: {e}"))),
+        }
+    }
+
     /// (plain text, HTML) of the reply in the locale's email layout.
     fn render(
         &self,
@@ -144,8 +171,14 @@ impl ChannelSender for EmailSender {
 
     fn send<'a>(&'a self, item: &'a OutboxItem) -> BoxFuture<'a, Result<Sent, SendError>> {
         Box::pin(async move {
+            if let Some(payload) = &item.payload {
+                return self.deliver_payload(payload).await;
+            }
             if item.message.author == Author::Customer {
                 return Err(SendError::Permanent("customer messages are never sent back".into()));
+            }
+            if item.message.private {
+                return Err(SendError::Permanent("private notes are never sent".into()));
             }
             self.deliver(item).await
         })

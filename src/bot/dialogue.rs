@@ -472,22 +472,17 @@ impl Turn<'_> {
             return Ok(());
         }
         let record = proof::record_key(record_kind(def.action), &number);
-        match self.guard.begin(email, &record).await? {
-            Verdict::Allowed => {}
-            refused => {
-                // Nothing is checked: the customer may type the email again once the wait is over.
-                self.out.state.pending = Some(pending.clone());
-                self.refused(refused);
-                return Ok(());
+        let verdict = self.guard.begin(email, &record).await?;
+        if verdict == Verdict::Allowed {
+            let owner = self.owner_email(def.action, &number).await?;
+            let proven = owner.as_deref() == Some(email);
+            self.guard.settle(proven).await?;
+            if proven {
+                self.proven(email);
+                return self.disclose(&def, &number, "proven_now").await;
             }
         }
-        let owner = self.owner_email(def.action, &number).await?;
-        let proven = owner.as_deref() == Some(email);
-        self.guard.settle(proven).await?;
-        if proven {
-            self.proven(email);
-            return self.disclose(&def, &number, "proven_now").await;
-        }
+        // A failed check, or one refused unchecked: both count towards this conversation's lock.
         self.out.state.verify_failures += 1;
         if self.out.state.verify_failures >= MAX_VERIFY_FAILURES {
             self.out.state.locked = true;
@@ -497,6 +492,13 @@ impl Turn<'_> {
             }
             self.out.status = ConversationStatus::Queued;
             self.say("verify_locked", Value::UNDEFINED);
+        } else if verdict != Verdict::Allowed {
+            // Nothing was checked: after a wait the customer may type the email again.
+            if matches!(verdict, Verdict::Wait { .. }) {
+                self.out.state.pending = Some(pending.clone());
+            }
+            self.refused(verdict);
+            return Ok(());
         } else {
             let template = if def.action == Action::OrderStatus { "order_not_found" } else { "invoice_not_found" };
             self.say(template, context! { number => number });

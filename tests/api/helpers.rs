@@ -734,3 +734,19 @@ impl Chat {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Proof limits (tests/api/proofs.rs): a widget customer at a chosen loopback address.
+
+impl Chat {
+    /// A widget chat whose client end is bound to `local` (see [`Chat::socket_from`]).
+    pub async fn connect_from(local: std::net::IpAddr, addr: SocketAddr) -> Chat {
+        let ws = Chat::socket_from(local, addr).await;
+        let mut chat = Chat { ws, visitor_token: String::new(), conversation_id: String::new(), counter: 0 };
+        let first = chat.frame().await;
+        assert_eq!(first["type"], "session", "first frame is the session: {first}");
+        chat.visitor_token = first["visitor_token"].as_str().expect("token").to_string();
+        chat.conversation_id = first["conversation_id"].as_str().expect("conversation id").to_string();
+        chat
+    }
+}

@@ -13,6 +13,7 @@ mod discord;
 mod email;
 mod helpers;
 mod import;
+mod proofs;
 mod protocol;
 mod queue;
 mod rules;

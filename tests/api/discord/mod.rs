@@ -422,3 +422,63 @@ async fn a_refused_token_stops_the_channel_without_a_reconnect_storm() {
     assert!(!chat.ask("Mna kikoi?").await.is_empty());
     app.stop().await;
 }
+
+#[tokio::test]
+async fn on_discord_a_throttled_email_is_proven_by_a_one_time_code() {
+    use crate::email::smtp::SmtpReceiver;
+    const AMINA_EMAIL: &str = "amina.mwakilema@example.co.tz";
+    for backend in backends() {
+        let fake = FakeDiscord::start().await;
+        let smtp = SmtpReceiver::start().await;
+        let discord = DiscordArgs {
+            token: Some(TOKEN.into()),
+            support_channel_id: Some(SUPPORT),
+            api_base: Some(fake.api_base()),
+            staff_channel_id: Some(STAFF),
+        };
+        let gateway = kituo::channel::discord::gateway_url(&discord).await.expect("the fake answers /gateway");
+        assert_eq!(gateway, format!("ws://{}/gateway", fake.addr), "the bot must use the loopback gateway");
+        let smtp_url = smtp.url();
+        let app = spawn_on(TestDb::new(backend).await, move |url| {
+            let mut args = serve_args(url);
+            args.discord = discord.clone();
+            args.email.imap_url = Some("imap://support%40kituo.test:secret@127.0.0.1:1/INBOX".into());
+            args.email.smtp_url = Some(smtp_url.clone());
+            args.email.from = Some("Kituo Support <support@kituo.test>".into());
+            args
+        })
+        .await;
+        fake.identified(1).await;
+        // Someone has used up the limit of Amina's email.
+        let earlier = kituo::domain::now_ms() - 600_000;
+        let rows: Vec<String> = (0..5).map(|i| format!("('seed-{i}', 'email', '{AMINA_EMAIL}', {earlier})")).collect();
+        let sql =
+            format!("insert into proof_failures (attempt_id, scope, subject, created_at) values {}", rows.join(", "));
+        crate::helpers::exec_sql(&app, &sql, &[]).await;
+
+        let amina = amina();
+        fake.dm(&amina, &format!("where is order 1001? {AMINA_EMAIL}"));
+        let dm = fake.dm_channel(&amina);
+        let refused = fake.posts(dm, 1).await;
+        let text = &refused[0].content;
+        assert!(text.contains("too many unsuccessful attempts") && text.contains("\"code\""), "{backend:?}: {text}");
+        assert!(!text.contains("EE482913057TZ"), "{backend:?}: {text}");
+        fake.dm(&amina, "code");
+        let sent = fake.posts(dm, 2).await;
+        assert!(sent[1].content.contains("a 6-digit code is on its way"), "{backend:?}: {}", sent[1].content);
+        let mail = crate::helpers::eventually("the code mail", Duration::from_secs(20), || async {
+            smtp.messages().into_iter().find(|m| m.to.iter().any(|t| t == AMINA_EMAIL))
+        })
+        .await;
+        let body = String::from_utf8_lossy(&mail.data).to_string();
+        let code: String = body
+            .split_once("code is ")
+            .map(|(_, rest)| rest.chars().take(6).collect())
+            .unwrap_or_else(|| panic!("a code in {body}"));
+        fake.dm(&amina, &code);
+        let shown = fake.posts(dm, 3).await;
+        assert!(shown[2].content.contains("EE482913057TZ"), "{backend:?}: {}", shown[2].content);
+        assert!(fake.unexpected().is_empty(), "{backend:?}: {:?}", fake.unexpected());
+        app.stop().await;
+    }
+}

@@ -154,11 +154,6 @@ impl Hub {
         }
     }
 
-    /// Whether the bot may mail one-time codes (set when the email channel is configured).
-    pub fn set_codes_enabled(&self, enabled: bool) {
-        self.codes_enabled.store(enabled, std::sync::atomic::Ordering::Relaxed);
-    }
-
     /// Replaces the business hours (admin settings); in force for the next handoff.
     pub fn set_hours(&self, hours: Option<BusinessHours>) {
         *self.hours.write().expect("hours lock poisoned: a holder panicked") = hours;
@@ -231,19 +226,6 @@ impl Hub {
         client_msg_id: Option<&str>,
     ) -> Result<Ack> {
         self.receive(conversation_id, Inbound { text, client_msg_id, external_id: None, channel_meta: None }).await
-    }
-
-    /// [`Hub::customer_message`] from a widget socket: failed proofs are also counted against
-    /// the client's address (see [`crate::bot::proof`]).
-    pub async fn customer_message_from(
-        &self,
-        conversation_id: &str,
-        text: &str,
-        client_msg_id: Option<&str>,
-        client: std::net::IpAddr,
-    ) -> Result<Ack> {
-        let inbound = Inbound { text, client_msg_id, external_id: None, channel_meta: None };
-        self.receive_from(conversation_id, inbound, Some(client)).await
     }
 
     /// Finds or starts the conversation an inbound message on `channel` belongs to: the

@@ -21,6 +21,26 @@ use std::sync::atomic::Ordering;
 /// Prune old failures and codes at most this often (per process).
 const PRUNE_EVERY_MS: i64 = 60_000;
 
+impl Hub {
+    /// Whether the bot may mail one-time codes (set when the email channel is configured).
+    pub fn set_codes_enabled(&self, enabled: bool) {
+        self.codes_enabled.store(enabled, Ordering::Relaxed);
+    }
+
+    /// [`Hub::customer_message`] from a widget socket: failed proofs are also counted against
+    /// the client's address (see [`crate::bot::proof`]).
+    pub async fn customer_message_from(
+        &self,
+        conversation_id: &str,
+        text: &str,
+        client_msg_id: Option<&str>,
+        client: std::net::IpAddr,
+    ) -> super::Result<super::Ack> {
+        let inbound = super::Inbound { text, client_msg_id, external_id: None, channel_meta: None };
+        self.receive_from(conversation_id, inbound, Some(client)).await
+    }
+}
+
 /// Proof limits for one turn of one conversation.
 pub struct TurnGuard<'a> {
     hub: &'a Hub,

@@ -207,3 +207,32 @@ async fn without_smtp_a_throttled_customer_is_offered_a_person() {
         assert_eq!(conv.status.as_str(), "queued", "{backend:?}: the offer of a person was taken");
     }
 }
+
+#[tokio::test]
+async fn concurrent_guesses_see_each_other() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        // Forty sockets guess at once for one email: each attempt is counted before it is checked,
+        // so at most the two free failures get checked, however the guesses interleave (when all
+        // are counted before any is judged, none is checked).
+        let guesses = (0..40).map(|i| {
+            let addr = app.addr;
+            tokio::spawn(async move {
+                let mut chat = Chat::connect_from(ATTACKER, addr).await;
+                chat.ask(&format!("where is order {} {AMINA}", 9100 + i)).await
+            })
+        });
+        let replies: Vec<String> =
+            futures_util::future::join_all(guesses).await.into_iter().map(Result::unwrap).collect();
+        let checked = replies.iter().filter(|r| r.contains(CHECKED_AND_WRONG)).count();
+        assert!(replies.iter().all(|r| !r.contains(TRACKING_1001)), "{backend:?}");
+        assert!(checked <= 2, "{backend:?}: {checked} guesses checked: {replies:?}");
+        assert!(
+            replies.iter().all(|r| r.contains(CHECKED_AND_WRONG) || r.contains(WAIT) || r.contains(TOO_MANY)),
+            "{backend:?}: every other guess is refused unchecked: {replies:?}"
+        );
+        // Only the checked guesses stay counted as failures.
+        let stats = app.hub.store().proof_failure_stats(&[("email", AMINA)], 0, "-").await.unwrap();
+        assert_eq!(stats[0].failures as usize, checked, "{backend:?}");
+    }
+}

@@ -1,5 +1,6 @@
 //! The rule-based intent bot: rules from `intents/` (TOML), replies from `templates/`
-//! (minijinja), multi-turn dialogue with identity checks before any order or invoice detail.
+//! (minijinja), multi-turn dialogue with identity checks before any order or invoice detail;
+//! proof limits across conversations and one-time codes in [`proof`].
 //!
 //! The bot is pure decision logic: given a message, the conversation's dialogue state and what
 //! is proven about the contact, it returns replies and the next state. It reads the back office

@@ -44,18 +44,19 @@ pub struct ProofMail {
 impl Store {
     /// Counts `attempt` as a failure under each (scope, subject) key, once per scope.
     pub async fn proof_attempt_record(&self, attempt: &str, keys: &[(&str, &str)], now: Millis) -> Result<()> {
-        for (scope, subject) in keys {
-            sqlx::query(
-                "insert into proof_failures (attempt_id, scope, subject, created_at) values ($1, $2, $3, $4)
-                 on conflict (attempt_id, scope) do nothing",
-            )
-            .bind(attempt)
-            .bind(*scope)
-            .bind(*subject)
-            .bind(now)
-            .execute(self.writer())
-            .await?;
+        if keys.is_empty() {
+            return Ok(());
         }
+        let sql = format!(
+            "insert into proof_failures (attempt_id, scope, subject, created_at) values {}
+             on conflict (attempt_id, scope) do nothing",
+            super::value_tuples(super::Placeholders::Numbered, keys.len(), 4)
+        );
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (scope, subject) in keys {
+            insert = insert.bind(attempt).bind(*scope).bind(*subject).bind(now);
+        }
+        insert.execute(self.writer()).await?;
         Ok(())
     }
 

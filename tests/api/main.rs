@@ -16,3 +16,4 @@ mod import;
 mod protocol;
 mod queue;
 mod rules;
+mod security;

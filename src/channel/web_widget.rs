@@ -68,7 +68,7 @@ async fn upgrade(
         let _slot = slot; // held while the socket lives
         let metrics_hub = state.hub.clone();
         crate::metrics::Metrics::gauge_add(&metrics_hub.metrics.widget_sockets, 1);
-        let mut conn = Connection::new(socket, state);
+        let mut conn = Connection::new(socket, state, peer);
         if let Err(e) = conn.run(q.visitor_token).await {
             tracing::debug!(error = %e, "widget socket ended with an error");
         }
@@ -188,6 +188,8 @@ pub fn decode_frame(text: &str) -> Result<&'static str, (&'static str, String)> 
 struct Connection {
     socket: WebSocket,
     state: AppState,
+    /// The client's address (the key of its security events).
+    peer: SocketAddr,
     session: Option<VisitorSession>,
     max_sent_seq: i64,
     tokens: f64,
@@ -199,10 +201,11 @@ struct Connection {
 type SocketResult = Result<(), axum::Error>;
 
 impl Connection {
-    fn new(socket: WebSocket, state: AppState) -> Connection {
+    fn new(socket: WebSocket, state: AppState, peer: SocketAddr) -> Connection {
         Connection {
             socket,
             state,
+            peer,
             session: None,
             max_sent_seq: 0,
             tokens: BURST,
@@ -273,7 +276,13 @@ impl Connection {
                 _ = shutdown.cancelled() => break self.close(1001, "server shutting down").await,
                 incoming = self.socket.recv() => match incoming {
                     None => break Ok(()),
-                    Some(Err(e)) => break Err(e),
+                    Some(Err(e)) => {
+                        let (hub, key) = (self.state.hub.clone(), self.peer.ip().to_string());
+                        if crate::web::ws_close::close_if_too_large(&mut self.socket, &hub, &e, &key, "widget frame").await {
+                            break Ok(());
+                        }
+                        break Err(e);
+                    }
                     Some(Ok(Message::Text(text))) => {
                         if let Err(e) = Box::pin(self.on_text(text.as_str())).await { break Err(e) }
                         if self.violations > MAX_VIOLATIONS {

@@ -14,6 +14,7 @@ pub mod session;
 pub mod settings;
 pub mod staff_api;
 pub mod views;
+pub mod ws_close;
 
 use crate::auth::LoginLimiter;
 use crate::hub::Hub;

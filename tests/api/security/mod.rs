@@ -3,4 +3,5 @@
 //! that it now fails, while the legitimate use keeps working.
 
 mod csp_browser;
+mod frames;
 mod headers;

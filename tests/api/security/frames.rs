@@ -38,7 +38,7 @@ async fn oversized_frames_are_answered_with_close_1009_on_both_sockets() {
 
         // A frame under the limit still works on a new socket.
         let mut chat = app.chat().await;
-        assert!(chat.ask("habari").await.len() > 0);
+        assert!(!chat.ask("habari").await.is_empty());
         let metrics = http(app.addr, "GET", "/metrics", &[], None).await.text;
         assert!(metrics.contains("kituo_security_events_total{kind=\"frame_too_large\"} 2"), "{metrics}");
     }

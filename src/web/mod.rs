@@ -5,6 +5,7 @@
 
 pub mod admin_api;
 pub mod agent_socket;
+pub mod client_addr;
 pub mod email_api;
 pub mod error;
 pub mod headers;
@@ -52,6 +53,10 @@ pub struct AppState {
     pub agent_connections: agent_socket::SharedConnections,
     /// Widget sockets open per client address (`--max-sockets-per-ip`).
     pub widget_slots: Arc<ip_slots::IpSlots>,
+    /// Proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`); see `client_addr`.
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// Bearer token `/metrics` requires (`--metrics-token`); open when `None`.
+    pub metrics_token: Option<Arc<str>>,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -5,3 +5,4 @@
 mod csp_browser;
 mod frames;
 mod headers;
+mod login;

@@ -80,6 +80,8 @@ impl App {
             secure_cookies: args.secure_cookies,
             agent_connections: Arc::default(),
             widget_slots: crate::web::ip_slots::IpSlots::new(args.max_sockets_per_ip),
+            trusted_proxies: Arc::new(args.trusted_proxy.clone()),
+            metrics_token: args.metrics_token.as_deref().filter(|t| !t.is_empty()).map(Arc::from),
         };
         let offline_grace = std::time::Duration::from_secs(args.offline_grace_secs);
         Ok(App {

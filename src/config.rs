@@ -91,6 +91,13 @@ pub struct ServeArgs {
     /// Mark session cookies Secure (set when serving behind TLS).
     #[arg(long, env = "KITUO_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Proxies whose X-Forwarded-For names the client (comma-separated addresses); others'
+    /// headers are ignored and the TCP peer is the client.
+    #[arg(long, env = "KITUO_TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
+    /// Bearer token that `/metrics` requires (open when unset).
+    #[arg(long, env = "KITUO_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     #[command(flatten)]
     pub email: EmailArgs,
     #[command(flatten)]
@@ -168,6 +175,8 @@ impl ServeArgs {
             offline_grace_secs: 120,
             max_sockets_per_ip: 256,
             secure_cookies: false,
+            trusted_proxy: Vec::new(),
+            metrics_token: None,
             email: EmailArgs::default(),
             discord: DiscordArgs::default(),
         }

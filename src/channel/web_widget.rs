@@ -6,15 +6,16 @@ use crate::domain::{Author, MessageView, normalize_email, rfc3339};
 use crate::hub::bus::Event;
 use crate::hub::{self, VisitorSession};
 use crate::web::AppState;
+use crate::web::client_addr::ClientIp;
 use axum::Router;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::time::Instant;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -43,7 +44,7 @@ async fn upgrade(
     ws: WebSocketUpgrade,
     Query(q): Query<ConnectQuery>,
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: axum::http::HeaderMap,
 ) -> Response {
     let origin = headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok());
@@ -58,8 +59,8 @@ async fn upgrade(
         .max_frame_size(MAX_FRAME_BYTES);
     // One address holding too many sockets is told so in the protocol (the widget can show it;
     // a browser cannot read an HTTP refusal of an upgrade) and closed before any session exists.
-    let Some(slot) = state.widget_slots.acquire(peer.ip()) else {
-        tracing::debug!(ip = %peer.ip(), "widget socket refused: address at its limit");
+    let Some(slot) = state.widget_slots.acquire(ip) else {
+        tracing::debug!(%ip, "widget socket refused: address at its limit");
         state.hub.metrics.count("kituo_widget_sockets_refused_total", "", 1);
         let limit = state.widget_slots.limit();
         return ws.on_upgrade(move |socket| refuse_socket(socket, limit));
@@ -68,8 +69,7 @@ async fn upgrade(
         let _slot = slot; // held while the socket lives
         let metrics_hub = state.hub.clone();
         crate::metrics::Metrics::gauge_add(&metrics_hub.metrics.widget_sockets, 1);
-        let mut conn = Connection::new(socket, state);
-        conn.peer = Some(peer.ip());
+        let mut conn = Connection::new(socket, state, ip);
         if let Err(e) = conn.run(q.visitor_token).await {
             tracing::debug!(error = %e, "widget socket ended with an error");
         }
@@ -189,30 +189,30 @@ pub fn decode_frame(text: &str) -> Result<&'static str, (&'static str, String)> 
 struct Connection {
     socket: WebSocket,
     state: AppState,
+    /// The client's address (the key of its security events).
+    peer: IpAddr,
     session: Option<VisitorSession>,
     max_sent_seq: i64,
     tokens: f64,
     refilled: Instant,
     violations: u32,
     last_typing: Option<Instant>,
-    /// The client's address: failed proofs are counted against it.
-    peer: Option<std::net::IpAddr>,
 }
 
 type SocketResult = Result<(), axum::Error>;
 
 impl Connection {
-    fn new(socket: WebSocket, state: AppState) -> Connection {
+    fn new(socket: WebSocket, state: AppState, peer: IpAddr) -> Connection {
         Connection {
             socket,
             state,
+            peer,
             session: None,
             max_sent_seq: 0,
             tokens: BURST,
             refilled: Instant::now(),
             violations: 0,
             last_typing: None,
-            peer: None,
         }
     }
 
@@ -277,7 +277,13 @@ impl Connection {
                 _ = shutdown.cancelled() => break self.close(1001, "server shutting down").await,
                 incoming = self.socket.recv() => match incoming {
                     None => break Ok(()),
-                    Some(Err(e)) => break Err(e),
+                    Some(Err(e)) => {
+                        let (hub, key) = (self.state.hub.clone(), self.peer.to_string());
+                        if crate::web::ws_close::close_if_too_large(&mut self.socket, &hub, &e, &key, "widget frame").await {
+                            break Ok(());
+                        }
+                        break Err(e);
+                    }
                     Some(Ok(Message::Text(text))) => {
                         if let Err(e) = Box::pin(self.on_text(text.as_str())).await { break Err(e) }
                         if self.violations > MAX_VIOLATIONS {
@@ -393,10 +399,7 @@ impl Connection {
             return Ok(());
         };
         let cmid = client_msg_id.as_deref();
-        let stored = match self.peer {
-            Some(ip) => self.state.hub.customer_message_from(&conversation_id, trimmed, cmid, ip).await,
-            None => self.state.hub.customer_message(&conversation_id, trimmed, cmid).await,
-        };
+        let stored = self.state.hub.customer_message_from(&conversation_id, trimmed, cmid, self.peer).await;
         match stored {
             Ok(ack) => {
                 self.send(&ServerFrame::Ack { client_msg_id: client_msg_id.as_deref(), id: &ack.id, seq: ack.seq })

@@ -143,7 +143,11 @@ async fn run(mut socket: WebSocket, state: AppState, me: Principal) {
                     if send(&mut socket, frame).await.is_err() { break }
                 }
                 incoming = socket.recv() => match incoming {
-                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                    Some(Err(e)) => {
+                        super::ws_close::close_if_too_large(&mut socket, &hub, &e, &format!("agent:{}", me.agent_id), "console frame").await;
+                        break;
+                    }
+                    None | Some(Ok(Message::Close(_))) => break,
                     Some(Ok(Message::Text(text))) => {
                         let reply = handle(&state, &me, text.as_str(), &mut last_typing, &mut socket).await;
                         if reply.is_err() { break }

@@ -1,17 +1,21 @@
 //! HTTP surface: the router that merges every resource's routes, the shared `AppState`, and the
-//! static pages (demo shop, widget script, login, console). Customer channel sockets live in
-//! `channel/`; the staff API and console socket here.
+//! static pages (demo shop, widget script, login, console). Every response passes through
+//! `headers` (CSP, framing, nosniff). Customer channel sockets live in `channel/`; the staff API
+//! and console socket here.
 
 pub mod admin_api;
 pub mod agent_socket;
+pub mod client_addr;
 pub mod email_api;
 pub mod error;
+pub mod headers;
 pub mod ip_slots;
 pub mod rules_api;
 pub mod session;
 pub mod settings;
 pub mod staff_api;
 pub mod views;
+pub mod ws_close;
 
 use crate::auth::LoginLimiter;
 use crate::hub::Hub;
@@ -25,6 +29,9 @@ use tokio_util::sync::CancellationToken;
 const DEMO_HTML: &str = include_str!("assets/demo.html");
 const WIDGET_JS: &str = include_str!("assets/widget.js");
 const LOGIN_HTML: &str = include_str!("assets/login.html");
+const LOGIN_JS: &str = include_str!("assets/login.js");
+const LOGIN_CSS: &str = include_str!("assets/login.css");
+const DEMO_JS: &str = include_str!("assets/demo.js");
 const CONSOLE_HTML: &str = include_str!("assets/console.html");
 const CONSOLE_JS: &str = include_str!("assets/console.js");
 const CONSOLE_CSS: &str = include_str!("assets/console.css");
@@ -46,6 +53,10 @@ pub struct AppState {
     pub agent_connections: agent_socket::SharedConnections,
     /// Widget sockets open per client address (`--max-sockets-per-ip`).
     pub widget_slots: Arc<ip_slots::IpSlots>,
+    /// Proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`); see `client_addr`.
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
+    /// Bearer token `/metrics` requires (`--metrics-token`); open when `None`.
+    pub metrics_token: Option<Arc<str>>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -55,7 +66,10 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(|| async { "ok" }))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
+        .route("/demo.js", get(|| async { asset("application/javascript; charset=utf-8", DEMO_JS) }))
         .route("/login", get(|| async { Html(LOGIN_HTML) }))
+        .route("/login.js", get(|| async { asset("application/javascript; charset=utf-8", LOGIN_JS) }))
+        .route("/login.css", get(|| async { asset("text/css; charset=utf-8", LOGIN_CSS) }))
         .route("/console", get(|| async { Html(CONSOLE_HTML) }))
         .route("/console.js", get(|| async { asset("application/javascript; charset=utf-8", CONSOLE_JS) }))
         .route("/console.css", get(|| async { asset("text/css; charset=utf-8", CONSOLE_CSS) }))
@@ -70,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .merge(settings::router())
         .merge(agent_socket::router())
         .merge(email_api::router())
+        .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }
 

@@ -2,22 +2,23 @@
 //! replies and notes, the contact's 360° view, stock search, agents, teams, canned responses and
 //! reports. Every route needs a console session or a bearer token; see `session.rs`.
 
+use super::client_addr::ClientIp;
 use super::error::{ApiError, ApiResult};
 use super::session::Staff;
 use super::{AppState, views};
-use crate::auth;
+use crate::auth::{self, LoginVerdict};
 use crate::bot::render::money;
 use crate::domain::{ConversationStatus, Presence, now_ms};
 use crate::queue::state::Action;
+use crate::security::SecurityEvent;
 use crate::store::ListFilter;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::net::SocketAddr;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -52,20 +53,29 @@ struct LoginBody {
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Json(body): Json<LoginBody>,
 ) -> ApiResult<Response> {
-    let ip = peer.ip();
     let limiter = &state.login_limiter;
-    if !limiter.allowed(ip, &body.email) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many attempts; wait a few minutes",
-        ));
-    }
     let store = state.hub.store();
+    let hub = &state.hub;
+    match limiter.check(store, ip, &body.email).await? {
+        LoginVerdict::Refuse { retry_after_secs, per_address } => {
+            let detail = if per_address { "too many failures from this address" } else { "delay after failures" };
+            hub.security.record(&hub.metrics, SecurityEvent::LoginThrottled, &ip.to_string(), detail);
+            let mut response = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many failed sign-ins; wait and retry",
+            )
+            .into_response();
+            response.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
+            return Ok(response);
+        }
+        LoginVerdict::Check { slowdown } if !slowdown.is_zero() => tokio::time::sleep(slowdown).await,
+        LoginVerdict::Check { .. } => {}
+    }
     let creds = store.agent_credentials(&body.email).await?;
     // Verify even for unknown accounts so timing does not reveal which emails exist.
     let (hash, agent) = match &creds {
@@ -77,10 +87,12 @@ async fn login(
         .await
         .map_err(ApiError::internal)?;
     let Some(agent_id) = agent.filter(|_| ok) else {
-        limiter.failed(ip, &body.email);
+        limiter.failed(store, ip, &body.email).await?;
+        // The key is the address: the account name a guesser typed is not logged.
+        hub.security.record(&hub.metrics, SecurityEvent::LoginFailure, &ip.to_string(), "wrong email or password");
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong email or password"));
     };
-    limiter.succeeded(&body.email);
+    limiter.succeeded(store, ip, &body.email).await?;
     let (token, csrf) = auth::create_session(store, &agent_id).await?;
     let agent = store.agent(&agent_id).await?.ok_or_else(|| ApiError::not_found("agent"))?;
     let secure = headers.get("x-forwarded-proto").is_some_and(|v| v == "https") || state.secure_cookies;

@@ -49,6 +49,8 @@ pub async fn browser() -> Option<Browser> {
         .expect("chromedriver starts");
     let profile = std::env::temp_dir().join(format!("kituo-chrome-{:016x}", rand::random::<u64>()));
     let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(serde_json::json!({
+        // The console log (CSP violations land there) is read by tests/api/security/csp_browser.rs.
+        "goog:loggingPrefs": {"browser": "ALL"},
         "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
             "args": [
@@ -145,7 +147,7 @@ async fn customer_chats_on_the_demo_page_and_history_survives_a_reload() {
 }
 
 /// Logs a staff member into the console through the login page.
-async fn console_login(c: &Client, addr: std::net::SocketAddr, email: &str, password: &str) {
+pub async fn console_login(c: &Client, addr: std::net::SocketAddr, email: &str, password: &str) {
     c.goto(&format!("http://{addr}/login?next=/console")).await.unwrap();
     c.find(Locator::Css("#login-email")).await.unwrap().send_keys(email).await.unwrap();
     c.find(Locator::Css("#login-password")).await.unwrap().send_keys(password).await.unwrap();
@@ -155,7 +157,7 @@ async fn console_login(c: &Client, addr: std::net::SocketAddr, email: &str, pass
 }
 
 /// Polls a JavaScript expression until it returns a truthy value.
-async fn wait_js(c: &Client, what: &str, script: &str) -> serde_json::Value {
+pub async fn wait_js(c: &Client, what: &str, script: &str) -> serde_json::Value {
     for _ in 0..150 {
         let v = c.execute(script, vec![]).await.expect("script runs");
         if !(v.is_null() || v == serde_json::Value::Bool(false)) {

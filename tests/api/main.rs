@@ -17,3 +17,4 @@ mod proofs;
 mod protocol;
 mod queue;
 mod rules;
+mod security;

@@ -15,4 +15,5 @@ mod helpers;
 mod import;
 mod protocol;
 mod queue;
+mod rough_edges;
 mod rules;

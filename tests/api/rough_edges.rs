@@ -1,0 +1,65 @@
+//! The rough edges of issue 15 item 7, each pinned by a test: names in the audit log, the
+//! UTC offset validated on its own, and the rollback route named in the admin issue.
+
+use crate::helpers::{admin, backends, spawn_app};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn the_audit_log_names_actor_and_target() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let boss = admin(&app, "Audit Namer").await;
+        let r = boss
+            .post(
+                "/api/admin/agents",
+                json!({"email": "baraka@kituo.test", "name": "Baraka", "role": "agent", "password": "a long enough password"}),
+            )
+            .await;
+        let new_agent = r.ok()["agent"]["id"].as_str().unwrap().to_string();
+        let r = boss.get("/api/admin/audit?action=agent.create").await;
+        let entries = r.ok()["entries"].as_array().unwrap().clone();
+        let e = entries.iter().find(|e| e["target"] == format!("agent:{new_agent}")).expect("the creation is logged");
+        assert_eq!(e["actor"], format!("agent:{}", boss.id), "{backend:?}: the id stays for filtering");
+        assert_eq!(e["actor_name"], "Audit Namer", "{backend:?}: {e}");
+        assert_eq!(e["target_name"], "Baraka", "{backend:?}: {e}");
+        boss.put("/api/admin/settings", json!({"utc_offset": "+03:00"})).await.ok();
+        let r = boss.get("/api/admin/audit?action=settings.update").await;
+        let e = r.ok()["entries"][0].clone();
+        assert_eq!(e["target_name"], Value::Null, "{backend:?}: a target that is no agent has no name: {e}");
+    }
+}
+
+#[tokio::test]
+async fn utc_offset_is_validated_without_business_hours() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let boss = admin(&app, "Offset Admin").await;
+        assert_eq!(boss.get("/api/admin/settings").await.ok()["business_hours"], Value::Null);
+        for bad in ["+99:99", "+15:00", "EAT", "3"] {
+            let r = boss.put("/api/admin/settings", json!({"utc_offset": bad})).await;
+            assert_eq!(r.status, 422, "{backend:?}: {bad:?} accepted: {}", r.text);
+            assert!(r.json["error"]["message"].as_str().unwrap_or("").starts_with("utc_offset"), "{}", r.text);
+        }
+        assert_eq!(boss.get("/api/admin/settings").await.ok()["utc_offset"], "+03:00", "{backend:?}: unchanged");
+        let r = boss.put("/api/admin/settings", json!({"utc_offset": "+05:30"})).await;
+        assert_eq!(r.ok()["utc_offset"], "+05:30", "{backend:?}: {}", r.text);
+    }
+}
+
+#[tokio::test]
+async fn intents_roll_back_by_the_named_route_and_the_versions_route() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let boss = admin(&app, "Rollback Admin").await;
+        let v0 = boss.get("/api/admin/intents").await.ok()["version"].as_i64().unwrap();
+        let r = boss.post("/api/admin/intents/rollback", json!({"version": v0})).await;
+        let v1 = r.ok()["version"].as_i64().unwrap();
+        assert_eq!(v1, v0 + 1, "{backend:?}: a rollback is a new version: {}", r.text);
+        let note = boss.get("/api/admin/intents/versions").await.ok()["versions"][0]["note"].clone();
+        assert_eq!(note, format!("roll back to version {v0}"));
+        let r = boss.post(&format!("/api/admin/intents/versions/{v0}/rollback"), json!({})).await;
+        assert_eq!(r.ok()["version"], v1 + 1, "{backend:?}: the versions route stays");
+        assert_eq!(boss.post("/api/admin/intents/rollback", json!({"version": 9999})).await.status, 404);
+        assert_eq!(boss.post("/api/admin/intents/rollback", json!({})).await.status, 422, "version is required");
+    }
+}

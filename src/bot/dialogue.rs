@@ -340,7 +340,7 @@ impl Turn<'_> {
                 } else {
                     let kind = if def.action == Action::OrderStatus { "order" } else { "invoice" };
                     self.out.state.pending = Some(pending);
-                    self.say("ask_email", context! { kind => kind, number => number });
+                    self.say("ask_email", context! { kind => kind, number => crate::backoffice::record_key(&number) });
                 }
             }
             Action::StockCheck => {
@@ -437,7 +437,7 @@ impl Turn<'_> {
             self.say("verify_locked", Value::UNDEFINED);
         } else {
             let template = if def.action == Action::OrderStatus { "order_not_found" } else { "invoice_not_found" };
-            self.say(template, context! { number => number });
+            self.say(template, context! { number => crate::backoffice::record_key(&number) });
         }
         Ok(())
     }

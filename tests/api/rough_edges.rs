@@ -63,3 +63,21 @@ async fn intents_roll_back_by_the_named_route_and_the_versions_route() {
         assert_eq!(boss.post("/api/admin/intents/rollback", json!({})).await.status, 422, "version is required");
     }
 }
+
+#[tokio::test]
+async fn the_bot_prefers_the_product_the_customer_named_and_says_numbers_as_written() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let mut chat = app.chat().await;
+        let reply = chat.ask("Do you have solar lanterns?").await;
+        let lantern = reply.find("Solar lantern").unwrap_or(usize::MAX);
+        let panel = reply.find("solar panel").unwrap_or(usize::MAX);
+        assert!(lantern < panel, "{backend:?}: the lantern is the answer, not an alternative: {reply}");
+
+        let mut chat = app.chat().await;
+        let ask = chat.ask("where is my order so-2026-0042").await;
+        assert!(ask.contains("SO-2026-0042") && !ask.contains("so-2026-0042"), "{backend:?}: {ask}");
+        let missing = chat.ask("what about inv-2099-0001 invoice").await;
+        assert!(!missing.contains("inv-2099-0001"), "{backend:?}: {missing}");
+    }
+}

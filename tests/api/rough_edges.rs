@@ -81,3 +81,34 @@ async fn the_bot_prefers_the_product_the_customer_named_and_says_numbers_as_writ
         assert!(!missing.contains("inv-2099-0001"), "{backend:?}: {missing}");
     }
 }
+
+#[tokio::test]
+async fn the_demo_has_canned_responses_in_english_and_swahili() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let agent = crate::helpers::agent(&app, "Canned Agent").await;
+        let r = agent.get("/api/canned_responses").await;
+        let body = r.ok();
+        let list = body["canned_responses"].as_array().cloned().unwrap_or_default();
+        let text_of = |sc: &str| list.iter().find(|c| c["shortcut"] == sc).map(|c| c["text"].to_string());
+        assert!(text_of("hello").is_some_and(|t| t.contains("Hello")), "{backend:?}: {}", r.text);
+        assert!(text_of("hello-sw").is_some_and(|t| t.contains("Habari")), "{backend:?}: {}", r.text);
+        assert!(list.len() >= 8, "{backend:?}: {}", r.text);
+    }
+}
+
+#[tokio::test]
+async fn a_contact_proven_by_an_order_email_is_called_by_the_back_offices_name() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let agent = crate::helpers::agent(&app, "Name Agent").await;
+        let mut chat = app.chat().await;
+        let before = agent.get(&format!("/api/conversations/{}", chat.conversation_id)).await;
+        assert_eq!(before.ok()["conversation"]["contact"]["name"], Value::Null, "{backend:?}: {}", before.text);
+        chat.ask("Where is my order 1001?").await;
+        let shown = chat.ask("amina.mwakilema@example.co.tz").await;
+        assert!(shown.contains("EE482913057TZ"), "{shown}");
+        let after = agent.get(&format!("/api/conversations/{}", chat.conversation_id)).await;
+        assert_eq!(after.ok()["conversation"]["contact"]["name"], "Amina Mwakilema", "{backend:?}: {}", after.text);
+    }
+}

@@ -13,6 +13,7 @@ mod discord;
 mod email;
 mod helpers;
 mod import;
+mod phone;
 mod protocol;
 mod queue;
 mod rough_edges;

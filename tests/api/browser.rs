@@ -145,7 +145,7 @@ async fn customer_chats_on_the_demo_page_and_history_survives_a_reload() {
 }
 
 /// Logs a staff member into the console through the login page.
-async fn console_login(c: &Client, addr: std::net::SocketAddr, email: &str, password: &str) {
+pub(crate) async fn console_login(c: &Client, addr: std::net::SocketAddr, email: &str, password: &str) {
     c.goto(&format!("http://{addr}/login?next=/console")).await.unwrap();
     c.find(Locator::Css("#login-email")).await.unwrap().send_keys(email).await.unwrap();
     c.find(Locator::Css("#login-password")).await.unwrap().send_keys(password).await.unwrap();
@@ -155,7 +155,7 @@ async fn console_login(c: &Client, addr: std::net::SocketAddr, email: &str, pass
 }
 
 /// Polls a JavaScript expression until it returns a truthy value.
-async fn wait_js(c: &Client, what: &str, script: &str) -> serde_json::Value {
+pub(crate) async fn wait_js(c: &Client, what: &str, script: &str) -> serde_json::Value {
     for _ in 0..150 {
         let v = c.execute(script, vec![]).await.expect("script runs");
         if !(v.is_null() || v == serde_json::Value::Bool(false)) {

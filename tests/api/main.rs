@@ -8,6 +8,7 @@ mod browser;
 mod chat;
 mod cli;
 mod cluster;
+mod console_keys;
 mod console_socket;
 mod discord;
 mod email;

@@ -1,10 +1,9 @@
 //! The console's `/` picker in Chromium: `/` (or a shortcut that matches nothing) and Enter
 //! send nothing to the customer, also when there are no canned responses at all.
 
-use crate::browser::{browser, console_login, wait_js};
+use crate::browser::{browser, claim_first_queued, console_login, set_away, wait_js};
 use crate::helpers::{backends, queued_customer, spawn_app};
 use fantoccini::{Locator, key::Key};
-use std::time::Duration;
 
 #[tokio::test]
 async fn slash_and_enter_without_canned_responses_sends_nothing() {
@@ -19,27 +18,9 @@ async fn slash_and_enter_without_canned_responses_sends_nothing() {
     store.create_agent("zawadi@kituo.test", "Zawadi", kituo::domain::Role::Agent, &hash).await.unwrap();
     let a = &agent.client;
     console_login(a, app.addr, "zawadi@kituo.test", password).await;
-    a.find(Locator::Css("#presence")).await.unwrap().select_by_value("away").await.unwrap();
-    for _ in 0..100 {
-        let me = store.agents().await.unwrap().into_iter().find(|x| x.email == "zawadi@kituo.test").unwrap();
-        if me.presence == kituo::domain::Presence::Away {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    set_away(a, &app, "zawadi@kituo.test").await;
     let chat = queued_customer(&app).await;
-    a.find(Locator::Css("#tab-queue")).await.unwrap().click().await.unwrap();
-    wait_js(a, "the queued conversation", "return document.querySelectorAll('#conv-list .conv-item').length > 0").await;
-    a.find(Locator::Css("#conv-list .conv-item")).await.unwrap().click().await.unwrap();
-    wait_js(a, "claim button", "const b = document.querySelector('#btn-claim'); return b && b.offsetParent !== null")
-        .await;
-    a.find(Locator::Css("#btn-claim")).await.unwrap().click().await.unwrap();
-    wait_js(
-        a,
-        "the assigned state",
-        "const b = document.querySelector('#btn-resolve'); return b && b.offsetParent !== null",
-    )
-    .await;
+    claim_first_queued(a).await;
 
     let input = a.find(Locator::Css("#reply-input")).await.unwrap();
     input.send_keys("/").await.unwrap();

@@ -108,6 +108,28 @@ pub fn terms(text: &str) -> Vec<String> {
     out
 }
 
+/// Terms of a customer's product query: [`terms`] plus the singular of plural words, so "solar
+/// lanterns" counts two hits on "Solar lantern …" and only one on "… solar panel".
+pub fn query_terms(query: &str) -> Vec<String> {
+    let mut out = terms(query);
+    let singulars: Vec<String> = out
+        .iter()
+        .filter(|w| w.len() > 3 && w.ends_with('s') && !w.ends_with("ss"))
+        .flat_map(|w| {
+            let one = w[..w.len() - 1].to_string();
+            let ies = w.strip_suffix("ies").map(|stem| format!("{stem}y"));
+            let es = w
+                .strip_suffix("es")
+                .filter(|stem| stem.ends_with(['s', 'x', 'z']) || stem.ends_with("ch") || stem.ends_with("sh"));
+            [Some(one), ies, es.map(str::to_string)].into_iter().flatten()
+        })
+        .collect();
+    out.extend(singulars);
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// The store's own tables as the back office.
 impl BackOffice for crate::store::Store {
     fn order<'a>(&'a self, number: &'a str) -> BoxFuture<'a, Result<Option<Order>>> {
@@ -131,7 +153,7 @@ impl BackOffice for crate::store::Store {
             if let Some(p) = self.product_by_key(record_key(query)).await? {
                 return Ok(vec![p]);
             }
-            let words = terms(query);
+            let words = query_terms(query);
             if words.is_empty() {
                 return Ok(Vec::new());
             }
@@ -143,6 +165,15 @@ impl BackOffice for crate::store::Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plural_query_words_also_match_their_singular() {
+        let t = query_terms("Do you have solar lanterns?");
+        assert!(t.contains(&"lantern".to_string()) && t.contains(&"lanterns".to_string()), "{t:?}");
+        assert!(query_terms("batteries").contains(&"battery".to_string()));
+        assert!(query_terms("boxes").contains(&"box".to_string()));
+        assert_eq!(query_terms("glass"), vec!["glass"]);
+    }
 
     #[test]
     fn keys_fold_case_and_hash() {

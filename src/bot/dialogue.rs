@@ -387,7 +387,7 @@ impl Turn<'_> {
                 } else {
                     let kind = if def.action == Action::OrderStatus { "order" } else { "invoice" };
                     self.out.state.pending = Some(pending);
-                    self.say("ask_email", context! { kind => kind, number => number });
+                    self.say("ask_email", context! { kind => kind, number => crate::backoffice::record_key(&number) });
                 }
             }
             Action::StockCheck => {
@@ -501,7 +501,7 @@ impl Turn<'_> {
             return Ok(());
         } else {
             let template = if def.action == Action::OrderStatus { "order_not_found" } else { "invoice_not_found" };
-            self.say(template, context! { number => number });
+            self.say(template, context! { number => crate::backoffice::record_key(&number) });
         }
         self.offer_code();
         Ok(())

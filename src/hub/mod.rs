@@ -208,7 +208,27 @@ impl Hub {
     pub async fn identify(&self, contact_id: &str, email: &str, name: Option<&str>) -> Result<()> {
         let identity = NewIdentity { kind: "email", value: email.to_string(), verification: Verification::Hmac };
         self.store.add_identity(contact_id, &identity, name).await?;
+        if name.is_none() {
+            self.name_from_backoffice(contact_id, email).await;
+        }
         Ok(())
+    }
+
+    /// Once an email is proven or vouched for, the contact is called by the name the back office
+    /// has for it (not "Visitor"). Best effort: a back-office outage costs only the name.
+    async fn name_from_backoffice(&self, contact_id: &str, email: &str) {
+        let name = match self.backoffice.orders_of(email).await {
+            Ok(orders) => orders.into_iter().find_map(|o| o.customer_name.filter(|n| !n.trim().is_empty())),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the back office for the contact's name");
+                None
+            }
+        };
+        if let Some(name) = name
+            && let Err(e) = self.store.name_contact_if_unnamed(contact_id, name.trim()).await
+        {
+            tracing::warn!(error = %e, "cannot name the contact");
+        }
     }
 
     /// Records the contact's picture on their channel (a Discord avatar), shown in the console.
@@ -460,6 +480,9 @@ impl Hub {
             .collect();
         turn.intent = outcome.intent.clone();
         turn.miss = outcome.intent.is_none() && to.status == ConversationStatus::Bot;
+        for email in &outcome.verified {
+            self.name_from_backoffice(&conv.contact_id, email).await;
+        }
         turn.identities = outcome
             .verified
             .iter()

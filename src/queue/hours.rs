@@ -82,7 +82,8 @@ impl BusinessHours {
     }
 }
 
-fn parse_offset(s: &str) -> Option<UtcOffset> {
+/// Parses a UTC offset ("+03:00", "-05:30", "Z", "UTC"); real offsets lie within ±14:00.
+pub fn parse_offset(s: &str) -> Option<UtcOffset> {
     let s = s.trim();
     if s.is_empty() || s == "Z" || s == "UTC" {
         return Some(UtcOffset::UTC);
@@ -94,6 +95,9 @@ fn parse_offset(s: &str) -> Option<UtcOffset> {
     };
     let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
     let (h, m): (i8, i8) = (h.parse().ok()?, m.parse().ok()?);
+    if !(0..=14).contains(&h) || !(0..=59).contains(&m) {
+        return None;
+    }
     UtcOffset::from_hms(sign * h, sign * m, 0).ok()
 }
 
@@ -132,5 +136,9 @@ mod tests {
         assert!(BusinessHours::parse("someday 08:00-17:00", "+03:00").unwrap_err().contains("days are"));
         assert!(BusinessHours::parse("mon 17:00-08:00", "+03:00").unwrap_err().contains("time range"));
         assert!(BusinessHours::parse("mon 08:00-17:00", "EAT").unwrap_err().contains("offset"));
+        for bad in ["+99:99", "+15:00", "+03:60", "3", "+-3"] {
+            assert!(parse_offset(bad).is_none(), "{bad}");
+        }
+        assert!(parse_offset("-05:30").is_some() && parse_offset("+14:00").is_some());
     }
 }

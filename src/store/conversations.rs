@@ -268,6 +268,17 @@ impl Store {
         Ok(())
     }
 
+    /// Gives a contact without a name the name its proven email carries in the back office;
+    /// a name the contact already has (from the widget, an email header, an agent) stays.
+    pub async fn name_contact_if_unnamed(&self, contact_id: &str, name: &str) -> Result<()> {
+        sqlx::query("update contacts set name = $1 where contact_id = $2 and (name is null or name = '')")
+            .bind(name)
+            .bind(contact_id)
+            .execute(self.writer())
+            .await?;
+        Ok(())
+    }
+
     /// The contact's picture on their channel (a Discord avatar URL); unchanged values write nothing.
     pub async fn set_contact_avatar(&self, contact_id: &str, avatar_url: &str) -> Result<()> {
         sqlx::query(

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/admin/intents/versions", get(versions))
         .route("/api/admin/intents/versions/{version}", get(version))
         .route("/api/admin/intents/versions/{version}/rollback", post(rollback))
+        .route("/api/admin/intents/rollback", post(rollback_named))
         .route("/api/admin/intents/misses", get(misses))
         .route("/api/admin/intents/misses/{id}/dismiss", post(dismiss_miss))
         .route("/api/admin/intents/{name}", get(get_intent).put(put_intent).delete(delete_intent))
@@ -245,6 +246,16 @@ async fn version(State(state): State<AppState>, Admin(_a): Admin, Path(version):
         "version": v.version, "author": v.author, "note": v.note, "created_at": views::time(Some(v.created_at)),
         "diff": diff(&old, &new),
     })))
+}
+
+#[derive(Deserialize)]
+struct RollbackBody {
+    version: i64,
+}
+
+/// `POST /api/admin/intents/rollback {"version":N}`: the same as the versions/{v}/rollback route.
+async fn rollback_named(state: State<AppState>, who: Admin, Json(b): Json<RollbackBody>) -> Response {
+    rollback(state, who, Path(b.version)).await
 }
 
 async fn rollback(State(state): State<AppState>, Admin(who): Admin, Path(version): Path<i64>) -> Response {

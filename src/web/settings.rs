@@ -125,6 +125,12 @@ async fn put_settings(
         Some(explicit) => explicit.clone().filter(|h| !h.trim().is_empty()),
         None => cur_hours,
     };
+    // The offset is checked on its own, not only when business hours happen to be set.
+    if let Some(o) = &b.utc_offset
+        && crate::queue::hours::parse_offset(o).is_none()
+    {
+        return Err(ApiError::invalid("utc_offset", format!("{o:?} is not a UTC offset like +03:00 (within ±14:00)")));
+    }
     let offset = b.utc_offset.clone().unwrap_or(cur_offset);
     let parsed = match hours.as_deref().filter(|h| !h.trim().is_empty()) {
         Some(h) => Some(BusinessHours::parse(h, &offset).map_err(|e| ApiError::invalid("business_hours", e))?),
@@ -205,8 +211,13 @@ async fn get_audit(
             q.limit.unwrap_or(200).clamp(1, 1000),
         )
         .await?;
+    // Names for the ids the log stores ("agent:<id>"), so the page reads as who did what to whom.
+    let names: std::collections::HashMap<String, String> =
+        state.hub.store().agents().await?.into_iter().map(|a| (format!("agent:{}", a.agent_id), a.name)).collect();
+    let name_of = |v: &str| names.get(v).cloned();
     Ok(Json(json!({"entries": entries.iter().map(|e| json!({
         "at": views::time(Some(e.at)), "actor": e.actor, "action": e.action, "target": e.target,
+        "actor_name": name_of(&e.actor), "target_name": name_of(&e.target),
         "details": serde_json::from_str::<Value>(&e.details).unwrap_or(Value::Null),
     })).collect::<Vec<_>>()})))
 }

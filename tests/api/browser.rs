@@ -168,6 +168,36 @@ pub async fn wait_js(c: &Client, what: &str, script: &str) -> serde_json::Value 
     panic!("timed out waiting for {what}");
 }
 
+/// Sets the console's presence to away (nothing is auto-assigned) and waits until the server has it.
+pub(crate) async fn set_away(c: &Client, app: &crate::helpers::TestApp, email: &str) {
+    c.find(Locator::Css("#presence")).await.unwrap().select_by_value("away").await.unwrap();
+    let store = app.hub.store().clone();
+    for _ in 0..100 {
+        let me = store.agents().await.unwrap().into_iter().find(|x| x.email == email).unwrap();
+        if me.presence == kituo::domain::Presence::Away {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    c.find(Locator::Css("#tab-queue")).await.unwrap().click().await.unwrap();
+}
+
+/// Opens the first conversation of the queue tab and claims it.
+pub(crate) async fn claim_first_queued(a: &Client) {
+    wait_js(a, "the queued conversation", "return document.querySelectorAll('#conv-list .conv-item').length > 0").await;
+    a.find(Locator::Css("#conv-list .conv-item")).await.unwrap().click().await.unwrap();
+    a.wait().for_element(Locator::Css("#btn-claim")).await.unwrap();
+    wait_js(a, "claim button", "const b = document.querySelector('#btn-claim'); return b && b.offsetParent !== null")
+        .await;
+    a.find(Locator::Css("#btn-claim")).await.unwrap().click().await.unwrap();
+    wait_js(
+        a,
+        "the assigned state",
+        "const b = document.querySelector('#btn-resolve'); return b && b.offsetParent !== null",
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn agent_takes_over_a_handed_off_chat_in_the_console() {
     let Some(customer) = browser().await else { return };
@@ -181,16 +211,7 @@ async fn agent_takes_over_a_handed_off_chat_in_the_console() {
     let a = &agent.client;
     console_login(a, app.addr, "neema@kituo.test", password).await;
     // Away: nothing is auto-assigned, so the agent claims from the queue by hand.
-    a.find(Locator::Css("#presence")).await.unwrap().select_by_value("away").await.unwrap();
-    let store = app.hub.store().clone();
-    for _ in 0..100 {
-        let me = store.agents().await.unwrap().into_iter().find(|x| x.email == "neema@kituo.test").unwrap();
-        if me.presence == kituo::domain::Presence::Away {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    a.find(Locator::Css("#tab-queue")).await.unwrap().click().await.unwrap();
+    set_away(a, &app, "neema@kituo.test").await;
 
     // The customer proves who they are, then asks for a person.
     let c = &customer.client;
@@ -203,18 +224,7 @@ async fn agent_takes_over_a_handed_off_chat_in_the_console() {
     send_in_widget(c, "I want to talk to a human please").await;
 
     // It shows up in the agent's queue without a reload.
-    wait_js(a, "the queued conversation", "return document.querySelectorAll('#conv-list .conv-item').length > 0").await;
-    a.find(Locator::Css("#conv-list .conv-item")).await.unwrap().click().await.unwrap();
-    a.wait().for_element(Locator::Css("#btn-claim")).await.unwrap();
-    wait_js(a, "claim button", "const b = document.querySelector('#btn-claim'); return b && b.offsetParent !== null")
-        .await;
-    a.find(Locator::Css("#btn-claim")).await.unwrap().click().await.unwrap();
-    wait_js(
-        a,
-        "the assigned state",
-        "const b = document.querySelector('#btn-resolve'); return b && b.offsetParent !== null",
-    )
-    .await;
+    claim_first_queued(a).await;
 
     // The 360° panel shows the customer's orders.
     wait_js(

@@ -5,6 +5,7 @@
 
 pub(crate) mod dovecot;
 pub(crate) mod smtp;
+mod stripping;
 
 use crate::helpers::{TestApp, TestDb, backends, serve_args, spawn_on};
 use dovecot::Dovecot;

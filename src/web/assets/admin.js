@@ -1370,8 +1370,8 @@
       const tb = el.auditTable.tBodies[0];
       clear(tb);
       list.forEach((en) => {
-        tb.appendChild(row([[timeEl(en.at, fmtWhen(en.at)), 'nowrap'], auditValue(en.actor), badge(str(en.action), 'aud aud-' + str(en.action).split('.')[0]),
-          auditValue(en.target), details(en.details)], { 'data-action': str(en.action) }));
+        tb.appendChild(row([[timeEl(en.at, fmtWhen(en.at)), 'nowrap'], auditValue(en.actor, en.actor_name), badge(str(en.action), 'aud aud-' + str(en.action).split('.')[0]),
+          auditValue(en.target, en.target_name), details(en.details)], { 'data-action': str(en.action) }));
       });
       if (!list.length) emptyRow(tb, 5, 'No entries match.');
       el.auditStatus.textContent = list.length >= 200 ? 'Showing the latest 200 entries.' : plural(list.length, 'entry', 'entries');
@@ -1381,7 +1381,8 @@
       emptyRow(el.auditTable.tBodies[0], 5, 'Could not load the audit log: ' + e.message, 'is-error');
     });
   }
-  function auditValue(v) {
+  function auditValue(v, name) {
+    if (name) return h('span', { title: str(v) }, str(name));
     if (isObj(v)) return str(v.name || v.email || v.id || JSON.stringify(v));
     return str(v) || '—';
   }

@@ -735,6 +735,9 @@
     }
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
+      // "/…" is a canned-response search, never a message: with nothing to pick (none match, none
+      // exist, or the list is still loading) Enter sends nothing.
+      if (/^\/\S*$/.test(el.input.value)) return;
       submitReply();
     }
   }

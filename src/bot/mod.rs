@@ -9,6 +9,7 @@
 pub mod bundle;
 pub mod dialogue;
 pub mod normalize;
+pub mod pattern;
 pub mod render;
 pub mod rules;
 

@@ -256,6 +256,11 @@ const EN_WORDS: &[&str] = &[
     "got",
 ];
 
+/// Words the language detector knows: fuzzy matching never "corrects" them.
+pub fn known_words() -> impl Iterator<Item = &'static str> {
+    SW_WORDS.iter().chain(EN_WORDS).copied()
+}
+
 /// `Some(locale)` when the words lean one way, `None` when they don't say (e.g. just a number).
 pub fn detect_locale(normalized: &str) -> Option<Locale> {
     let (mut sw, mut en) = (0u32, 0u32);

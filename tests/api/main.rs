@@ -13,6 +13,7 @@ mod discord;
 mod email;
 mod helpers;
 mod import;
+mod intents;
 mod protocol;
 mod queue;
 mod rules;

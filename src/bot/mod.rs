@@ -7,7 +7,10 @@
 //! decides in one transaction.
 
 pub mod bundle;
+#[cfg(test)]
+mod corpus_tests;
 pub mod dialogue;
+pub mod handoff;
 pub mod normalize;
 pub mod pattern;
 pub mod render;

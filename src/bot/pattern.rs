@@ -34,47 +34,68 @@ pub fn expand(raw: &str, intent_fuzzy: bool) -> Expanded {
     Expanded { fuzzy, regex }
 }
 
-/// Runs of 3+ lowercase letters a regex spells out literally (`\b(?:talk|speak)\b` → talk,
-/// speak); letters right after a backslash (`\b`, `\d`) or inside `(?P<name>` are skipped.
-pub fn literal_words(regex: &str) -> Vec<String> {
-    let mut words = Vec::new();
+/// What a regex spells out literally: whole words (`\b(?:talk|speak)\b` → talk, speak; `orders?`
+/// → order, orders) and stems, words the regex continues (`polic(?:y|ies)`, `cancel\w*` → polic,
+/// cancel). Letters right after a backslash (`\b`, `\d`) or inside `(?P<name>` are skipped.
+#[derive(Debug, Default, PartialEq)]
+pub struct Literals {
+    pub words: Vec<String>,
+    pub stems: Vec<String>,
+}
+
+pub fn literals(regex: &str) -> Literals {
+    let mut out = Literals::default();
     let mut word = String::new();
     let mut chars = regex.chars().peekable();
     let mut in_class = false;
-    let flush = |word: &mut String, words: &mut Vec<String>| {
-        if word.chars().count() >= 3 {
-            words.push(std::mem::take(word));
-        }
-        word.clear();
-    };
     while let Some(c) = chars.next() {
+        if c.is_alphabetic() && !in_class {
+            word.push(c);
+            if chars.peek().is_some_and(|n| n.is_alphabetic()) {
+                continue;
+            }
+            let w = std::mem::take(&mut word);
+            if w.chars().count() < 3 {
+                continue;
+            }
+            let boundary = next_is_boundary(&chars);
+            match chars.peek() {
+                // optional last letter: both spellings are words
+                Some('?') => {
+                    let mut short = w.clone();
+                    short.pop();
+                    out.words.push(short);
+                    out.words.push(w);
+                }
+                Some('(' | '[' | '\\' | '*' | '+' | '{') if !boundary => out.stems.push(w),
+                _ => out.words.push(w),
+            }
+            continue;
+        }
         match c {
             '\\' => {
-                flush(&mut word, &mut words);
                 chars.next();
             }
-            '[' => {
-                flush(&mut word, &mut words);
-                in_class = true;
-            }
+            '[' => in_class = true,
             ']' => in_class = false,
             '<' => {
                 // a group name: (?P<name> or (?<name>
-                flush(&mut word, &mut words);
                 for n in chars.by_ref() {
                     if n == '>' {
                         break;
                     }
                 }
             }
-            c if c.is_alphabetic() && !in_class => word.push(c),
-            _ => {
-                flush(&mut word, &mut words);
-            }
+            _ => {}
         }
     }
-    flush(&mut word, &mut words);
-    words
+    out
+}
+
+/// Whether the rest starts with `\b` or a non-letter escape that ends a word (`\s`, `\d`).
+fn next_is_boundary(rest: &std::iter::Peekable<std::str::Chars<'_>>) -> bool {
+    let mut it = rest.clone();
+    matches!((it.next(), it.next()), (Some('\\'), Some('b' | 's' | 'd' | '.' | '?' | '-')))
 }
 
 /// The words fuzzy patterns use, and the words that must stay as written.
@@ -82,6 +103,8 @@ pub fn literal_words(regex: &str) -> Vec<String> {
 pub struct Vocabulary {
     targets: Vec<String>,
     known: HashSet<String>,
+    /// A word a pattern continues (`polic` of `polic(?:y|ies)`): words starting with one stay.
+    stems: Vec<String>,
 }
 
 impl Vocabulary {
@@ -92,12 +115,22 @@ impl Vocabulary {
         plain: impl IntoIterator<Item = &'a str>,
         extra: impl IntoIterator<Item = &'a str>,
     ) -> Vocabulary {
-        let targets: BTreeSet<String> = fuzzy.into_iter().flat_map(literal_words).filter(|w| w.len() >= 4).collect();
-        let mut known: HashSet<String> = plain.into_iter().flat_map(literal_words).collect();
+        let mut stems = BTreeSet::new();
+        let mut targets = BTreeSet::new();
+        for l in fuzzy.into_iter().map(literals) {
+            targets.extend(l.words.into_iter().filter(|w| w.len() >= 4));
+            stems.extend(l.stems);
+        }
+        let mut known = HashSet::new();
+        for l in plain.into_iter().map(literals) {
+            known.extend(l.words);
+            stems.extend(l.stems);
+        }
         known.extend(targets.iter().cloned());
         known.extend(extra.into_iter().map(str::to_string));
         known.extend(super::normalize::known_words().map(str::to_string));
-        Vocabulary { targets: targets.into_iter().collect(), known }
+        let stems = stems.into_iter().filter(|s| s.chars().count() >= 4).collect();
+        Vocabulary { targets: targets.into_iter().collect(), known, stems }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -142,7 +175,7 @@ impl Vocabulary {
             5..=8 => 1,
             _ => 2,
         };
-        if self.known.contains(word) {
+        if self.known.contains(word) || self.stems.iter().any(|s| word.starts_with(s.as_str())) {
             return None;
         }
         let first = word.chars().next()?;
@@ -222,10 +255,13 @@ mod tests {
 
     #[test]
     fn words_are_read_from_regexes() {
-        assert_eq!(
-            literal_words(r"\b(?:talk|speak)(?:ing)? (?P<who>someone)\b[a-z]+"),
-            ["talk", "speak", "ing", "someone"]
-        );
+        let l =
+            literals(r"\b(?:talk|speak)(?:ing)? (?P<who>someone)\b[a-z]+ orders? polic(?:y|ies) cancel\w* refund\b");
+        assert_eq!(l.words, ["talk", "speak", "ing", "someone", "order", "orders", "ies", "refund"]);
+        assert_eq!(l.stems, ["polic", "cancel"]);
+        let v = Vocabulary::new([r"polic(?:y|ies)", r"\brefund\b"], [], []);
+        assert_eq!(v.correct("refund policy"), None, "a word a stem continues stays");
+        assert_eq!(v.correct("refnud").as_deref(), Some("refund"));
     }
 
     #[test]

@@ -448,7 +448,12 @@ impl RuleSet {
     pub fn classify_normalized(&self, norm: &str) -> Classification {
         let detected = detect_locale(norm);
         let c = self.candidates(norm);
-        let excluded: Vec<String> = c.excluded.iter().map(|i| self.intents[*i].name.clone()).collect();
+        // Shown to admins: intents that matched but an `unless` pattern ruled out.
+        let matched = |i: &usize| {
+            c.hits.iter().any(|(p, _)| self.patterns[*p].intent == *i && self.patterns[*p].kind == PatternKind::Match)
+        };
+        let excluded: Vec<String> =
+            c.excluded.iter().filter(|i| matched(i)).map(|i| self.intents[*i].name.clone()).collect();
         let Some(best) = self.best(c.intents(&self.patterns)) else {
             return Classification {
                 intent: None,

@@ -90,11 +90,9 @@ impl RuleBundle {
         // fit the rule set's size limit (see `rules::check_total_size`).
         let all: Vec<String> = self.intents.iter().flat_map(IntentDef::all_regexes).collect();
         let mut compile = all.iter().all(|p| super::rules::check_syntax(p).is_ok());
-        if compile {
-            if let Err(message) = super::rules::check_total_size(all.iter().map(String::as_str)) {
-                rejection.problems.push(problem("", "patterns", message));
-                compile = false;
-            }
+        if compile && let Err(message) = super::rules::check_total_size(all.iter().map(String::as_str)) {
+            rejection.problems.push(problem("", "patterns", message));
+            compile = false;
         }
         let compile_one = |p: &str| match compile {
             true => super::rules::compile_one(p).map(Some),

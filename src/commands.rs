@@ -56,6 +56,24 @@ pub fn intents_check(args: &IntentsArgs) -> bool {
         .and_then(|sources| Bot::load(&args.intents, &templates).map(|bot| (sources, bot)));
     match result {
         Ok((sources, bot)) => {
+            let overlaps = bot.rules.overlaps();
+            if !overlaps.is_empty() {
+                let diags: Vec<Diagnostic> = overlaps
+                    .iter()
+                    .map(|o| {
+                        let message = format!(
+                            "overlap: example {:?} ({}) of {} is also matched by {} at an equal or higher priority",
+                            o.example, o.locale, o.intent, o.other
+                        );
+                        match sources.iter().find(|s| s.def.name == o.intent) {
+                            Some(s) => s.diag(&o.example, message),
+                            None => Diagnostic { file: o.intent.clone(), line: None, message },
+                        }
+                    })
+                    .collect();
+                print_diagnostics(&diags);
+                return false;
+            }
             let examples: usize = sources.iter().map(|s| s.def.examples.values().map(Vec::len).sum::<usize>()).sum();
             println!(
                 "ok: {} intents, {} examples, {} templates in {} and {}",

@@ -88,19 +88,11 @@ impl RuleBundle {
         let mut seen = std::collections::HashSet::new();
         // Patterns are compiled one by one only when every one parses and all of them together
         // fit the rule set's size limit (see `rules::check_total_size`).
-        let mut compile = self.intents.iter().all(|def| {
-            let slots = def.slots.values().filter_map(|s| s.pattern.as_ref());
-            def.patterns.values().flatten().chain(slots).all(|p| super::rules::check_syntax(p).is_ok())
-        });
-        if compile {
-            let all = self.intents.iter().flat_map(|def| {
-                let slots = def.slots.values().filter_map(|s| s.pattern.as_deref());
-                def.patterns.values().flatten().map(String::as_str).chain(slots)
-            });
-            if let Err(message) = super::rules::check_total_size(all) {
-                rejection.problems.push(problem("", "patterns", message));
-                compile = false;
-            }
+        let all: Vec<String> = self.intents.iter().flat_map(IntentDef::all_regexes).collect();
+        let mut compile = all.iter().all(|p| super::rules::check_syntax(p).is_ok());
+        if compile && let Err(message) = super::rules::check_total_size(all.iter().map(String::as_str)) {
+            rejection.problems.push(problem("", "patterns", message));
+            compile = false;
         }
         let compile_one = |p: &str| match compile {
             true => super::rules::compile_one(p).map(Some),
@@ -123,11 +115,9 @@ impl RuleBundle {
             if def.patterns.values().all(Vec::is_empty) {
                 rejection.problems.push(problem(n, "patterns", "add at least one pattern"));
             }
-            for (locale, list) in &def.patterns {
-                for (i, p) in list.iter().enumerate() {
-                    if let Err(e) = compile_one(p) {
-                        rejection.problems.push(problem(n, format!("patterns.{locale}[{i}]"), e.to_string()));
-                    }
+            for e in def.pattern_entries() {
+                if let Err(err) = compile_one(&e.expanded.regex) {
+                    rejection.problems.push(problem(n, e.field(), err.to_string()));
                 }
             }
             for (slot, sd) in &def.slots {
@@ -257,6 +247,12 @@ impl RuleBundle {
         if v.get("team").is_none() {
             v["team"] = Value::Null;
         }
+        // Fields the TOML leaves out when they hold their defaults, shown to the editor anyway.
+        for (field, default) in [("unless", json!({})), ("fuzzy", json!(false)), ("handoff_priority", json!(0))] {
+            if v.get(field).is_none() {
+                v[field] = default;
+            }
+        }
         v
     }
 
@@ -281,7 +277,7 @@ impl RuleBundle {
                 sd.pattern = None;
             }
         }
-        for list in def.patterns.values_mut().chain(def.examples.values_mut()) {
+        for list in def.patterns.values_mut().chain(def.unless.values_mut()).chain(def.examples.values_mut()) {
             list.retain(|p| !p.trim().is_empty());
         }
         let template_name = |base: &str, existing: Option<&String>, text: &str, locale: Locale, this: &RuleBundle| {

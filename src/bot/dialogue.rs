@@ -326,13 +326,19 @@ impl Turn<'_> {
         if self.out.status == ConversationStatus::Bot {
             self.out.handoff = Some(reason);
         }
-        self.out.intent = self.bot.rules.intents().iter().find(|d| d.action == Action::Handoff).map(|d| d.name.clone());
+        // An intent that hands over itself (change_order, complaint…) keeps its name and reply.
+        let own = self.out.intent.as_deref().and_then(|i| self.def(i)).filter(|d| d.action == Action::Handoff);
+        self.out.intent = match own {
+            Some(def) => Some(def.name),
+            None => self.bot.rules.intents().iter().find(|d| d.action == Action::Handoff).map(|d| d.name.clone()),
+        };
         self.out.state.misses = 0;
         self.out.status = ConversationStatus::Queued;
         match self.out.intent.clone().and_then(|i| self.def(&i)) {
             Some(def) => {
                 let t = self.reply_of(&def);
-                self.say(&t, Value::UNDEFINED);
+                let ctx = super::handoff::reply_context(&self.out.slots);
+                self.say(&t, ctx);
             }
             None => self.say("verify_locked", Value::UNDEFINED),
         }

@@ -8,9 +8,13 @@
 //! decides in one transaction.
 
 pub mod bundle;
+#[cfg(test)]
+mod corpus_tests;
 pub mod dialogue;
+pub mod handoff;
 pub mod normalize;
 pub mod proof;
+pub mod pattern;
 pub mod render;
 pub mod rules;
 

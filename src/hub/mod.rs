@@ -496,6 +496,9 @@ impl Hub {
             };
             to = state::transition(&to, &Action::Handoff { team })?;
             let all_verified: Vec<&String> = verified.iter().chain(outcome.verified.iter()).collect();
+            // complaint raises the queue priority (the intent's handoff_priority)
+            let priority =
+                outcome.intent.as_deref().and_then(|i| bot.rules.intent(i)).map_or(0, |d| d.handoff_priority);
             turn.handoff = Some(Handoff {
                 summary: handoff_summary(reason, &outcome, text),
                 context: serde_json::json!({
@@ -506,9 +509,9 @@ impl Hub {
                     "verify_failures": outcome.state.verify_failures,
                 })
                 .to_string(),
-                priority: 0,
+                priority,
             });
-            let note = self.queue_note(&bot, outcome.locale, 0).await?;
+            let note = self.queue_note(&bot, outcome.locale, priority).await?;
             turn.messages.push(NewMessage::ours(Author::System, "Kituo", &note, false));
         } else if outcome.status == ConversationStatus::Queued {
             to.status = ConversationStatus::Queued;
@@ -688,7 +691,9 @@ impl Hub {
 /// One line for the agent who takes over: why, and what the customer last said.
 fn handoff_summary(reason: HandoffReason, outcome: &Outcome, text: &str) -> String {
     let why = match reason {
-        HandoffReason::Asked => "Asked for a person".to_string(),
+        HandoffReason::Asked => {
+            outcome.intent.as_deref().and_then(crate::bot::handoff::request).unwrap_or("Asked for a person").to_string()
+        }
         HandoffReason::AfterMisses => "Bot did not understand; customer accepted a person".to_string(),
         HandoffReason::VerificationFailed => {
             format!("Failed the identity check {} times", outcome.state.verify_failures)

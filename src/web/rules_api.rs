@@ -142,13 +142,16 @@ struct Draft {
 /// Validation as you type: the rule set with this draft intent, checked as a save would be.
 async fn validate(State(state): State<AppState>, Admin(_a): Admin, Json(d): Json<Draft>) -> ApiResult<Json<Value>> {
     let mut bundle = state.hub.bot().bundle.clone();
-    let result =
-        tokio::task::spawn_blocking(move || bundle.put_intent_json(&d.intent).and_then(|_| bundle.build().map(|_| ())))
-            .await
-            .map_err(ApiError::internal)?;
+    let result = tokio::task::spawn_blocking(move || {
+        bundle.put_intent_json(&d.intent).and_then(|_| bundle.build().map(|bot| bot.rules.overlaps()))
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    // Overlaps (an example another intent also claims at an equal or higher priority) are
+    // shown but do not block a save.
     Ok(Json(match result {
-        Ok(()) => json!({"ok": true, "problems": [], "broken_examples": []}),
-        Err(r) => json!({"ok": false, "problems": r.problems, "broken_examples": r.broken_examples}),
+        Ok(overlaps) => json!({"ok": true, "problems": [], "broken_examples": [], "overlaps": overlaps}),
+        Err(r) => json!({"ok": false, "problems": r.problems, "broken_examples": r.broken_examples, "overlaps": []}),
     }))
 }
 
@@ -213,7 +216,7 @@ async fn classify(State(state): State<AppState>, Admin(_a): Admin, Json(t): Json
     };
     Json(json!({
         "intent": c.intent, "locale": c.locale.unwrap_or_default(), "slots": c.slots,
-        "pattern": c.pattern, "reply": reply,
+        "pattern": c.pattern, "excluded": c.excluded, "corrected": c.corrected, "reply": reply,
     }))
     .into_response()
 }

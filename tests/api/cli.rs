@@ -33,7 +33,7 @@ fn shipped_rules_pass_the_check() {
     let out = kituo().args(["intents", "check"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("ok: 6 intents"), "{stdout}");
+    assert!(stdout.contains("ok: 14 intents"), "{stdout}");
 }
 
 #[test]

@@ -16,6 +16,7 @@ mod helpers;
 mod import;
 mod proofs;
 mod phone;
+mod intents;
 mod protocol;
 mod queue;
 mod rough_edges;

@@ -432,7 +432,7 @@
       if (!ok) return false;
       if (view !== 'intents') w.location.hash = '#/intents';
       clearTimeout(valTimer);
-      const base = intent ? clone(intent) : { name: '', priority: 20, action: 'reply', team: null, patterns: { en: [], sw: [] }, examples: { en: [], sw: [] }, slots: {}, reply: { en: '', sw: '' } };
+      const base = intent ? clone(intent) : { name: '', priority: 20, action: 'reply', team: null, fuzzy: false, handoff_priority: 0, patterns: { en: [], sw: [] }, unless: { en: [], sw: [] }, examples: { en: [], sw: [] }, slots: {}, reply: { en: '', sw: '' } };
       delete base.hits;
       ed = { isNew: !intent, name: base.name, base: base, dirty: false, seq: 0, client: [], server: { problems: [], broken: [] }, saveError: null, missIds: new Set() };
       fillEditor(base);
@@ -475,8 +475,11 @@
     el.iePriority.value = str(it.priority);
     el.ieAction.value = VARS[it.action] ? it.action : 'reply';
     el.ieTeam.value = str(it.team);
+    el.ieFuzzy.checked = !!it.fuzzy;
+    el.ieHandoffPriority.value = str(it.handoff_priority || 0);
     LOCALES.forEach((l) => {
       TA['patterns.' + l].value = ((it.patterns || {})[l] || []).join('\n');
+      TA['unless.' + l].value = ((it.unless || {})[l] || []).join('\n');
       TA['examples.' + l].value = ((it.examples || {})[l] || []).join('\n');
       TA['reply.' + l].value = str((it.reply || {})[l]);
     });
@@ -570,15 +573,20 @@
     it.priority = /^-?\d+$/.test(pr) ? parseInt(pr, 10) : null;
     it.action = el.ieAction.value;
     it.team = el.ieTeam.value.trim() || null;
-    ['patterns', 'examples'].forEach((k) => { it[k] = isObj(it[k]) ? it[k] : {}; });
+    it.fuzzy = el.ieFuzzy.checked;
+    const hp = el.ieHandoffPriority.value.trim();
+    it.handoff_priority = /^-?\d+$/.test(hp) ? parseInt(hp, 10) : 0;
+    ['patterns', 'unless', 'examples'].forEach((k) => { it[k] = isObj(it[k]) ? it[k] : {}; });
     it.reply = isObj(it.reply) ? it.reply : {};
     LOCALES.forEach((l) => {
-      const p = lines(TA['patterns.' + l], false);
-      it.patterns[l] = p.items;
-      maps['patterns.' + l] = p.map;
-      p.items.forEach((src, i) => {
-        const m = regexHint(src);
-        if (m) client.push({ el: TA['patterns.' + l], message: 'Line ' + p.map[i] + ': ' + m });
+      ['patterns', 'unless'].forEach((k) => {
+        const p = lines(TA[k + '.' + l], false);
+        it[k][l] = p.items;
+        maps[k + '.' + l] = p.map;
+        p.items.forEach((src, i) => {
+          const m = regexHint(patternRegex(src));
+          if (m) client.push({ el: TA[k + '.' + l], message: 'Line ' + p.map[i] + ': ' + m });
+        });
       });
       const x = lines(TA['examples.' + l], true);
       it.examples[l] = x.items;
@@ -621,6 +629,10 @@
     return { intent: it, maps: maps, client: client, blockers: client.filter((c) => c.block) };
   }
 
+  // The regex a rule pattern stands for: a leading ~ (fuzzy) dropped, " ... " as a word gap.
+  function patternRegex(src) {
+    return src.replace(/^~\s*/, '').split(' ... ').join("(?:\\s+[\\w'-]+){0,4}\\s+");
+  }
   // Client-side check of one Rust-regex pattern: a message when it is certainly wrong, '' when it
   // looks fine, null when the browser cannot judge it (different syntax). Only a hint.
   function regexHint(src) {
@@ -686,6 +698,7 @@
     api('POST', '/api/admin/intents/validate', { intent: c.intent }).then((r) => {
       if (ed !== mine || seq !== ed.seq) return;
       ed.server = { problems: (r && r.problems) || [], broken: (r && r.broken_examples) || [] };
+      ed.overlaps = (r && r.overlaps) || [];
       renderProblems();
     }).catch((e) => {
       if (ed !== mine || seq !== ed.seq) return;
@@ -707,12 +720,12 @@
   // "slots.order_number.prompt.en", "name", … Unknown fields go to the summary only.
   function locate(field) {
     const f = str(field).replace(/^intents?\./, '');
-    let m = /^(patterns|examples)\.(\w+)(?:\[(\d+)\])?/.exec(f);
+    let m = /^(patterns|unless|examples)\.(\w+)(?:\[(\d+)\])?/.exec(f);
     if (m && TA[m[1] + '.' + m[2]]) {
       const map = (ed.maps && ed.maps[m[1] + '.' + m[2]]) || [];
       const idx = m[3] !== undefined ? parseInt(m[3], 10) : null;
       const where = idx === null ? '' : map[idx] ? 'Line ' + map[idx] + ': ' : 'Item ' + (idx + 1) + ': ';
-      return { el: TA[m[1] + '.' + m[2]], label: (m[1] === 'patterns' ? 'Patterns' : 'Examples') + ' (' + m[2] + ')', prefix: where };
+      return { el: TA[m[1] + '.' + m[2]], label: ({ patterns: 'Patterns', unless: 'Unless', examples: 'Examples' }[m[1]]) + ' (' + m[2] + ')', prefix: where };
     }
     m = /^reply\.(\w+)/.exec(f);
     if (m && TA['reply.' + m[1]]) return { el: TA['reply.' + m[1]], label: 'Reply (' + m[1] + ')', prefix: '' };
@@ -724,7 +737,7 @@
         return { el: r.querySelector(part), label: 'Slot ' + m[1] + (m[2] ? ' ' + m[2] + (m[3] ? ' (' + m[3] + ')' : '') : ''), prefix: '' };
       }
     }
-    const basic = { name: el.ieName, priority: el.iePriority, action: el.ieAction, team: el.ieTeam }[f];
+    const basic = { name: el.ieName, priority: el.iePriority, action: el.ieAction, team: el.ieTeam, fuzzy: el.ieFuzzy, handoff_priority: el.ieHandoffPriority }[f];
     if (basic) return { el: basic, label: f.charAt(0).toUpperCase() + f.slice(1), prefix: '' };
     return { el: null, label: f || 'Rules', prefix: '' };
   }
@@ -769,6 +782,7 @@
     const n = summary.length + broken.length;
     if (ed.saveError) setStatus('Not saved', 'is-bad');
     else if (n) setStatus(plural(n, 'problem'), 'is-bad');
+    else if (ed.dirty && ed.overlaps && ed.overlaps.length) setStatus('✓ Valid · overlaps: ' + ed.overlaps.map((o) => '“' + str(o.example) + '” (' + str(o.intent) + ') also matches ' + str(o.other)).join('; '), 'is-ok');
     else setStatus(ed.dirty ? '✓ All checks pass' : '', 'is-ok');
   }
   // "Patterns (en)", "Slot city: pattern", … from the field's own label.
@@ -929,6 +943,8 @@
     fact('Locale', 'try-locale', r.locale ? str(r.locale) + ' · ' + (LOCALE_NAMES[r.locale] || '') : '—');
     fact('Pattern', 'try-pattern', r.pattern ? h('code', { class: 'pat' }, r.pattern) : sp('muted', r.intent ? '—' : 'none matched'));
     fact('Slots', 'try-slots', keys.length ? chips : sp('muted', 'none'));
+    if (r.corrected) fact('Read as', 'try-corrected', h('code', null, str(r.corrected)));
+    if (Array.isArray(r.excluded) && r.excluded.length) fact('Ruled out', 'try-excluded', sp('muted', r.excluded.map(str).join(', ') + ' (an unless pattern matched)'));
     const hasReply = r.reply !== null && r.reply !== undefined;
     append(clear(el.tryResult), dl, draftName ? h('p', { class: 'help' }, 'Classified with the unsaved draft of ' + draftName + '.') : null,
       append(h('div', { class: 'chat', role: 'group', 'aria-label': 'Preview of the conversation' }),
@@ -1449,7 +1465,7 @@
     // Every element with an id is el.<camelCase id>.
     d.querySelectorAll('[id]').forEach((n) => { el[n.id.replace(/-(\w)/g, (x, c) => c.toUpperCase())] = n; });
     el.editor = el.intentEditor;
-    LOCALES.forEach((l) => ['patterns', 'examples', 'reply'].forEach((k) => { TA[k + '.' + l] = $('ie-' + k + '-' + l); }));
+    LOCALES.forEach((l) => ['patterns', 'unless', 'examples', 'reply'].forEach((k) => { TA[k + '.' + l] = $('ie-' + k + '-' + l); }));
     const clicks = {
       intentNew: () => openEditor(null),
       missesRefresh: loadMisses,

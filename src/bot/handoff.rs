@@ -1,0 +1,39 @@
+//! What the bot collects when an intent hands the conversation to a person (`change_order`,
+//! `account_help`, `complaint`, …): the values its reply may mention, and what the agent is
+//! told the customer wants. Pure functions; the hub stores the result with the handoff.
+
+use minijinja::Value;
+use std::collections::BTreeMap;
+
+/// The handoff reply's variables: every slot the message gave (`order_number`, …).
+pub fn reply_context(slots: &BTreeMap<String, String>) -> Value {
+    Value::from_serialize(slots)
+}
+
+/// What the customer wants, in words for the agent, when an intent hands over by itself.
+pub fn request(intent: &str) -> Option<&'static str> {
+    Some(match intent {
+        "cancel_order" => "Wants an order cancelled",
+        "change_order" => "Wants an order changed",
+        "return_refund" => "Wants a return or refund",
+        "invoice_copy" => "Wants a copy of an invoice",
+        "account_help" => "Needs help with their account",
+        "complaint" => "Complaint",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_named_and_slots_reach_the_reply() {
+        assert_eq!(request("change_order"), Some("Wants an order changed"));
+        assert_eq!(request("human_handoff"), None);
+        let slots = BTreeMap::from([("order_number".to_string(), "1001".to_string())]);
+        let env = minijinja::Environment::new();
+        let out = env.render_str("order {{ order_number }}", reply_context(&slots)).unwrap();
+        assert_eq!(out, "order 1001");
+    }
+}

@@ -177,7 +177,7 @@ impl ServeArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
     /// What the file holds.
-    #[arg(value_parser = ["orders", "invoices", "products"])]
+    #[arg(value_parser = ["orders", "invoices", "products", "order_lines", "shipments"])]
     pub kind: String,
     /// CSV file with a header row.
     pub file: PathBuf,

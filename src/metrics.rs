@@ -88,7 +88,9 @@ fn describe(name: &str) -> &'static str {
         "kituo_bot_matches_total" => "Customer messages the bot recognised, per intent.",
         "kituo_bot_misses_total" => "Customer messages the bot did not understand.",
         "kituo_outbox_deliveries_total" => "Outbox delivery attempts, per channel and result.",
-        "kituo_security_events_total" => "Security events (refused proofs, throttles, refused sockets and frames), per kind.",
+        "kituo_security_events_total" => {
+            "Security events (refused proofs, throttles, refused sockets and frames), per kind."
+        }
         _ => "Kituo counter.",
     }
 }

@@ -104,7 +104,7 @@ pub enum HandoffReason {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("back office: {0}")]
-    BackOffice(#[from] crate::store::Error),
+    BackOffice(#[from] crate::backoffice::Error),
 }
 
 /// First email-shaped word in the text.

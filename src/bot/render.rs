@@ -185,6 +185,7 @@ pub fn sample_context(locale: Locale) -> Value {
         sku: "KK-KIK-02".into(),
         name: "Kikoi beach wrap".into(),
         quantity_on_hand: 0,
+        available: None,
         restock_date: Some(1_796_000_000_000),
         price_minor: Some(3500),
         currency: Some("USD".into()),

@@ -15,6 +15,7 @@ mod agents;
 mod backoffice;
 mod conversations;
 mod email;
+mod order_detail;
 mod outbox;
 mod queue;
 mod turns;

@@ -4,6 +4,7 @@
 
 mod admin_browser;
 mod authz;
+mod backoffice;
 mod browser;
 mod chat;
 mod cli;

@@ -6,6 +6,9 @@ pub mod demo;
 pub mod import;
 
 mod builtin;
+pub mod guard;
+pub mod source;
+pub mod tryton;
 mod types;
 
 pub use types::{
@@ -44,6 +47,16 @@ pub trait BackOffice: Send + Sync {
     fn request<'a>(&'a self, request_id: &'a str) -> BoxFuture<'a, Result<Option<Request>>>;
     /// The requests opened for an order, newest first.
     fn requests_of<'a>(&'a self, order_number: &'a str) -> BoxFuture<'a, Result<Vec<Request>>>;
+
+    /// The source's state for `/ready` and the admin page (`None`: always up, e.g. built-in).
+    fn health(&self) -> Option<guard::Health> {
+        None
+    }
+
+    /// Prometheus lines for `/metrics` (latency, errors, cache hits per source).
+    fn metrics_text(&self) -> String {
+        String::new()
+    }
 }
 
 /// Lookup key of an order, invoice or SKU: trimmed, without a leading `#`, upper-case.

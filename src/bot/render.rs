@@ -17,6 +17,7 @@ pub const SYSTEM_TEMPLATES: &[&str] = &[
     "invoice_not_found",
     "verify_locked",
     "product_not_found",
+    "backoffice_unavailable",
     "queue_status",
     "agent_joined",
     "email_layout",

@@ -245,8 +245,8 @@ pub fn product_value(p: &Product, locale: Locale) -> Value {
     context! {
         sku => &p.sku,
         name => &p.name,
-        quantity_on_hand => p.quantity_on_hand,
-        in_stock => p.quantity_on_hand > 0,
+        quantity_on_hand => p.sellable(),
+        in_stock => p.sellable() > 0,
         restock_date => p.restock_date.map(|t| date(t, locale)),
         price => p.price_minor.map(|m| money(m, p.currency.as_deref().unwrap_or(""))),
     }

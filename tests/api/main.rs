@@ -17,3 +17,4 @@ mod import;
 mod protocol;
 mod queue;
 mod rules;
+mod tryton;

@@ -28,9 +28,9 @@ const SALE_FIELDS: &[&str] = &[
     "invoices",
     "lines",
 ];
-const SHIPMENT_FIELDS: &[&str] = &["number", "state", "planned_date", "effective_date", "reference", "sales"];
+const SHIPMENT_FIELDS: &[&str] = &["number", "state", "planned_date", "effective_date", "reference"];
 const INVOICE_FIELDS: &[&str] =
-    &["number", "state", "total_amount", "currency.code", "invoice_date", "party.email", "lines_to_pay", "sales"];
+    &["number", "state", "total_amount", "currency.code", "invoice_date", "party.email", "lines_to_pay"];
 
 pub struct Tryton {
     rpc: Rpc,

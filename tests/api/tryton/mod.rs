@@ -150,3 +150,34 @@ async fn tryton_down_gets_a_graceful_answer_and_a_person_then_recovers() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn cancel_and_return_requests_go_through_tryton() {
+    use kituo::backoffice::{CancelOutcome, NewRequest, RequestKind};
+    let Some(t) = tryton() else { return };
+    let app = app_on(t.url(), 5, 5000).await;
+    let bo = app.hub.backoffice();
+    assert_eq!(
+        bo.cancel_order("SO00003").await.unwrap(),
+        CancelOutcome::Refused { state: "shipped".into() },
+        "Tryton refuses to cancel a shipped sale"
+    );
+    assert_eq!(bo.cancel_order("so00005").await.unwrap(), CancelOutcome::Cancelled, "a quotation can be cancelled");
+    assert_eq!(bo.order("SO00005").await.unwrap().unwrap().status, "cancelled", "the cache forgets after a write");
+    assert_eq!(bo.cancel_order("SO00006").await.unwrap(), CancelOutcome::AlreadyCancelled);
+    assert_eq!(bo.cancel_order("SO99999").await.unwrap(), CancelOutcome::NotFound);
+
+    let new = NewRequest {
+        kind: RequestKind::Return,
+        order_number: "so00001".into(),
+        skus: vec!["KG-KAN-01".into()],
+        reason: "the colours differ from the photo".into(),
+    };
+    let r = bo.open_request(&new).await.unwrap().expect("sale exists");
+    assert_eq!((r.order_number.as_str(), r.state.as_str()), ("SO00001", "waiting"));
+    assert_eq!(r.skus, vec!["KG-KAN-01".to_string()]);
+    let back = bo.request(&r.request_id).await.unwrap().expect("complaint by id");
+    assert_eq!(back.reason, "the colours differ from the photo");
+    assert!(bo.requests_of("SO00001").await.unwrap().iter().any(|x| x.request_id == r.request_id));
+    app.stop().await;
+}

@@ -7,6 +7,8 @@ pub mod import;
 
 mod builtin;
 pub mod guard;
+#[cfg(test)]
+mod guard_tests;
 pub mod source;
 pub mod tryton;
 mod types;

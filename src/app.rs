@@ -68,7 +68,7 @@ impl App {
             crate::channel::discord::DiscordChannel::from_args(&args.discord).await.context("Discord channel")?;
         let listener =
             TcpListener::bind(&args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
-        let backoffice: Arc<dyn BackOffice> = Arc::new(store.clone());
+        let backoffice: Arc<dyn BackOffice> = crate::backoffice::source::open(&args.backoffice, &store).await?;
         let hub = Arc::new(Hub::new(store.clone(), backoffice, bot, hours));
         // One-time codes go out by mail: only when SMTP (the email channel) is configured.
         hub.set_codes_enabled(email.is_some());

@@ -10,9 +10,9 @@ use anyhow::Context;
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Instant;
 
-/// `kituo import orders|invoices|products FILE.csv`: prints counts; exit code 1 on a bad row.
+/// `kituo import orders|invoices|products|order_lines|shipments FILE.csv`: prints counts; exit code 1 on a bad row.
 pub async fn import(args: &ImportArgs) -> anyhow::Result<()> {
-    let kind = Kind::parse(&args.kind).context("kind must be orders, invoices or products")?;
+    let kind = Kind::parse(&args.kind).context("kind must be orders, invoices, products, order_lines or shipments")?;
     let file = std::fs::File::open(&args.file).with_context(|| format!("cannot open {}", args.file.display()))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let store = Store::connect(&args.database_url).await?;

@@ -102,6 +102,8 @@ pub struct ServeArgs {
     pub email: EmailArgs,
     #[command(flatten)]
     pub discord: DiscordArgs,
+    #[command(flatten)]
+    pub backoffice: BackofficeArgs,
 }
 
 /// The email channel: off unless an IMAP URL is set.
@@ -144,6 +146,32 @@ impl Default for EmailArgs {
     }
 }
 
+/// Where the bot reads orders, invoices and stock (see README "Connect your back office").
+#[derive(Debug, Clone, Args)]
+pub struct BackofficeArgs {
+    /// `builtin` (Kituo's tables), `tryton://USER:PASSWORD@HOST:PORT/DATABASE[?company=ID]` or `trytons://…`.
+    #[arg(long = "backoffice", env = "KITUO_BACKOFFICE", default_value = "builtin", hide_env_values = true)]
+    pub source: String,
+    /// The oldest a back-office answer may be, in seconds (0: no cache).
+    #[arg(long = "backoffice-cache-secs", env = "KITUO_BACKOFFICE_CACHE_SECS", default_value_t = 5)]
+    pub cache_secs: u64,
+    /// The longest one back-office answer may take, however many calls it needs.
+    #[arg(long = "backoffice-timeout-ms", env = "KITUO_BACKOFFICE_TIMEOUT_MS", default_value_t = 2000)]
+    pub timeout_ms: u64,
+    /// Start even when the source cannot be reached (it is reported down until it answers).
+    #[arg(long = "backoffice-lazy", env = "KITUO_BACKOFFICE_LAZY")]
+    pub lazy: bool,
+    /// TOML mapping for an SQL source (one query per lookup).
+    #[arg(long = "backoffice-map", env = "KITUO_BACKOFFICE_MAP")]
+    pub map: Option<PathBuf>,
+}
+
+impl Default for BackofficeArgs {
+    fn default() -> BackofficeArgs {
+        BackofficeArgs { source: "builtin".into(), cache_secs: 5, timeout_ms: 2000, lazy: false, map: None }
+    }
+}
+
 /// The Discord channel: off unless a bot token is set.
 #[derive(Debug, Clone, Args, Default)]
 pub struct DiscordArgs {
@@ -179,6 +207,7 @@ impl ServeArgs {
             metrics_token: None,
             email: EmailArgs::default(),
             discord: DiscordArgs::default(),
+            backoffice: BackofficeArgs::default(),
         }
     }
 }
@@ -186,7 +215,7 @@ impl ServeArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
     /// What the file holds.
-    #[arg(value_parser = ["orders", "invoices", "products"])]
+    #[arg(value_parser = ["orders", "invoices", "products", "order_lines", "shipments"])]
     pub kind: String,
     /// CSV file with a header row.
     pub file: PathBuf,

@@ -8,6 +8,8 @@ use crate::store::Store;
 const ORDERS: &str = include_str!("demo/orders.csv");
 const INVOICES: &str = include_str!("demo/invoices.csv");
 const PRODUCTS: &str = include_str!("demo/products.csv");
+const ORDER_LINES: &str = include_str!("demo/order_lines.csv");
+const SHIPMENTS: &str = include_str!("demo/shipments.csv");
 
 /// Demo canned responses (shortcut, text): English, and the same in Swahili with a `-sw` suffix.
 pub const CANNED: &[(&str, &str)] = &[
@@ -27,7 +29,7 @@ pub const CANNED: &[(&str, &str)] = &[
     ("thanks-sw", "Asante kwa uvumilivu wako! Kuna jambo lingine ninaloweza kukusaidia?"),
 ];
 
-/// Loads the demo rows and canned responses; returns (orders, invoices, products) counts.
+/// Loads the demo rows (with order lines and shipments) and canned responses; returns (orders, invoices, products) counts.
 pub async fn seed(store: &Store) -> anyhow::Result<(u64, u64, u64)> {
     for (shortcut, text) in CANNED {
         store.upsert_canned_response(shortcut, text).await?;
@@ -35,5 +37,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<(u64, u64, u64)> {
     let o = import_csv(store, Kind::Orders, ORDERS.as_bytes(), None).await?;
     let i = import_csv(store, Kind::Invoices, INVOICES.as_bytes(), None).await?;
     let p = import_csv(store, Kind::Products, PRODUCTS.as_bytes(), None).await?;
+    import_csv(store, Kind::OrderLines, ORDER_LINES.as_bytes(), None).await?;
+    import_csv(store, Kind::Shipments, SHIPMENTS.as_bytes(), None).await?;
     Ok((o.rows, i.rows, p.rows))
 }

@@ -1,11 +1,12 @@
-//! CSV import of back-office rows (`kituo import orders|invoices|products FILE.csv`).
+//! CSV import of back-office rows
+//! (`kituo import orders|invoices|products|order_lines|shipments FILE.csv`).
 //!
 //! The whole file goes in one transaction: rows are validated while streaming and written in
 //! batches of upserts keyed by order_number / invoice_number / sku (case-insensitive). The first
 //! bad row aborts the import with its line and column, and the transaction rolls back, so a file
 //! is never half-applied.
 
-use super::{Invoice, Order, Product, record_key};
+use super::{Invoice, Order, OrderLine, Product, Shipment, record_key};
 use crate::domain::Millis;
 use crate::store::{Store, Table};
 use std::collections::HashMap;
@@ -29,6 +30,8 @@ pub enum Kind {
     Orders,
     Invoices,
     Products,
+    OrderLines,
+    Shipments,
 }
 
 impl Kind {
@@ -37,6 +40,8 @@ impl Kind {
             "orders" => Some(Kind::Orders),
             "invoices" => Some(Kind::Invoices),
             "products" => Some(Kind::Products),
+            "order_lines" => Some(Kind::OrderLines),
+            "shipments" => Some(Kind::Shipments),
             _ => None,
         }
     }
@@ -46,6 +51,8 @@ impl Kind {
             Kind::Orders => Table::Orders,
             Kind::Invoices => Table::Invoices,
             Kind::Products => Table::Products,
+            Kind::OrderLines => Table::OrderLines,
+            Kind::Shipments => Table::Shipments,
         }
     }
 
@@ -75,6 +82,17 @@ impl Kind {
                 "paid_at",
             ],
             Kind::Products => &["sku", "name", "quantity_on_hand", "restock_date", "price", "currency"],
+            Kind::OrderLines => &["order_number", "sku", "name", "quantity", "unit_price"],
+            Kind::Shipments => &[
+                "shipment_number",
+                "order_number",
+                "state",
+                "planned_at",
+                "shipped_at",
+                "delivered_at",
+                "carrier",
+                "tracking_number",
+            ],
         }
     }
 
@@ -83,11 +101,14 @@ impl Kind {
             Kind::Orders => &["order_number", "customer_email", "status"],
             Kind::Invoices => &["invoice_number", "customer_email", "amount", "currency", "status"],
             Kind::Products => &["sku", "name", "quantity_on_hand"],
+            Kind::OrderLines => &["order_number", "sku", "name", "quantity"],
+            Kind::Shipments => &["shipment_number", "order_number", "state"],
         }
     }
 }
 
 pub const ORDER_STATUSES: &[&str] = &["pending", "processing", "shipped", "delivered", "cancelled"];
+pub const SHIPMENT_STATES: &[&str] = &["processing", "shipped", "delivered", "cancelled"];
 pub const INVOICE_STATUSES: &[&str] = &["paid", "open", "overdue", "void"];
 
 #[derive(Debug, Clone, Default)]
@@ -144,6 +165,8 @@ pub async fn import_csv(
             Kind::Orders => batch.push_order(parse_order(&row)?),
             Kind::Invoices => batch.push_invoice(parse_invoice(&row)?),
             Kind::Products => batch.push_product(parse_product(&row)?),
+            Kind::OrderLines => batch.push_line(parse_line(&row)?),
+            Kind::Shipments => batch.push_shipment(parse_shipment(&row)?),
         }
         if batch.len() >= BATCH {
             keys_seen += batch.len() as u64;
@@ -178,12 +201,14 @@ struct Batch {
     orders: Vec<Order>,
     invoices: Vec<Invoice>,
     products: Vec<Product>,
+    lines: Vec<OrderLine>,
+    shipments: Vec<Shipment>,
     positions: HashMap<String, usize>,
 }
 
 impl Batch {
     fn len(&self) -> usize {
-        self.orders.len() + self.invoices.len() + self.products.len()
+        self.orders.len() + self.invoices.len() + self.products.len() + self.lines.len() + self.shipments.len()
     }
 
     fn slot<T>(positions: &mut HashMap<String, usize>, list: &mut Vec<T>, key: String, item: T) {
@@ -208,10 +233,23 @@ impl Batch {
         Self::slot(&mut self.positions, &mut self.products, record_key(&p.sku), p);
     }
 
+    fn push_line(&mut self, l: OrderLine) {
+        let key = format!("{}\u{0}{}", record_key(&l.order_number), record_key(&l.sku));
+        Self::slot(&mut self.positions, &mut self.lines, key, l);
+    }
+
+    fn push_shipment(&mut self, s: Shipment) {
+        Self::slot(&mut self.positions, &mut self.shipments, record_key(&s.shipment_number), s);
+    }
+
     async fn flush(&mut self, tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> Result<(), ImportError> {
         Store::upsert_orders(tx, &self.orders).await?;
         Store::upsert_invoices(tx, &self.invoices).await?;
         Store::upsert_products(tx, &self.products).await?;
+        Store::upsert_order_lines(tx, &self.lines).await?;
+        Store::upsert_shipments(tx, &self.shipments).await?;
+        self.lines.clear();
+        self.shipments.clear();
         self.orders.clear();
         self.invoices.clear();
         self.products.clear();
@@ -275,6 +313,11 @@ impl Row<'_> {
             .transpose()
     }
 
+    fn whole(&self, column: &'static str) -> Result<i64, ImportError> {
+        let v = self.req(column)?;
+        v.parse::<i64>().map_err(|_| self.err(column, format!("{v:?} is not a whole number")))
+    }
+
     fn status(&self, column: &'static str, allowed: &[&str]) -> Result<String, ImportError> {
         let v = self.req(column)?.to_lowercase();
         if allowed.contains(&v.as_str()) {
@@ -315,16 +358,37 @@ fn parse_invoice(row: &Row<'_>) -> Result<Invoice, ImportError> {
 }
 
 fn parse_product(row: &Row<'_>) -> Result<Product, ImportError> {
-    let qty = row.req("quantity_on_hand")?;
     Ok(Product {
         sku: row.req("sku")?.to_string(),
         name: row.req("name")?.to_string(),
-        quantity_on_hand: qty
-            .parse::<i64>()
-            .map_err(|_| row.err("quantity_on_hand", format!("{qty:?} is not a whole number")))?,
+        quantity_on_hand: row.whole("quantity_on_hand")?,
+        available: None,
         restock_date: row.time("restock_date")?,
         price_minor: row.money("price")?,
         currency: row.currency("currency")?,
+    })
+}
+
+fn parse_line(row: &Row<'_>) -> Result<OrderLine, ImportError> {
+    Ok(OrderLine {
+        order_number: row.req("order_number")?.to_string(),
+        sku: row.req("sku")?.to_string(),
+        name: row.req("name")?.to_string(),
+        quantity: row.whole("quantity")?,
+        unit_price_minor: row.money("unit_price")?,
+    })
+}
+
+fn parse_shipment(row: &Row<'_>) -> Result<Shipment, ImportError> {
+    Ok(Shipment {
+        shipment_number: row.req("shipment_number")?.to_string(),
+        order_number: row.req("order_number")?.to_string(),
+        state: row.status("state", SHIPMENT_STATES)?,
+        planned_at: row.time("planned_at")?,
+        shipped_at: row.time("shipped_at")?,
+        delivered_at: row.time("delivered_at")?,
+        carrier: row.opt("carrier").map(str::to_string),
+        tracking_number: row.opt("tracking_number").map(str::to_string),
     })
 }
 

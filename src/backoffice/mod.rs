@@ -5,57 +5,60 @@
 pub mod demo;
 pub mod import;
 
-use crate::domain::Millis;
+mod builtin;
+pub mod guard;
+#[cfg(test)]
+mod guard_tests;
+pub mod source;
+pub mod tryton;
+mod types;
+
+pub use types::{
+    CancelOutcome, Error, Invoice, NewRequest, Order, OrderDetail, OrderLine, Product, Request, RequestKind, Result,
+    Shipment,
+};
+
 use futures_util::future::BoxFuture;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Order {
-    pub order_number: String,
-    pub customer_email: String,
-    pub customer_name: Option<String>,
-    pub status: String,
-    pub placed_at: Option<Millis>,
-    pub shipped_at: Option<Millis>,
-    pub carrier: Option<String>,
-    pub tracking_number: Option<String>,
-    pub total_minor: Option<i64>,
-    pub currency: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Invoice {
-    pub invoice_number: String,
-    pub order_number: Option<String>,
-    pub customer_email: String,
-    pub amount_minor: i64,
-    pub currency: String,
-    pub status: String,
-    pub issued_at: Option<Millis>,
-    pub due_at: Option<Millis>,
-    pub paid_at: Option<Millis>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Product {
-    pub sku: String,
-    pub name: String,
-    pub quantity_on_hand: i64,
-    pub restock_date: Option<Millis>,
-    pub price_minor: Option<i64>,
-    pub currency: Option<String>,
-}
-
-pub type Result<T> = std::result::Result<T, crate::store::Error>;
-
-/// Read-only access to back-office records. Numbers and SKUs are matched case-insensitively
-/// and without a leading `#`.
+/// Access to back-office records, read side and write side. Numbers and SKUs are matched
+/// case-insensitively and without a leading `#`; emails case-insensitively.
 pub trait BackOffice: Send + Sync {
+    /// A short name of the source for `/ready` and `/metrics`: `builtin`, `tryton`, `sql`.
+    fn source(&self) -> &'static str {
+        "builtin"
+    }
+
+    /// The order's header (enough for the disclosure rule and a status answer).
     fn order<'a>(&'a self, number: &'a str) -> BoxFuture<'a, Result<Option<Order>>>;
+    /// The order with its lines, shipments and invoices.
+    fn order_detail<'a>(&'a self, number: &'a str) -> BoxFuture<'a, Result<Option<OrderDetail>>>;
     fn invoice<'a>(&'a self, number: &'a str) -> BoxFuture<'a, Result<Option<Invoice>>>;
+    /// Orders placed with this email, newest first (at most 50).
     fn orders_of<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Vec<Order>>>;
+    /// Invoices addressed to this email, newest first (at most 50).
     fn invoices_of<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Vec<Invoice>>>;
     /// Stock by exact SKU, or else by words of the product name (best match first, at most 5).
     fn stock<'a>(&'a self, query: &'a str) -> BoxFuture<'a, Result<Vec<Product>>>;
+
+    /// Cancels the order where the source allows it; otherwise says why not.
+    fn cancel_order<'a>(&'a self, number: &'a str) -> BoxFuture<'a, Result<CancelOutcome>>;
+    /// Opens a return or refund request; answers the request as stored (with its id).
+    /// `Ok(None)` when there is no such order.
+    fn open_request<'a>(&'a self, request: &'a NewRequest) -> BoxFuture<'a, Result<Option<Request>>>;
+    /// A request by id, with its current state.
+    fn request<'a>(&'a self, request_id: &'a str) -> BoxFuture<'a, Result<Option<Request>>>;
+    /// The requests opened for an order, newest first.
+    fn requests_of<'a>(&'a self, order_number: &'a str) -> BoxFuture<'a, Result<Vec<Request>>>;
+
+    /// The source's state for `/ready` and the admin page (`None`: always up, e.g. built-in).
+    fn health(&self) -> Option<guard::Health> {
+        None
+    }
+
+    /// Prometheus lines for `/metrics` (latency, errors, cache hits per source).
+    fn metrics_text(&self) -> String {
+        String::new()
+    }
 }
 
 /// Lookup key of an order, invoice or SKU: trimmed, without a leading `#`, upper-case.
@@ -128,38 +131,6 @@ pub fn query_terms(query: &str) -> Vec<String> {
     out.sort();
     out.dedup();
     out
-}
-
-/// The store's own tables as the back office.
-impl BackOffice for crate::store::Store {
-    fn order<'a>(&'a self, number: &'a str) -> BoxFuture<'a, Result<Option<Order>>> {
-        Box::pin(self.order_by_key(record_key(number)))
-    }
-
-    fn invoice<'a>(&'a self, number: &'a str) -> BoxFuture<'a, Result<Option<Invoice>>> {
-        Box::pin(self.invoice_by_key(record_key(number)))
-    }
-
-    fn orders_of<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Vec<Order>>> {
-        Box::pin(self.orders_by_email(email.trim().to_lowercase()))
-    }
-
-    fn invoices_of<'a>(&'a self, email: &'a str) -> BoxFuture<'a, Result<Vec<Invoice>>> {
-        Box::pin(self.invoices_by_email(email.trim().to_lowercase()))
-    }
-
-    fn stock<'a>(&'a self, query: &'a str) -> BoxFuture<'a, Result<Vec<Product>>> {
-        Box::pin(async move {
-            if let Some(p) = self.product_by_key(record_key(query)).await? {
-                return Ok(vec![p]);
-            }
-            let words = query_terms(query);
-            if words.is_empty() {
-                return Ok(Vec::new());
-            }
-            self.products_by_terms(&words).await
-        })
-    }
 }
 
 #[cfg(test)]

@@ -124,7 +124,7 @@ pub enum HandoffReason {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("back office: {0}")]
-    BackOffice(#[from] crate::store::Error),
+    BackOffice(#[from] crate::backoffice::Error),
 }
 
 /// First email-shaped word in the text.
@@ -215,7 +215,8 @@ impl Bot {
                 Awaiting::Email => {
                     if let Some(email) = find_email(input.text) {
                         turn.out.intent = Some(pending.intent.clone());
-                        turn.verify(&pending, &email).await?;
+                        let r = turn.verify(&pending, &email).await;
+                        turn.recover(r)?;
                         return Ok(turn.out);
                     }
                     if c.intent.is_none() {
@@ -236,7 +237,8 @@ impl Bot {
                     }
                     if slots.contains_key(slot) || c.intent.is_some() {
                         turn.out.intent = Some(pending.intent.clone());
-                        turn.run(&pending.intent, slots).await?;
+                        let r = turn.run(&pending.intent, slots).await;
+                        turn.recover(r)?;
                         return Ok(turn.out);
                     }
                     // Neither the slot nor anything else: ask again, counting a miss.
@@ -263,7 +265,10 @@ impl Bot {
         }
 
         match c.intent {
-            Some(intent) => turn.run(&intent, c.slots).await?,
+            Some(intent) => {
+                let r = turn.run(&intent, c.slots).await;
+                turn.recover(r)?;
+            }
             None if offered && is_affirmative(&norm) => turn.handoff_now(HandoffReason::AfterMisses),
             None => turn.miss(offered),
         }
@@ -292,6 +297,22 @@ impl Turn<'_> {
                 tracing::error!(template, error = %e, "reply template failed");
                 self.out.replies.push("Sorry, something went wrong on our side.".into());
             }
+        }
+    }
+
+    /// A back office that is down or slow is not a failed turn: the customer hears that we
+    /// cannot check right now and is offered a person (saying yes hands over).
+    fn recover(&mut self, result: Result<(), Error>) -> Result<(), Error> {
+        match result {
+            Err(Error::BackOffice(e)) if e.is_unavailable() => {
+                tracing::warn!(error = %e, "bot answered without the back office");
+                self.out.replies.clear();
+                self.out.disclosures.clear();
+                self.out.state.offered_human = true;
+                self.say("backoffice_unavailable", Value::UNDEFINED);
+                Ok(())
+            }
+            other => other,
         }
     }
 

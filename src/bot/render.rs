@@ -17,6 +17,7 @@ pub const SYSTEM_TEMPLATES: &[&str] = &[
     "invoice_not_found",
     "verify_locked",
     "product_not_found",
+    "backoffice_unavailable",
     "queue_status",
     "agent_joined",
     "email_layout",
@@ -185,6 +186,7 @@ pub fn sample_context(locale: Locale) -> Value {
         sku: "KK-KIK-02".into(),
         name: "Kikoi beach wrap".into(),
         quantity_on_hand: 0,
+        available: None,
         restock_date: Some(1_796_000_000_000),
         price_minor: Some(3500),
         currency: Some("USD".into()),
@@ -249,8 +251,8 @@ pub fn product_value(p: &Product, locale: Locale) -> Value {
     context! {
         sku => &p.sku,
         name => &p.name,
-        quantity_on_hand => p.quantity_on_hand,
-        in_stock => p.quantity_on_hand > 0,
+        quantity_on_hand => p.sellable(),
+        in_stock => p.sellable() > 0,
         restock_date => p.restock_date.map(|t| date(t, locale)),
         price => p.price_minor.map(|m| money(m, p.currency.as_deref().unwrap_or(""))),
     }

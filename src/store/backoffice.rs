@@ -21,7 +21,7 @@ fn order_from_row(r: &AnyRow) -> Result<Order> {
     })
 }
 
-fn invoice_from_row(r: &AnyRow) -> Result<Invoice> {
+pub(super) fn invoice_from_row(r: &AnyRow) -> Result<Invoice> {
     Ok(Invoice {
         invoice_number: r.try_get("invoice_number")?,
         order_number: r.try_get("order_number")?,
@@ -40,6 +40,7 @@ fn product_from_row(r: &AnyRow) -> Result<Product> {
         sku: r.try_get("sku")?,
         name: r.try_get("name")?,
         quantity_on_hand: r.try_get("quantity_on_hand")?,
+        available: None,
         restock_date: r.try_get("restock_date")?,
         price_minor: r.try_get("price_minor")?,
         currency: r.try_get("currency")?,
@@ -48,7 +49,7 @@ fn product_from_row(r: &AnyRow) -> Result<Product> {
 
 const ORDER_COLUMNS: &str = "order_number, customer_email, customer_name, status, placed_at, \
      shipped_at, carrier, tracking_number, total_minor, currency";
-const INVOICE_COLUMNS: &str = "invoice_number, order_number, customer_email, amount_minor, \
+pub(super) const INVOICE_COLUMNS: &str = "invoice_number, order_number, customer_email, amount_minor, \
      currency, status, issued_at, due_at, paid_at";
 const PRODUCT_COLUMNS: &str = "p.sku, p.name, p.quantity_on_hand, p.restock_date, p.price_minor, p.currency";
 
@@ -58,6 +59,8 @@ pub enum Table {
     Orders,
     Invoices,
     Products,
+    OrderLines,
+    Shipments,
 }
 
 impl Store {
@@ -275,6 +278,8 @@ impl Store {
             Table::Orders => "select count(*) from orders",
             Table::Invoices => "select count(*) from invoices",
             Table::Products => "select count(*) from products",
+            Table::OrderLines => "select count(*) from order_lines",
+            Table::Shipments => "select count(*) from shipments",
         };
         let row = sqlx::query(sql).fetch_one(&self.pool).await?;
         Ok(row.try_get(0)?)
@@ -287,12 +292,12 @@ impl Store {
 /// parameter's name and SQLite finds a name by scanning its list, so a batch with thousands of
 /// `$N` costs quadratic time (the import measured 89 % of its time there); anonymous `?` have no
 /// names and bind in order.
-fn placeholder_style(tx: &sqlx::Transaction<'static, sqlx::Any>) -> Placeholders {
+pub(super) fn placeholder_style(tx: &sqlx::Transaction<'static, sqlx::Any>) -> Placeholders {
     if tx.backend_name().eq_ignore_ascii_case("sqlite") { Placeholders::Anonymous } else { Placeholders::Numbered }
 }
 
 /// `insert into T (cols) values (...), (...) on conflict (key) do update set col = excluded.col`.
-fn multi_insert(style: Placeholders, table: &str, columns: &[&str], rows: usize, key: &str) -> String {
+pub(super) fn multi_insert(style: Placeholders, table: &str, columns: &[&str], rows: usize, key: &str) -> String {
     let updates: Vec<String> = columns.iter().filter(|c| **c != key).map(|c| format!("{c} = excluded.{c}")).collect();
     format!(
         "insert into {table} ({}) values {} on conflict ({key}) do update set {}",

@@ -16,6 +16,7 @@ mod backoffice;
 mod conversations;
 mod email;
 mod logins;
+mod order_detail;
 mod outbox;
 mod proofs;
 mod queue;

@@ -57,6 +57,23 @@ impl From<crate::store::Error> for ApiError {
     }
 }
 
+impl From<crate::backoffice::Error> for ApiError {
+    fn from(e: crate::backoffice::Error) -> ApiError {
+        match e {
+            crate::backoffice::Error::Store(e) => e.into(),
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "back office unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "backoffice_unavailable",
+                    "the back office cannot be reached right now",
+                )
+            }
+            e => ApiError::internal(e),
+        }
+    }
+}
+
 impl From<crate::hub::Error> for ApiError {
     fn from(e: crate::hub::Error) -> ApiError {
         use crate::queue::state::TransitionError as T;

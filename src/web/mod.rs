@@ -104,8 +104,14 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
 }
 
 async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+    let bo = state.hub.backoffice();
+    let backoffice =
+        bo.health().map_or_else(|| serde_json::json!({"source": bo.source(), "state": "up"}), |h| serde_json::json!(h));
     match state.hub.store().ready().await {
-        Ok(n) => axum::Json(serde_json::json!({"status": "ready", "database": "ok", "migrations": n})).into_response(),
+        Ok(n) => axum::Json(
+            serde_json::json!({"status": "ready", "database": "ok", "migrations": n, "backoffice": backoffice}),
+        )
+        .into_response(),
         Err(e) => (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             axum::Json(serde_json::json!({"status": "not_ready", "reason": e.to_string()})),
@@ -142,6 +148,7 @@ async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) ->
         }
         Err(e) => tracing::warn!(error = %e, "metrics: database figures unavailable"),
     }
+    extra.push_str(&state.hub.backoffice().metrics_text());
     let body = state.hub.metrics.render(&extra);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }

@@ -4,7 +4,7 @@ use crate::helpers::{TestDb, backends};
 use kituo::store::{Store, Table};
 use std::process::Command;
 
-fn import(db: &TestDb, kind: &str, csv: &str) -> std::process::Output {
+pub fn import(db: &TestDb, kind: &str, csv: &str) -> std::process::Output {
     let file = std::env::temp_dir().join(format!("kituo-import-{:016x}.csv", rand::random::<u64>()));
     std::fs::write(&file, csv).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_kituo"))

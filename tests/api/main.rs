@@ -4,6 +4,7 @@
 
 mod admin_browser;
 mod authz;
+mod backoffice;
 mod browser;
 mod chat;
 mod cli;
@@ -22,3 +23,4 @@ mod queue;
 mod rough_edges;
 mod rules;
 mod security;
+mod tryton;

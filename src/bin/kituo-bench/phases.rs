@@ -233,7 +233,9 @@ pub fn print_phases(p: &Phases, ws: &LoadResult, backend: &str) {
 /// without the database).
 mod memo {
     use futures_util::future::BoxFuture;
-    use kituo::backoffice::{BackOffice, Invoice, Order, Product, Result};
+    use kituo::backoffice::{
+        BackOffice, CancelOutcome, Invoice, NewRequest, Order, OrderDetail, Product, Request, Result,
+    };
     use kituo::hub::Hub;
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
@@ -286,6 +288,26 @@ mod memo {
 
         fn stock<'a>(&'a self, query: &'a str) -> BoxFuture<'a, Result<Vec<Product>>> {
             cached(&self.stock, query, || self.hub.backoffice().stock(query))
+        }
+
+        fn order_detail<'a>(&'a self, number: &'a str) -> BoxFuture<'a, Result<Option<OrderDetail>>> {
+            self.hub.backoffice().order_detail(number)
+        }
+
+        fn cancel_order<'a>(&'a self, number: &'a str) -> BoxFuture<'a, Result<CancelOutcome>> {
+            self.hub.backoffice().cancel_order(number)
+        }
+
+        fn open_request<'a>(&'a self, request: &'a NewRequest) -> BoxFuture<'a, Result<Option<Request>>> {
+            self.hub.backoffice().open_request(request)
+        }
+
+        fn request<'a>(&'a self, request_id: &'a str) -> BoxFuture<'a, Result<Option<Request>>> {
+            self.hub.backoffice().request(request_id)
+        }
+
+        fn requests_of<'a>(&'a self, order_number: &'a str) -> BoxFuture<'a, Result<Vec<Request>>> {
+            self.hub.backoffice().requests_of(order_number)
         }
     }
 }

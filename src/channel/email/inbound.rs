@@ -387,7 +387,7 @@ async fn connect(target: &ImapTarget) -> anyhow::Result<Session> {
     Ok(session)
 }
 
-fn tls_connector() -> anyhow::Result<tokio_rustls::TlsConnector> {
+pub(crate) fn tls_connector() -> anyhow::Result<tokio_rustls::TlsConnector> {
     use tokio_rustls::rustls;
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());

@@ -125,6 +125,8 @@ pub enum HandoffReason {
 pub enum Error {
     #[error("back office: {0}")]
     BackOffice(#[from] crate::backoffice::Error),
+    #[error("proof limits: {0}")]
+    Proofs(#[from] crate::store::Error),
 }
 
 /// First email-shaped word in the text.

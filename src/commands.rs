@@ -126,6 +126,8 @@ pub fn intents_classify(args: &IntentsArgs) -> anyhow::Result<bool> {
             "intent": c.intent,
             "locale": c.locale.unwrap_or(Locale::En),
             "slots": c.slots,
+            "excluded": c.excluded,
+            "corrected": c.corrected,
         });
         writeln!(out, "{json}")?;
     }

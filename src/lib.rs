@@ -11,7 +11,7 @@
 //! - [`bot`]        intent rules (TOML), matching, dialogue, reply templates (minijinja)
 //! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions
 //! - [`queue`]      ownership state machine, business hours, dispatcher (auto-assign, requeue)
-//! - [`auth`]       staff passwords (argon2), sessions, API tokens, login rate limits
+//! - [`auth`]       staff passwords (argon2), sessions, API tokens, login throttle (counted in the store)
 //! - [`channel`]    channel adapters: web widget WebSocket; Discord bot (serenity gateway in, REST out);
 //!   email (IMAP in with IDLE + UID tracking, MIME, reply stripping, threading, quarantine; threaded
 //!   SMTP replies through the outbox)

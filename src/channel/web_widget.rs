@@ -5,6 +5,7 @@
 use crate::domain::{Author, MessageView, normalize_email, rfc3339};
 use crate::hub::bus::Event;
 use crate::hub::{self, VisitorSession};
+use crate::security::SecurityEvent;
 use crate::web::AppState;
 use crate::web::client_addr::ClientIp;
 use axum::Router;
@@ -50,6 +51,8 @@ async fn upgrade(
     let origin = headers.get(axum::http::header::ORIGIN).and_then(|v| v.to_str().ok());
     if !state.settings.origin_allowed(origin) {
         use axum::response::IntoResponse;
+        let hub = &state.hub;
+        hub.security.record(&hub.metrics, SecurityEvent::OriginRefused, &ip.to_string(), "widget socket");
         return (axum::http::StatusCode::FORBIDDEN, "this site may not embed the chat widget").into_response();
     }
     let ws = ws
@@ -62,6 +65,7 @@ async fn upgrade(
     let Some(slot) = state.widget_slots.acquire(ip) else {
         tracing::debug!(%ip, "widget socket refused: address at its limit");
         state.hub.metrics.count("kituo_widget_sockets_refused_total", "", 1);
+        state.hub.security.record(&state.hub.metrics, SecurityEvent::SocketCap, &ip.to_string(), "widget sockets");
         let limit = state.widget_slots.limit();
         return ws.on_upgrade(move |socket| refuse_socket(socket, limit));
     };
@@ -392,6 +396,8 @@ impl Connection {
         }
         if !self.take_token() {
             self.violations += 1;
+            let hub = &self.state.hub;
+            hub.security.record(&hub.metrics, SecurityEvent::RateLimited, &self.peer.to_string(), "widget messages");
             return self.send_error("rate_limited", "you are sending messages too fast; wait a moment").await;
         }
         self.forgive();

@@ -4,10 +4,12 @@
 //! that falls too far behind is closed (4000) so it reconnects and re-reads.
 
 use super::AppState;
+use super::client_addr::ClientIp;
 use super::session::principal_of;
 use super::views;
 use crate::domain::{Author, Presence};
 use crate::hub::bus::AgentEvent;
+use crate::security::SecurityEvent;
 use crate::store::Principal;
 use axum::Router;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -59,9 +61,11 @@ fn same_origin(parts: &Parts) -> bool {
     origin.split_once("://").is_some_and(|(_, rest)| rest.trim_end_matches('/') == host)
 }
 
-async fn upgrade(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+async fn upgrade(State(state): State<AppState>, ClientIp(ip): ClientIp, request: axum::extract::Request) -> Response {
     let (mut parts, _body) = request.into_parts();
     if !same_origin(&parts) {
+        let hub = &state.hub;
+        hub.security.record(&hub.metrics, SecurityEvent::OriginRefused, &ip.to_string(), "console socket");
         return (StatusCode::FORBIDDEN, "cross-origin console sockets are refused").into_response();
     }
     let principal = match principal_of(&parts, &state).await {

@@ -120,8 +120,25 @@ async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> a
     }
 }
 
-async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> axum::response::Response {
+/// Whether the request may read `/metrics`: always when no `--metrics-token` is set, otherwise
+/// only with `Authorization: Bearer <token>`.
+fn metrics_allowed(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
+    let Some(expected) = &state.metrics_token else { return true };
+    let sent = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    // Compare hashes: equal length, so the comparison time says nothing about the token.
+    sent.is_some_and(|t| crate::auth::sha256_hex(t.trim()) == crate::auth::sha256_hex(expected))
+}
+
+async fn metrics(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
     use std::fmt::Write;
+    if !metrics_allowed(&state, &headers) {
+        let mut refused = error::ApiError::unauthorized().into_response();
+        refused.headers_mut().insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        return refused;
+    }
     let mut extra = String::new();
     match state.hub.store().metrics_snapshot().await {
         Ok(s) => {

@@ -102,3 +102,44 @@ async fn one_address_cannot_spray_many_accounts() {
         assert_eq!(login_from(CLEAN, app.addr, &email, STAFF_PASSWORD).await.status, 200);
     }
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_throttled_not_the_proxy() {
+    let db = crate::helpers::TestDb::new(backends()[0]).await;
+    let app = spawn_on(db, |url| {
+        let mut args = serve_args(url);
+        args.trusted_proxy = vec![IpAddr::from(CLEAN)];
+        args
+    })
+    .await;
+    let (_, email) = add_staff(&app, "Imani", kituo::domain::Role::Admin).await;
+    let via_proxy = |client: &'static str, password: String| {
+        let email = email.clone();
+        async move {
+            let body = json!({"email": email, "password": password});
+            http(app.addr, "POST", "/api/login", &[("x-forwarded-for", client)], Some(&body)).await
+        }
+    };
+    // A guesser behind the proxy (the proxy appends the real address on the right).
+    let mut throttled = None;
+    for n in 0..10 {
+        let r = via_proxy("1.2.3.4, 203.0.113.9", format!("guess {n}")).await;
+        if r.status == 429 {
+            throttled = Some(r);
+            break;
+        }
+        assert_eq!(r.status, 401);
+    }
+    let r = throttled.expect("the forwarded guesser is throttled");
+    assert!(r.headers.contains_key("retry-after"));
+    // Another customer behind the same proxy, even claiming the guesser's address on the left,
+    // is a different client and gets in.
+    let r = via_proxy("203.0.113.9, 203.0.113.10", STAFF_PASSWORD.to_string()).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // A direct client (not a trusted proxy) is throttled on its own address, as without a proxy.
+    // (That its X-Forwarded-For is ignored is a unit test in src/web/client_addr.rs.)
+    for _ in 0..3 {
+        assert_eq!(login_from(ATTACKER, app.addr, &email, "nope").await.status, 401);
+    }
+    assert_eq!(login_from(ATTACKER, app.addr, &email, STAFF_PASSWORD).await.status, 429);
+}

@@ -15,6 +15,7 @@ mod agents;
 mod backoffice;
 mod conversations;
 mod email;
+mod labels;
 mod outbox;
 mod queue;
 mod turns;
@@ -24,6 +25,7 @@ pub use agents::{Agent, ApiToken, Principal};
 pub use backoffice::Table;
 pub use conversations::{ConversationRow, Handoff, NewIdentity, NewMessage, Turn};
 pub use email::{AttachmentInfo, EmailOriginal, NewAttachment, NewQuarantine, QuarantinedMail};
+pub use labels::Label;
 pub use outbox::{DeliveryState, OutboxItem};
 pub use queue::{ConversationSummary, FIRST_RESPONSE_BOUNDS, ListFilter, MetricsSnapshot, ReportRow, TransitionWrite};
 

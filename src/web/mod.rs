@@ -7,6 +7,7 @@ pub mod agent_socket;
 pub mod email_api;
 pub mod error;
 pub mod ip_slots;
+pub mod labels_api;
 pub mod rules_api;
 pub mod session;
 pub mod settings;
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(settings::router())
         .merge(agent_socket::router())
         .merge(email_api::router())
+        .merge(labels_api::router())
         .with_state(state)
 }
 

@@ -14,6 +14,7 @@ mod discord;
 mod email;
 mod helpers;
 mod import;
+mod labels;
 mod phone;
 mod protocol;
 mod queue;

@@ -59,3 +59,28 @@ async fn labels_are_defined_set_shown_and_filtered() {
         assert_eq!(neema.post(&path("no-such-conversation"), json!({"labels": []})).await.status, 404);
     }
 }
+
+#[tokio::test]
+async fn labels_show_in_the_console_lists() {
+    let Some(b) = crate::browser::browser().await else { return };
+    let app = spawn_app(backends()[0]).await;
+    let boss = admin(&app, "Label Admin").await;
+    boss.post("/api/admin/labels", json!({"name": "refund", "color": "#c0392b"})).await.ok();
+    let chat = queued_customer(&app).await;
+    boss.post(&format!("/api/conversations/{}/labels", chat.conversation_id), json!({"labels": ["refund"]})).await.ok();
+    let password = "labels-console-password";
+    let hash = kituo::auth::hash_password(password);
+    app.hub.store().create_agent("baraka@kituo.test", "Baraka", kituo::domain::Role::Agent, &hash).await.unwrap();
+    let c = &b.client;
+    crate::browser::console_login(c, app.addr, "baraka@kituo.test", password).await;
+    c.find(fantoccini::Locator::Css("#tab-open")).await.unwrap().click().await.unwrap();
+    let chip = crate::browser::wait_js(
+        c,
+        "the label chip in the list",
+        "const e = [...document.querySelectorAll('#conv-list .conv-item .ci-label')].find(x => x.textContent === 'refund');
+         return e ? getComputedStyle(e).borderLeftColor : null",
+    )
+    .await;
+    assert_eq!(chip, "rgb(192, 57, 43)", "the admin's colour");
+    b.client.clone().close().await.unwrap();
+}

@@ -231,6 +231,12 @@ impl Hub {
         }
     }
 
+    /// Replaces a conversation's labels (agents organise their work; no message, no event).
+    pub async fn set_labels(&self, conversation_id: &str, labels: &[String]) -> Result<()> {
+        self.store.set_conversation_labels(conversation_id, labels).await?;
+        Ok(())
+    }
+
     /// Records the contact's picture on their channel (a Discord avatar), shown in the console.
     pub async fn set_contact_avatar(&self, contact_id: &str, avatar_url: &str) -> Result<()> {
         self.store.set_contact_avatar(contact_id, avatar_url).await?;

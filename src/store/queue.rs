@@ -40,6 +40,8 @@ pub struct ListFilter {
     pub statuses: Option<Vec<ConversationStatus>>,
     /// `Some(None)` = unassigned only; `Some(Some(id))` = assigned to that agent.
     pub assignee: Option<Option<String>>,
+    /// Only conversations carrying this label.
+    pub label: Option<String>,
     pub limit: i64,
 }
 
@@ -150,6 +152,13 @@ impl Store {
             }
             Some(None) => clauses.push("c.assignee_id is null".into()),
             None => {}
+        }
+        if let Some(label) = &filter.label {
+            binds.push(label.clone());
+            clauses.push(format!(
+                "exists (select 1 from conversation_labels l where l.conversation_id = c.conversation_id and l.name = ${})",
+                binds.len()
+            ));
         }
         // Conversations nobody wrote in (a widget opened and left) are not work.
         clauses.push("c.last_seq > 0".into());

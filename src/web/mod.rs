@@ -10,6 +10,7 @@ pub mod email_api;
 pub mod error;
 pub mod headers;
 pub mod ip_slots;
+pub mod labels_api;
 pub mod rules_api;
 pub mod session;
 pub mod settings;
@@ -84,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(settings::router())
         .merge(agent_socket::router())
         .merge(email_api::router())
+        .merge(labels_api::router())
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }

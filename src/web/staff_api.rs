@@ -148,6 +148,7 @@ async fn set_presence(
 struct ListQuery {
     status: Option<String>,
     assignee: Option<String>,
+    label: Option<String>,
     limit: Option<i64>,
 }
 
@@ -170,9 +171,12 @@ async fn list_conversations(
         Some("none") => Some(None),
         Some(id) => Some(Some(id.to_string())),
     };
-    let filter = ListFilter { statuses, assignee, limit: q.limit.unwrap_or(200) };
+    let label = q.label.as_deref().map(|l| l.trim().to_lowercase()).filter(|l| !l.is_empty());
+    let filter = ListFilter { statuses, assignee, label, limit: q.limit.unwrap_or(200) };
     let list = state.hub.store().list_conversations(&filter).await?;
-    Ok(Json(json!({"conversations": list.iter().map(views::summary).collect::<Vec<_>>()})))
+    let mut conversations: Vec<Value> = list.iter().map(views::summary).collect();
+    super::labels_api::attach(state.hub.store(), &mut conversations).await?;
+    Ok(Json(json!({"conversations": conversations})))
 }
 
 async fn get_conversation(
@@ -198,9 +202,9 @@ async fn get_conversation(
                    "attempts": d.attempts, "last_error": d.last_error})
         })
         .collect();
-    Ok(Json(
-        json!({"conversation": views::summary(&summary), "messages": messages, "handoff": handoff, "deliveries": deliveries}),
-    ))
+    let mut conversation = views::summary(&summary);
+    super::labels_api::attach(store, std::slice::from_mut(&mut conversation)).await?;
+    Ok(Json(json!({"conversation": conversation, "messages": messages, "handoff": handoff, "deliveries": deliveries})))
 }
 
 async fn respond(state: &AppState, id: &str, action: Action) -> ApiResult<Json<Value>> {

@@ -16,6 +16,7 @@ mod email;
 mod helpers;
 mod import;
 mod proofs;
+mod labels;
 mod phone;
 mod intents;
 mod protocol;

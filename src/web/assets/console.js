@@ -229,6 +229,8 @@
     if (!s || !s.id) return;
     const old = convs.get(s.id);
     if (old && ms(s.updated_at) < ms(old.s.updated_at)) return;
+    // Socket events carry no labels: keep the ones the REST lists brought.
+    if (!Array.isArray(s.labels) && old && Array.isArray(old.s.labels)) s = Object.assign({}, s, { labels: old.s.labels });
     convs.set(s.id, { s: s, stamp: ++stamp });
     if (cur && cur.id === s.id) {
       cur.summary = s;
@@ -239,7 +241,15 @@
   }
   // The REST lists are the truth at the time of the request: whatever they no longer hold,
   // and the socket did not touch since, is dropped.
+  // Label colours (admin-defined), loaded with the lists.
+  const labelColors = new Map();
+  function loadLabelColors() {
+    return api('GET', '/api/labels').then((r) => {
+      ((r && r.labels) || []).forEach((l) => labelColors.set(l.name, l.color));
+    }, () => {});
+  }
   function refreshLists() {
+    if (!labelColors.size) loadLabelColors().then(scheduleList);
     const s0 = stamp;
     const qs = ['queued', 'open&assignee=me', 'open'];
     return Promise.all(qs.map((q) => api('GET', '/api/conversations?status=' + q))).then((rs) => {
@@ -280,6 +290,12 @@
     if (s.status === 'queued') meta.appendChild(sp('ci-wait', (pos ? '#' + pos + ' · ' : '') + 'waiting ' + fmtWait(s)));
     else if (s.assignee) meta.appendChild(sp('ci-assignee', me && s.assignee.id === me.id ? 'You' : str(s.assignee.name)));
     if (s.team) meta.appendChild(sp('ci-team', s.team));
+    (Array.isArray(s.labels) ? s.labels : []).forEach((name) => {
+      const chip = sp('ci-label', str(name));
+      const color = labelColors.get(name);
+      if (color) chip.style.borderColor = color;
+      meta.appendChild(chip);
+    });
     if ((s.unread || 0) > 0) meta.appendChild(h('span', { class: 'unread', 'aria-label': s.unread + ' unread' }, s.unread > 99 ? '99+' : String(s.unread)));
     node.appendChild(meta);
   }
@@ -299,7 +315,7 @@
     arr.forEach((s, i) => {
       const pos = qpos.get(s.id) || null;
       const active = !!(cur && cur.id === s.id);
-      const sig = JSON.stringify([s, pos, active, Math.floor(Date.now() / 30000)]);
+      const sig = JSON.stringify([s, pos, active, labelColors.size, Math.floor(Date.now() / 30000)]);
       let c = itemEls.get(s.id);
       if (!c) itemEls.set(s.id, (c = { el: h('button', { type: 'button', class: 'conv-item', 'data-id': s.id }), sig: '' }));
       if (c.sig !== sig) {

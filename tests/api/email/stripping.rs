@@ -3,7 +3,7 @@
 //! forward) delivered to Dovecot; the stored message shows only what the customer wrote, and the
 //! staff API still serves the whole original.
 
-use super::{AMINA, agent_token, dovecot, http_json, mail, start, stored};
+use super::{AMINA, agent_token, dovecot, eventually, http_json, mail, start, stored};
 use crate::email::smtp::SmtpReceiver;
 use crate::helpers::{TestDb, backends};
 use dovecot::Dovecot;
@@ -53,9 +53,13 @@ async fn stored_mail_shows_only_the_customers_text_and_agents_keep_the_original(
             assert!(text.ends_with(expected), "{backend:?} {id}: {text:?}");
             assert!(!text.contains(gone), "{backend:?} {id}: quoted history shown: {text:?}");
             let message = app.hub.store().message_by_external_id(&format!("email:{id}")).await.unwrap().unwrap();
-            let (status, original) =
-                http_json(&app, "GET", &format!("/api/email/messages/{}/original", message.id), &token, None).await;
-            assert_eq!(status, 200, "{backend:?} {id}");
+            // The original is saved right after the message: wait for it as an agent would.
+            let path = format!("/api/email/messages/{}/original", message.id);
+            let original = eventually(&format!("the original of {id}"), || async {
+                let (status, original) = http_json(&app, "GET", &path, &token, None).await;
+                (status == 200).then_some(original)
+            })
+            .await;
             let original = original["body"].as_str().unwrap_or_default().replace("\r\n", "\n");
             assert!(original.contains(gone) && original.contains(expected), "{backend:?} {id}: {original}");
         }

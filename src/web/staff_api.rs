@@ -311,7 +311,9 @@ async fn get_contact(
     let mut invoices = Vec::new();
     for (_, email, _) in identities.iter().filter(|(kind, _, _)| kind == "email") {
         for o in backoffice.orders_of(email).await? {
+            let lines = order_lines_with_stock(backoffice, &o.order_number).await?;
             orders.push(json!({
+                "lines": lines,
                 "order_number": o.order_number, "customer_email": o.customer_email, "customer_name": o.customer_name,
                 "status": o.status, "placed_at": views::time(o.placed_at), "shipped_at": views::time(o.shipped_at),
                 "carrier": o.carrier, "tracking_number": o.tracking_number,
@@ -344,6 +346,26 @@ async fn get_contact(
         "invoices": invoices,
         "conversations": conversations,
     })))
+}
+
+/// The order's lines for the 360° panel, each with the current stock of its product.
+async fn order_lines_with_stock(
+    backoffice: &dyn crate::backoffice::BackOffice,
+    number: &str,
+) -> Result<Vec<Value>, crate::backoffice::Error> {
+    let Some(detail) = backoffice.order_detail(number).await? else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for l in detail.lines {
+        let stock = backoffice.stock(&l.sku).await?.into_iter().find(|p| p.sku.eq_ignore_ascii_case(&l.sku));
+        out.push(json!({
+            "sku": l.sku, "name": l.name, "quantity": l.quantity,
+            "unit_price": l.unit_price_minor.map(|m| money(m, detail.order.currency.as_deref().unwrap_or(""))),
+            "stock": stock.map(|p| json!({"quantity_on_hand": p.quantity_on_hand, "available": p.sellable()})),
+        }));
+    }
+    Ok(out)
 }
 
 #[derive(Deserialize)]

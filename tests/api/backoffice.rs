@@ -107,3 +107,28 @@ async fn import_order_lines_upserts_by_order_and_sku() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn an_unreachable_source_stops_the_start_without_showing_the_password_unless_lazy() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let db = TestDb::new(crate::helpers::Backend::Sqlite).await;
+    let mut args = crate::helpers::serve_args(&db.url);
+    args.backoffice.source = format!("tryton://admin:hunter2secret@127.0.0.1:{closed}/shop");
+    args.backoffice.timeout_ms = 500;
+    let err = match kituo::app::App::build(&args).await {
+        Ok(_) => panic!("started against an unreachable back office"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains("back office") && err.contains("--backoffice-lazy"), "{err}");
+    assert!(!err.contains("hunter2secret"), "password leaked: {err}");
+
+    args.backoffice.lazy = true;
+    let app = crate::helpers::spawn_on(db, move |_| args.clone()).await;
+    let ready = crate::helpers::http(app.addr, "GET", "/ready", &[], None).await;
+    assert_eq!(ready.json["backoffice"]["source"], "tryton");
+    assert_eq!(ready.json["backoffice"]["state"], "down");
+    assert!(!ready.text.contains("hunter2secret"));
+    let reply = app.chat().await.ask("is KG-KAN-01 in stock?").await;
+    assert!(reply.contains("can't check"), "{reply}");
+    app.stop().await;
+}

@@ -730,6 +730,8 @@ async fn the_contact_view_shows_proven_identities_orders_invoices_and_conversati
             (Some("shipped"), Some("EE482913057TZ"))
         );
         assert_eq!(o1001["carrier"], "Posta Tanzania");
+        let mask = o1001["lines"].as_array().unwrap().iter().find(|l| l["sku"] == "WC-MSK-09").expect("order lines");
+        assert_eq!((mask["quantity"].as_i64(), mask["stock"]["available"].as_i64()), (Some(1), Some(0)), "{mask}");
         let mut invoices: Vec<&str> =
             view["invoices"].as_array().unwrap().iter().map(|i| i["invoice_number"].as_str().unwrap()).collect();
         invoices.sort();

@@ -6,8 +6,8 @@
 # 1. a virtual environment with Tryton from PyPI, cached in $KITUO_TRYTON_VENV
 #    (default /tmp/kituo-tryton-venv): reruns skip the install;
 # 2. a populated template database on 127.0.0.1:5432 ($KITUO_TRYTON_PG, default
-#    postgresql://postgres@127.0.0.1:5432/), named after a hash of this folder, so reruns copy it
-#    in a second instead of populating again (~2 minutes);
+#    postgresql://postgres@127.0.0.1:5432/), named after a hash of populate.py, so reruns copy it
+#    in a second instead of populating again (~5 minutes here);
 # 3. a fresh database for this run, copied from the template, and WORKDIR/trytond.conf listening on
 #    127.0.0.1:PORT.
 # Prints `TRYTOND=<path> CONF=<path> DATABASE=<name>` on its last line. Starting and stopping
@@ -32,7 +32,8 @@ if [ ! -x "$VENV/bin/trytond" ] || [ ! -f "$VENV/.kituo-ok" ]; then
     touch "$VENV/.kituo-ok"
 fi
 
-HASH=$(cat "$HERE/setup.sh" "$HERE/populate.py" | sha1sum | cut -c1-10)
+# The template is rebuilt when the population script changes.
+HASH=$(sha1sum "$HERE/populate.py" | cut -c1-10)
 TEMPLATE="kituo_tryton_tpl_$HASH"
 conf() {
     cat > "$WORKDIR/trytond.conf" <<CONF
@@ -65,6 +66,10 @@ if ! psql -tAc "select 1 from pg_database where datname = '$TEMPLATE'" postgres 
     "$VENV/bin/python" "$HERE/populate.py" "$WORKDIR/trytond.conf" "${TEMPLATE}_wip" >&2
     psql -qc "alter database ${TEMPLATE}_wip rename to $TEMPLATE" postgres >&2
 fi
-DB="kituo_tryton_$(date +%s)_$$"
+# Copies are named after the process that asked (the test run); drop those of finished runs.
+for old in $(psql -tAc "select datname from pg_database where datname ~ '^kituo_tryton_[0-9]+_[0-9]+$'" postgres); do
+    kill -0 "${old##*_}" 2>/dev/null || dropdb --if-exists "$old" >&2 || true
+done
+DB="kituo_tryton_$(date +%s)_$PPID"
 createdb -T "$TEMPLATE" "$DB"
 echo "TRYTOND=$VENV/bin/trytond CONF=$WORKDIR/trytond.conf DATABASE=$DB"

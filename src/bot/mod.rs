@@ -13,8 +13,8 @@ mod corpus_tests;
 pub mod dialogue;
 pub mod handoff;
 pub mod normalize;
-pub mod proof;
 pub mod pattern;
+pub mod proof;
 pub mod render;
 pub mod rules;
 

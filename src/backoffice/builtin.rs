@@ -2,7 +2,8 @@
 //! back office. Reads and writes go through the store; this module only shapes the answers.
 
 use super::{
-    BackOffice, CancelOutcome, NewRequest, Order, OrderDetail, Product, Request, Result, Shipment, query_terms, record_key,
+    BackOffice, CancelOutcome, NewRequest, Order, OrderDetail, Product, Request, Result, Shipment, query_terms,
+    record_key,
 };
 use crate::store::Store;
 use futures_util::future::BoxFuture;

@@ -42,6 +42,9 @@ pub struct DialogueState {
     /// one-time code for them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_offer: Option<CodeOffer>,
+    /// Emails proven by a one-time code in this conversation: strong enough to act on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub code_proven: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,6 +71,8 @@ pub enum Awaiting {
     Code {
         email: String,
     },
+    /// An explicit yes to the action restated for the record in `slots` (see [`super::actions`]).
+    Confirm,
 }
 
 pub struct Input<'a> {
@@ -77,6 +82,8 @@ pub struct Input<'a> {
     pub status: ConversationStatus,
     /// Lowercase emails proven for the contact.
     pub verified_emails: &'a [String],
+    /// Lowercase emails proven strongly enough to act on (signed widget identity, email channel).
+    pub strong_emails: &'a [String],
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +103,8 @@ pub struct Outcome {
     pub disclosures: Vec<Disclosure>,
     /// A one-time code for the hub to mail, to the email on the record.
     pub code_request: Option<CodeRequest>,
+    /// What the bot did in the back office in this turn.
+    pub actions: Vec<super::actions::ActionRecord>,
 }
 
 /// A back-office record the bot showed, and on what proof.
@@ -164,6 +173,7 @@ pub(super) struct Turn<'a> {
     pub(super) guard: &'a dyn ProofGuard,
     raw: &'a str,
     pub(super) verified_emails: Vec<String>,
+    pub(super) strong_emails: Vec<String>,
     pub(super) out: Outcome,
 }
 
@@ -189,6 +199,7 @@ impl Bot {
             guard,
             raw: input.text,
             verified_emails: input.verified_emails.to_vec(),
+            strong_emails: input.strong_emails.to_vec(),
             out: Outcome {
                 replies: Vec::new(),
                 state: input.state,
@@ -200,6 +211,7 @@ impl Bot {
                 handoff: None,
                 disclosures: Vec::new(),
                 code_request: None,
+                actions: Vec::new(),
             },
         };
         let offered = std::mem::take(&mut turn.out.state.offered_human);
@@ -255,6 +267,19 @@ impl Bot {
                     return Ok(turn.out);
                 }
                 Awaiting::Slot(_) => {}
+                Awaiting::Confirm if super::actions::is_explicit_yes(&norm) => {
+                    turn.out.intent = Some(pending.intent.clone());
+                    let r = turn.confirm(&pending).await;
+                    turn.recover(r)?;
+                    return Ok(turn.out);
+                }
+                Awaiting::Confirm if super::actions::is_no(&norm) => {
+                    turn.out.intent = Some(pending.intent.clone());
+                    turn.say("action_declined", Value::UNDEFINED);
+                    return Ok(turn.out);
+                }
+                // Anything else: the question lapses and the message is read afresh.
+                Awaiting::Confirm => {}
                 Awaiting::Code { email } => {
                     if let Some(code) = proof::typed_code(input.text) {
                         turn.out.intent = Some(pending.intent.clone());
@@ -279,7 +304,7 @@ impl Bot {
 }
 
 impl Turn<'_> {
-    fn locale(&self) -> Locale {
+    pub(super) fn locale(&self) -> Locale {
         self.out.locale
     }
 
@@ -345,7 +370,7 @@ impl Turn<'_> {
         }
     }
 
-    fn handoff_now(&mut self, reason: HandoffReason) {
+    pub(super) fn handoff_now(&mut self, reason: HandoffReason) {
         if self.out.status == ConversationStatus::Bot {
             self.out.handoff = Some(reason);
         }
@@ -419,6 +444,10 @@ impl Turn<'_> {
                     self.say("ask_email", context! { kind => kind, number => crate::backoffice::record_key(&number) });
                 }
             }
+            Action::CancelOrder => match slots.get("order_number").cloned() {
+                Some(number) => self.start_cancel(&def, &number, slots).await?,
+                None => self.handoff_now(HandoffReason::Asked),
+            },
             Action::StockCheck => {
                 let query = slots.get("sku").or_else(|| slots.get("product")).cloned();
                 let Some(query) = query.filter(|q| !q.trim().is_empty()) else {
@@ -443,7 +472,9 @@ impl Turn<'_> {
     /// The (lowercase) email on the record, or `None` when there is no such record.
     pub(super) async fn owner_email(&self, action: Action, number: &str) -> Result<Option<String>, Error> {
         Ok(match action {
-            Action::OrderStatus => self.backoffice.order(number).await?.map(|o| o.customer_email.to_lowercase()),
+            Action::OrderStatus | Action::CancelOrder => {
+                self.backoffice.order(number).await?.map(|o| o.customer_email.to_lowercase())
+            }
             Action::InvoiceStatus => self.backoffice.invoice(number).await?.map(|i| i.customer_email.to_lowercase()),
             _ => None,
         })
@@ -589,6 +620,7 @@ mod tests {
                 number: "1001".into(),
                 email: "a@b.tz".into(),
             }),
+            code_proven: vec!["a@b.tz".into()],
         };
         let json = serde_json::to_string(&state).unwrap();
         assert_eq!(serde_json::from_str::<DialogueState>(&json).unwrap(), state);

@@ -7,14 +7,15 @@
 //! through [`crate::backoffice::BackOffice`] and never touches the store; the hub persists what it
 //! decides in one transaction.
 
+pub mod actions;
 pub mod bundle;
 #[cfg(test)]
 mod corpus_tests;
 pub mod dialogue;
 pub mod handoff;
 pub mod normalize;
-pub mod proof;
 pub mod pattern;
+pub mod proof;
 pub mod render;
 pub mod rules;
 

@@ -25,6 +25,8 @@ pub enum Action {
     InvoiceStatus,
     StockCheck,
     Handoff,
+    /// Cancel the order in `order_number` after an explicit yes (see [`super::actions`]).
+    CancelOrder,
 }
 
 /// One intent exactly as written in its TOML file.

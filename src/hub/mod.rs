@@ -336,7 +336,8 @@ impl Hub {
                     }
                     let m = &self.metrics;
                     m.count("kituo_messages_in_total", &format!("channel=\"{channel}\""), 1);
-                    let out = turn.messages.iter().filter(|x| x.author != Author::Customer).count() as i64;
+                    let out =
+                        turn.messages.iter().filter(|x| x.author != Author::Customer && !x.private).count() as i64;
                     if out > 0 {
                         m.count("kituo_messages_out_total", &format!("channel=\"{channel}\""), out);
                     }
@@ -445,6 +446,7 @@ impl Hub {
         let state = if from.status == ConversationStatus::Resolved { DialogueState::default() } else { state };
         let bot = self.bot();
         let guard = proofs::TurnGuard::new(self, &conv, attempt, client);
+        let strong = self.store.strong_emails(&conv.contact_id).await?;
         let outcome = bot
             .respond_guarded(
                 Input {
@@ -453,6 +455,7 @@ impl Hub {
                     locale: conv.locale,
                     status: to.status,
                     verified_emails: &verified,
+                    strong_emails: &strong,
                 },
                 self.backoffice.as_ref(),
                 &guard,
@@ -478,6 +481,21 @@ impl Hub {
                 )
             })
             .collect();
+        for a in &outcome.actions {
+            self.metrics.count(
+                "kituo_bot_actions_total",
+                &format!("action=\"{}\",result=\"{}\"", a.action, a.result),
+                1,
+            );
+            turn.audit.push((
+                format!("contact:{}", conv.contact_id),
+                format!("bot_action:{}", a.action),
+                format!("order:{}", a.number),
+                serde_json::json!({"result": a.result, "email": a.email, "conversation_id": conv.conversation_id})
+                    .to_string(),
+            ));
+            turn.messages.push(NewMessage::ours(Author::System, crate::domain::ACTIVITY_AUTHOR, &a.note, true));
+        }
         turn.intent = outcome.intent.clone();
         turn.miss = outcome.intent.is_none() && to.status == ConversationStatus::Bot;
         for email in &outcome.verified {

@@ -119,6 +119,7 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
             text: m.text.clone(),
             private: m.private,
             created_at: now,
+            kind: crate::domain::message_kind(m.author, &m.author_name),
         })
         .collect();
     // All of the turn's messages in one statement: one round trip however many replies.

@@ -2,6 +2,7 @@
 //! Every storage-touching test runs on SQLite, and on PostgreSQL when
 //! `KITUO_TEST_POSTGRES_URL` is set (`.ci/run` sets it, so in CI nothing skips).
 
+mod actions;
 mod admin_browser;
 mod authz;
 mod backoffice;
@@ -15,9 +16,9 @@ mod discord;
 mod email;
 mod helpers;
 mod import;
-mod proofs;
-mod phone;
 mod intents;
+mod phone;
+mod proofs;
 mod protocol;
 mod queue;
 mod rough_edges;

@@ -1,0 +1,146 @@
+//! What the bot does in the back office, not just reads: cancel an order after an explicit yes.
+//!
+//! Acting needs a stronger proof than reading: the record's email proven by a widget identity
+//! signed with the HMAC secret, by the email channel itself, or by a one-time code in this
+//! conversation. An order number with its email is enough to read but never to act: the bot
+//! then offers the code (when codes can be mailed) or a person. The bot restates what it will
+//! do and acts only on an explicit yes; the back office's own answer makes a repeated yes
+//! harmless (an order already cancelled is said so, never cancelled twice).
+
+use super::dialogue::{Awaiting, CodeOffer, Error, HandoffReason, Pending, Turn};
+use super::render::order_value;
+use super::rules::IntentDef;
+use crate::backoffice::CancelOutcome;
+use minijinja::{Value, context};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What the bot did or tried in the back office in one turn: counted in
+/// `kituo_bot_actions_total{action,result}`, audited, and shown to agents as an activity message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActionRecord {
+    /// `cancel_order`.
+    pub action: &'static str,
+    /// `done`, `refused` or `failed`.
+    pub result: &'static str,
+    pub number: String,
+    /// The email proven for the record.
+    pub email: String,
+    /// For agents: what happened, in English.
+    pub note: String,
+}
+
+/// An explicit yes to a restated action ("ok" or "please" are not enough).
+pub fn is_explicit_yes(norm: &str) -> bool {
+    let t = norm.trim_end_matches(['.', '!']).trim();
+    matches!(t, "yes" | "yes please" | "ndiyo" | "ndio" | "sawa" | "ndiyo tafadhali" | "sawa tafadhali")
+}
+
+/// A plain no to a restated action.
+pub fn is_no(norm: &str) -> bool {
+    let t = norm.trim_end_matches(['.', '!']).trim();
+    matches!(t, "no" | "no thanks" | "no thank you" | "nope" | "hapana" | "hapana asante" | "la")
+}
+
+impl Turn<'_> {
+    /// The email is proven strongly enough to act on its records.
+    fn may_act(&self, email: &str) -> bool {
+        self.strong_emails.iter().any(|e| e == email) || self.out.state.code_proven.iter().any(|e| e == email)
+    }
+
+    /// `cancel_order` with an order number: restate it and ask, or say why the bot cannot act.
+    pub(super) async fn start_cancel(
+        &mut self,
+        def: &IntentDef,
+        number: &str,
+        slots: BTreeMap<String, String>,
+    ) -> Result<(), Error> {
+        if self.out.state.locked {
+            self.say("verify_locked", Value::UNDEFINED);
+            return Ok(());
+        }
+        let order = self.backoffice.order(number).await?;
+        let owner = order.as_ref().map(|o| o.customer_email.to_lowercase());
+        match order {
+            Some(order) if self.may_act(&order.customer_email.to_lowercase()) => {
+                let locale = self.locale();
+                if order.status == "cancelled" {
+                    self.say("cancel_already", context! { order => order_value(&order, locale) });
+                    return Ok(());
+                }
+                let detail = self.backoffice.order_detail(number).await?;
+                let items: i64 = detail.map_or(0, |d| d.lines.iter().map(|l| l.quantity).sum());
+                self.out.state.pending = Some(Pending { intent: def.name.clone(), slots, awaiting: Awaiting::Confirm });
+                self.say("cancel_confirm", context! { order => order_value(&order, locale), items => items });
+            }
+            _ => match owner.filter(|e| self.verified_emails.contains(e)) {
+                // Proven by number and email only: a one-time code, or a person.
+                Some(email) if self.guard.codes_enabled() => {
+                    self.out.state.code_offer =
+                        Some(CodeOffer { intent: def.name.clone(), number: number.to_string(), email });
+                    self.out.state.offered_human = true;
+                    self.say("action_needs_code", context! { number => crate::backoffice::record_key(number) });
+                }
+                // Nothing the bot may act on: a person takes it, with the order number.
+                _ => self.handoff_now(HandoffReason::Asked),
+            },
+        }
+        Ok(())
+    }
+
+    /// The customer said yes to the restated action in `pending`.
+    pub(super) async fn confirm(&mut self, pending: &Pending) -> Result<(), Error> {
+        let number = pending.slots.get("order_number").cloned().unwrap_or_default();
+        let locale = self.locale();
+        // The proof is checked again at the moment of acting.
+        let Some(order) = self.backoffice.order(&number).await? else {
+            self.handoff_now(HandoffReason::Asked);
+            return Ok(());
+        };
+        let email = order.customer_email.to_lowercase();
+        if !self.may_act(&email) {
+            self.handoff_now(HandoffReason::Asked);
+            return Ok(());
+        }
+        let ctx = context! { order => order_value(&order, locale) };
+        let (result, note) = match self.backoffice.cancel_order(&number).await {
+            Ok(CancelOutcome::Cancelled) => {
+                self.say("cancel_done", ctx);
+                ("done", format!("Bot cancelled order {} (customer said yes)", order.order_number))
+            }
+            Ok(CancelOutcome::AlreadyCancelled) => {
+                // Nothing was done this time: no second activity.
+                self.say("cancel_already", ctx);
+                return Ok(());
+            }
+            Ok(CancelOutcome::Refused { state }) => {
+                self.out.state.offered_human = true;
+                self.say("cancel_refused", context! { state => state.clone(), ..ctx });
+                ("refused", format!("Bot could not cancel order {}: it is {state}", order.order_number))
+            }
+            Ok(CancelOutcome::NotFound) | Err(_) => {
+                self.out.state.offered_human = true;
+                self.say("action_failed", ctx);
+                ("failed", format!("Bot failed to cancel order {}", order.order_number))
+            }
+        };
+        self.out.actions.push(ActionRecord { action: "cancel_order", result, number: order.order_number, email, note });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_explicit_yes_confirms() {
+        for yes in ["yes", "Yes!", "ndiyo", "sawa", "yes please"] {
+            assert!(is_explicit_yes(&super::super::normalize::normalize(yes)), "{yes}");
+        }
+        for not in ["ok", "please", "yes cancel 1002 too", "maybe", "no"] {
+            assert!(!is_explicit_yes(&super::super::normalize::normalize(not)), "{not}");
+        }
+        assert!(is_no("hapana") && is_no("no.") && !is_no("yes"));
+    }
+}

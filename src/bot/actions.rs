@@ -1,4 +1,6 @@
-//! What the bot does in the back office, not just reads: cancel an order after an explicit yes.
+//! What the bot does in the back office, not just reads: cancel an order, or open a return
+//! request for a shipped or delivered one, after an explicit yes; "where is my refund" reads
+//! the request's state.
 //!
 //! Acting needs a stronger proof than reading: the record's email proven by a widget identity
 //! signed with the HMAC secret, by the email channel itself, or by a one-time code in this
@@ -9,8 +11,9 @@
 
 use super::dialogue::{Awaiting, CodeOffer, Error, HandoffReason, Pending, Turn};
 use super::render::order_value;
+use super::rules::Action;
 use super::rules::IntentDef;
-use crate::backoffice::CancelOutcome;
+use crate::backoffice::{CancelOutcome, NewRequest, Order, Request, RequestKind};
 use minijinja::{Value, context};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -19,7 +22,7 @@ use std::collections::BTreeMap;
 /// `kituo_bot_actions_total{action,result}`, audited, and shown to agents as an activity message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ActionRecord {
-    /// `cancel_order`.
+    /// `cancel_order` or `return_refund`.
     pub action: &'static str,
     /// `done`, `refused` or `failed`.
     pub result: &'static str,
@@ -48,8 +51,9 @@ impl Turn<'_> {
         self.strong_emails.iter().any(|e| e == email) || self.out.state.code_proven.iter().any(|e| e == email)
     }
 
-    /// `cancel_order` with an order number: restate it and ask, or say why the bot cannot act.
-    pub(super) async fn start_cancel(
+    /// `cancel_order` or `return_refund` with an order number: restate it and ask, or say why
+    /// the bot cannot act.
+    pub(super) async fn start_action(
         &mut self,
         def: &IntentDef,
         number: &str,
@@ -63,13 +67,15 @@ impl Turn<'_> {
         let owner = order.as_ref().map(|o| o.customer_email.to_lowercase());
         match order {
             Some(order) if self.may_act(&order.customer_email.to_lowercase()) => {
+                if def.action == Action::ReturnRefund {
+                    return self.start_return(def, order, slots).await;
+                }
                 let locale = self.locale();
                 if order.status == "cancelled" {
                     self.say("cancel_already", context! { order => order_value(&order, locale) });
                     return Ok(());
                 }
-                let detail = self.backoffice.order_detail(number).await?;
-                let items: i64 = detail.map_or(0, |d| d.lines.iter().map(|l| l.quantity).sum());
+                let items = self.items(number).await?;
                 self.out.state.pending = Some(Pending { intent: def.name.clone(), slots, awaiting: Awaiting::Confirm });
                 self.say("cancel_confirm", context! { order => order_value(&order, locale), items => items });
             }
@@ -88,6 +94,42 @@ impl Turn<'_> {
         Ok(())
     }
 
+    async fn items(&self, number: &str) -> Result<i64, Error> {
+        let detail = self.backoffice.order_detail(number).await?;
+        Ok(detail.map_or(0, |d| d.lines.iter().map(|l| l.quantity).sum()))
+    }
+
+    /// `return_refund` for an order the customer may act on: the state of its request ("where
+    /// is my refund"), or a return to confirm when the order has shipped.
+    async fn start_return(
+        &mut self,
+        def: &IntentDef,
+        order: Order,
+        slots: BTreeMap<String, String>,
+    ) -> Result<(), Error> {
+        let locale = self.locale();
+        let requests = self.backoffice.requests_of(&order.order_number).await?;
+        let ctx = context! { order => order_value(&order, locale) };
+        if let Some(r) = requests.first() {
+            // A request exists: say where it is rather than open another.
+            self.say("refund_state", context! { request => request_value(r), ..ctx });
+            return Ok(());
+        }
+        if is_status_question(&slots) {
+            self.say("refund_none", ctx);
+            return Ok(());
+        }
+        if order.status != "shipped" && order.status != "delivered" {
+            self.out.state.offered_human = true;
+            self.say("return_not_yet", ctx);
+            return Ok(());
+        }
+        let items = self.items(&order.order_number).await?;
+        self.out.state.pending = Some(Pending { intent: def.name.clone(), slots, awaiting: Awaiting::Confirm });
+        self.say("return_confirm", context! { items => items, ..ctx });
+        Ok(())
+    }
+
     /// The customer said yes to the restated action in `pending`.
     pub(super) async fn confirm(&mut self, pending: &Pending) -> Result<(), Error> {
         let number = pending.slots.get("order_number").cloned().unwrap_or_default();
@@ -103,6 +145,9 @@ impl Turn<'_> {
             return Ok(());
         }
         let ctx = context! { order => order_value(&order, locale) };
+        if self.def(&pending.intent).is_some_and(|d| d.action == Action::ReturnRefund) {
+            return self.open_return(pending, order, email).await;
+        }
         let (result, note) = match self.backoffice.cancel_order(&number).await {
             Ok(CancelOutcome::Cancelled) => {
                 self.say("cancel_done", ctx);
@@ -127,6 +172,49 @@ impl Turn<'_> {
         self.out.actions.push(ActionRecord { action: "cancel_order", result, number: order.order_number, email, note });
         Ok(())
     }
+}
+
+impl Turn<'_> {
+    async fn open_return(&mut self, pending: &Pending, order: Order, email: String) -> Result<(), Error> {
+        let locale = self.locale();
+        let ctx = context! { order => order_value(&order, locale) };
+        let reason = pending.slots.get(REASON).cloned().unwrap_or_default();
+        let kind = if reason.to_lowercase().contains("refund") { RequestKind::Refund } else { RequestKind::Return };
+        let new = NewRequest { kind, order_number: order.order_number.clone(), skus: Vec::new(), reason };
+        let number = order.order_number.clone();
+        let (result, note) = match self.backoffice.open_request(&new).await {
+            Ok(Some(r)) => {
+                let note = format!(
+                    "Bot opened {} request {} for order {number} (customer said yes)",
+                    r.kind.as_str(),
+                    r.request_id
+                );
+                self.say("return_opened", context! { request => request_value(&r), ..ctx });
+                ("done", note)
+            }
+            Ok(None) | Err(_) => {
+                self.out.state.offered_human = true;
+                self.say("action_failed", ctx);
+                ("failed", format!("Bot failed to open a return for order {number}"))
+            }
+        };
+        self.out.actions.push(ActionRecord { action: "return_refund", result, number, email, note });
+        Ok(())
+    }
+}
+
+/// The slot where `return_refund` keeps the customer's own words, as the request's reason.
+pub const REASON: &str = "reason";
+
+/// "Where is my refund?": the customer asks about a request rather than for one.
+fn is_status_question(slots: &BTreeMap<String, String>) -> bool {
+    let text = slots.get(REASON).map(|r| r.to_lowercase()).unwrap_or_default();
+    ["where", "status", "any news", "update on", "wapi", "lini", "hali ya"].iter().any(|w| text.contains(w))
+}
+
+/// A request as templates see it.
+pub fn request_value(r: &Request) -> Value {
+    context! { id => &r.request_id, kind => r.kind.as_str(), state => &r.state, order_number => &r.order_number }
 }
 
 #[cfg(test)]

@@ -444,8 +444,12 @@ impl Turn<'_> {
                     self.say("ask_email", context! { kind => kind, number => crate::backoffice::record_key(&number) });
                 }
             }
-            Action::CancelOrder => match slots.get("order_number").cloned() {
-                Some(number) => self.start_cancel(&def, &number, slots).await?,
+            Action::CancelOrder | Action::ReturnRefund => match slots.get("order_number").cloned() {
+                Some(number) => {
+                    let mut slots = slots;
+                    slots.insert(super::actions::REASON.into(), self.raw.to_string());
+                    self.start_action(&def, &number, slots).await?
+                }
                 None => self.handoff_now(HandoffReason::Asked),
             },
             Action::StockCheck => {
@@ -472,7 +476,7 @@ impl Turn<'_> {
     /// The (lowercase) email on the record, or `None` when there is no such record.
     pub(super) async fn owner_email(&self, action: Action, number: &str) -> Result<Option<String>, Error> {
         Ok(match action {
-            Action::OrderStatus | Action::CancelOrder => {
+            Action::OrderStatus | Action::CancelOrder | Action::ReturnRefund => {
                 self.backoffice.order(number).await?.map(|o| o.customer_email.to_lowercase())
             }
             Action::InvoiceStatus => self.backoffice.invoice(number).await?.map(|i| i.customer_email.to_lowercase()),

@@ -294,10 +294,10 @@ impl Turn<'_> {
                 if let Some(number) = pending.slots.get(record_slot(def.action)).cloned()
                     && self.owner_email(def.action, &number).await?.as_deref() == Some(proven.as_str())
                 {
-                    if def.action == Action::CancelOrder {
+                    if matches!(def.action, Action::CancelOrder | Action::ReturnRefund) {
                         self.out.state.code_proven.push(proven);
                         let slots = pending.slots.clone();
-                        self.start_cancel(&def, &number, slots).await?;
+                        self.start_action(&def, &number, slots).await?;
                     } else {
                         self.disclose(&def, &number, "one_time_code").await?;
                     }

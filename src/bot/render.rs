@@ -222,6 +222,7 @@ pub fn sample_context(locale: Locale) -> Value {
         // Bot actions (templates/<locale>/cancel_*.j2, action_*.j2).
         items => 2,
         state => "shipped",
+        request => context! { id => "17", kind => "return", state => "open", order_number => "SO-2026-0042" },
     }
 }
 

@@ -27,6 +27,9 @@ pub enum Action {
     Handoff,
     /// Cancel the order in `order_number` after an explicit yes (see [`super::actions`]).
     CancelOrder,
+    /// Open a return request for the shipped order in `order_number` after an explicit yes, or
+    /// read its request's state ("where is my refund").
+    ReturnRefund,
 }
 
 /// One intent exactly as written in its TOML file.

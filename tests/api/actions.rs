@@ -110,3 +110,36 @@ async fn number_and_email_proof_never_cancels() {
         assert!(!metrics(&app).await.contains("kituo_bot_actions_total"));
     }
 }
+
+#[tokio::test]
+async fn a_signed_customer_opens_one_return_and_reads_its_state() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let mut chat = signed_chat(&app, "amina.mwakilema@example.co.tz").await;
+        let ask = chat.ask("i'd like to return order 1001, it's damaged").await;
+        assert!(ask.contains("Open a return for order 1001: 2 items"), "{backend:?}: restated: {ask}");
+        assert!(app.hub.backoffice().requests_of("1001").await.unwrap().is_empty(), "nothing before the yes");
+        let done = chat.ask("yes").await;
+        assert!(done.contains("is open for order 1001"), "{backend:?}: {done}");
+        let again = chat.ask("yes").await;
+        assert!(!again.contains("is open for order"), "{backend:?}: no second request: {again}");
+        let requests = app.hub.backoffice().requests_of("1001").await.unwrap();
+        assert_eq!(requests.len(), 1, "{backend:?}: {requests:?}");
+        assert_eq!(requests[0].state, "open");
+        assert!(requests[0].reason.contains("damaged"), "{:?}", requests[0]);
+        let state = chat.ask("where is my refund for order 1001?").await;
+        assert!(state.contains(&format!("request {}", requests[0].request_id)) && state.contains("is open"), "{state}");
+
+        // Not shipped yet: nothing to return, the bot says so and opens nothing.
+        let mut neema = signed_chat(&app, "neema.mushi@example.co.tz").await;
+        let not_yet = neema.ask("I want to return order 1009").await;
+        assert!(not_yet.contains("has not shipped yet"), "{backend:?}: {not_yet}");
+        assert!(app.hub.backoffice().requests_of("1009").await.unwrap().is_empty());
+
+        let staff = agent(&app, "Wanjiru").await;
+        let conv = staff.conversation(&chat.conversation_id).await;
+        assert_eq!(activities(&conv).len(), 1, "{backend:?}: {conv}");
+        let m = metrics(&app).await;
+        assert!(m.contains("kituo_bot_actions_total{action=\"return_refund\",result=\"done\"} 1"), "{m}");
+    }
+}

@@ -39,6 +39,29 @@ pub fn is_explicit_yes(norm: &str) -> bool {
     matches!(t, "yes" | "yes please" | "ndiyo" | "ndio" | "sawa" | "ndiyo tafadhali" | "sawa tafadhali")
 }
 
+/// Any yes, to the offer of a person (looser than [`is_explicit_yes`]).
+pub fn is_affirmative(norm: &str) -> bool {
+    let t = norm.trim_end_matches(['.', '!']).trim();
+    matches!(
+        t,
+        "yes"
+            | "yes please"
+            | "yeah"
+            | "yep"
+            | "ok"
+            | "okay"
+            | "sure"
+            | "please"
+            | "ndiyo"
+            | "ndio"
+            | "sawa"
+            | "naam"
+            | "eeh"
+            | "ndiyo tafadhali"
+            | "sawa tafadhali"
+    )
+}
+
 /// A plain no to a restated action.
 pub fn is_no(norm: &str) -> bool {
     let t = norm.trim_end_matches(['.', '!']).trim();
@@ -128,6 +151,19 @@ impl Turn<'_> {
         self.out.state.pending = Some(Pending { intent: def.name.clone(), slots, awaiting: Awaiting::Confirm });
         self.say("return_confirm", context! { items => items, ..ctx });
         Ok(())
+    }
+
+    /// The customer's answer to the restated action in `pending`; `None`: not an answer.
+    pub(super) async fn answer(&mut self, pending: &Pending, norm: &str) -> Option<Result<(), Error>> {
+        if is_explicit_yes(norm) {
+            self.out.intent = Some(pending.intent.clone());
+            return Some(self.confirm(pending).await);
+        }
+        is_no(norm).then(|| {
+            self.out.intent = Some(pending.intent.clone());
+            self.say("action_declined", Value::UNDEFINED);
+            Ok(())
+        })
     }
 
     /// The customer said yes to the restated action in `pending`.

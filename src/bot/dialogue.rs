@@ -145,28 +145,6 @@ pub fn find_email(text: &str) -> Option<String> {
         .find_map(normalize_email)
 }
 
-fn is_affirmative(norm: &str) -> bool {
-    let t = norm.trim_end_matches(['.', '!']).trim();
-    matches!(
-        t,
-        "yes"
-            | "yes please"
-            | "yeah"
-            | "yep"
-            | "ok"
-            | "okay"
-            | "sure"
-            | "please"
-            | "ndiyo"
-            | "ndio"
-            | "sawa"
-            | "naam"
-            | "eeh"
-            | "ndiyo tafadhali"
-            | "sawa tafadhali"
-    )
-}
-
 pub(super) struct Turn<'a> {
     pub(super) bot: &'a Bot,
     pub(super) backoffice: &'a dyn BackOffice,
@@ -267,19 +245,13 @@ impl Bot {
                     return Ok(turn.out);
                 }
                 Awaiting::Slot(_) => {}
-                Awaiting::Confirm if super::actions::is_explicit_yes(&norm) => {
-                    turn.out.intent = Some(pending.intent.clone());
-                    let r = turn.confirm(&pending).await;
-                    turn.recover(r)?;
-                    return Ok(turn.out);
+                Awaiting::Confirm => {
+                    // Yes acts, no leaves it; anything else lets the question lapse.
+                    if let Some(r) = turn.answer(&pending, &norm).await {
+                        turn.recover(r)?;
+                        return Ok(turn.out);
+                    }
                 }
-                Awaiting::Confirm if super::actions::is_no(&norm) => {
-                    turn.out.intent = Some(pending.intent.clone());
-                    turn.say("action_declined", Value::UNDEFINED);
-                    return Ok(turn.out);
-                }
-                // Anything else: the question lapses and the message is read afresh.
-                Awaiting::Confirm => {}
                 Awaiting::Code { email } => {
                     if let Some(code) = proof::typed_code(input.text) {
                         turn.out.intent = Some(pending.intent.clone());
@@ -296,7 +268,7 @@ impl Bot {
                 let r = turn.run(&intent, c.slots).await;
                 turn.recover(r)?;
             }
-            None if offered && is_affirmative(&norm) => turn.handoff_now(HandoffReason::AfterMisses),
+            None if offered && super::actions::is_affirmative(&norm) => turn.handoff_now(HandoffReason::AfterMisses),
             None => turn.miss(offered),
         }
         Ok(turn.out)

@@ -5,6 +5,7 @@
 //!
 //! channel → hub (resolve → bot → store) → bus → channel
 
+mod actions;
 pub mod bus;
 pub mod cluster;
 pub mod lease;
@@ -481,21 +482,7 @@ impl Hub {
                 )
             })
             .collect();
-        for a in &outcome.actions {
-            self.metrics.count(
-                "kituo_bot_actions_total",
-                &format!("action=\"{}\",result=\"{}\"", a.action, a.result),
-                1,
-            );
-            turn.audit.push((
-                format!("contact:{}", conv.contact_id),
-                format!("bot_action:{}", a.action),
-                format!("order:{}", a.number),
-                serde_json::json!({"result": a.result, "email": a.email, "conversation_id": conv.conversation_id})
-                    .to_string(),
-            ));
-            turn.messages.push(NewMessage::ours(Author::System, crate::domain::ACTIVITY_AUTHOR, &a.note, true));
-        }
+        actions::record(self, &mut turn, &conv.contact_id, &conv.conversation_id, &outcome.actions);
         turn.intent = outcome.intent.clone();
         turn.miss = outcome.intent.is_none() && to.status == ConversationStatus::Bot;
         for email in &outcome.verified {

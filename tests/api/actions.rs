@@ -143,3 +143,26 @@ async fn a_signed_customer_opens_one_return_and_reads_its_state() {
         assert!(m.contains("kituo_bot_actions_total{action=\"return_refund\",result=\"done\"} 1"), "{m}");
     }
 }
+
+#[tokio::test]
+async fn number_and_email_proof_acts_only_after_the_one_time_code() {
+    use crate::proofs::{code_in, nth_mail_to, start_with_smtp};
+    for backend in backends() {
+        let smtp = crate::email::smtp::SmtpReceiver::start().await;
+        let app = start_with_smtp(crate::helpers::TestDb::new(backend).await, &smtp).await;
+        let mut chat = app.chat().await;
+        chat.ask("where is my order 1009").await;
+        chat.ask("neema.mushi@example.co.tz").await;
+        let offer = chat.ask("cancel order 1009").await;
+        assert!(offer.contains("\"code\"") && !offer.contains("Cancel order 1009:"), "{backend:?}: {offer}");
+        assert_eq!(status(&app, "1009").await, "pending");
+        chat.ask("code").await;
+        let code = code_in(&nth_mail_to(&smtp, "neema.mushi@example.co.tz", 1).await);
+        let ask = chat.ask(&code).await;
+        assert!(ask.contains("Cancel order 1009: 2 items"), "{backend:?}: the code leads to the question: {ask}");
+        assert_eq!(status(&app, "1009").await, "pending", "{backend:?}: still nothing before the yes");
+        let done = chat.ask("ndiyo").await;
+        assert!(done.contains("imeghairiwa") || done.contains("is cancelled"), "{backend:?}: {done}");
+        assert_eq!(status(&app, "1009").await, "cancelled");
+    }
+}

@@ -86,6 +86,9 @@ impl Turn<'_> {
             self.say("verify_locked", Value::UNDEFINED);
             return Ok(());
         }
+        if def.action == Action::InvoiceCopy {
+            return self.start_invoice_copy(def, number).await;
+        }
         let order = self.backoffice.order(number).await?;
         let owner = order.as_ref().map(|o| o.customer_email.to_lowercase());
         match order {
@@ -102,17 +105,45 @@ impl Turn<'_> {
                 self.out.state.pending = Some(Pending { intent: def.name.clone(), slots, awaiting: Awaiting::Confirm });
                 self.say("cancel_confirm", context! { order => order_value(&order, locale), items => items });
             }
-            _ => match owner.filter(|e| self.verified_emails.contains(e)) {
-                // Proven by number and email only: a one-time code, or a person.
-                Some(email) if self.guard.codes_enabled() => {
-                    self.out.state.code_offer =
-                        Some(CodeOffer { intent: def.name.clone(), number: number.to_string(), email });
-                    self.out.state.offered_human = true;
-                    self.say("action_needs_code", context! { number => crate::backoffice::record_key(number) });
-                }
-                // Nothing the bot may act on: a person takes it, with the order number.
-                _ => self.handoff_now(HandoffReason::Asked),
-            },
+            _ => self.weak_proof(def, number, owner),
+        }
+        Ok(())
+    }
+
+    /// The record's owner is not proven strongly: a one-time code when it is proven by number and
+    /// email (and codes can be mailed), else a person takes it with the number.
+    fn weak_proof(&mut self, def: &IntentDef, number: &str, owner: Option<String>) {
+        match owner.filter(|e| self.verified_emails.contains(e)) {
+            Some(email) if self.guard.codes_enabled() => {
+                self.out.state.code_offer =
+                    Some(CodeOffer { intent: def.name.clone(), number: number.to_string(), email });
+                self.out.state.offered_human = true;
+                self.say("action_needs_code", context! { number => crate::backoffice::record_key(number) });
+            }
+            _ => self.handoff_now(HandoffReason::Asked),
+        }
+    }
+
+    /// `invoice_copy`: mailed at once to the address on the invoice, never another.
+    async fn start_invoice_copy(&mut self, def: &IntentDef, number: &str) -> Result<(), Error> {
+        let invoice = self.backoffice.invoice(number).await?;
+        let owner = invoice.as_ref().map(|i| i.customer_email.to_lowercase());
+        match invoice {
+            Some(i) if self.may_act(&i.customer_email.to_lowercase()) => {
+                let email = i.customer_email.to_lowercase();
+                let ctx = context! { invoice => super::render::invoice_value(&i, self.locale()) };
+                self.say("invoice_copy_sent", ctx);
+                let note = format!("Bot emailed a copy of invoice {} to the address on it", i.invoice_number);
+                self.out.actions.push(ActionRecord {
+                    action: "invoice_copy",
+                    result: "done",
+                    number: i.invoice_number.clone(),
+                    email,
+                    note,
+                });
+                self.out.invoice_mail = Some(i);
+            }
+            _ => self.weak_proof(def, number, owner),
         }
         Ok(())
     }

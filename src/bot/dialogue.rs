@@ -105,6 +105,8 @@ pub struct Outcome {
     pub code_request: Option<CodeRequest>,
     /// What the bot did in the back office in this turn.
     pub actions: Vec<super::actions::ActionRecord>,
+    /// An invoice to mail to the address on it (the hub renders and queues the mail).
+    pub invoice_mail: Option<crate::backoffice::Invoice>,
 }
 
 /// A back-office record the bot showed, and on what proof.
@@ -190,6 +192,7 @@ impl Bot {
                 disclosures: Vec::new(),
                 code_request: None,
                 actions: Vec::new(),
+                invoice_mail: None,
             },
         };
         let offered = std::mem::take(&mut turn.out.state.offered_human);
@@ -416,6 +419,10 @@ impl Turn<'_> {
                     self.say("ask_email", context! { kind => kind, number => crate::backoffice::record_key(&number) });
                 }
             }
+            Action::InvoiceCopy => match slots.get("invoice_number").cloned() {
+                Some(number) if self.guard.codes_enabled() => self.start_action(&def, &number, slots).await?,
+                _ => self.handoff_now(HandoffReason::Asked),
+            },
             Action::CancelOrder | Action::ReturnRefund => match slots.get("order_number").cloned() {
                 Some(number) => {
                     let mut slots = slots;
@@ -451,7 +458,9 @@ impl Turn<'_> {
             Action::OrderStatus | Action::CancelOrder | Action::ReturnRefund => {
                 self.backoffice.order(number).await?.map(|o| o.customer_email.to_lowercase())
             }
-            Action::InvoiceStatus => self.backoffice.invoice(number).await?.map(|i| i.customer_email.to_lowercase()),
+            Action::InvoiceStatus | Action::InvoiceCopy => {
+                self.backoffice.invoice(number).await?.map(|i| i.customer_email.to_lowercase())
+            }
             _ => None,
         })
     }
@@ -556,14 +565,14 @@ impl Turn<'_> {
 /// "order" or "invoice": the kind of record an intent shows.
 pub(super) fn record_kind(action: Action) -> &'static str {
     match action {
-        Action::InvoiceStatus => "invoice",
+        Action::InvoiceStatus | Action::InvoiceCopy => "invoice",
         _ => "order",
     }
 }
 
 pub(super) fn record_slot(action: Action) -> &'static str {
     match action {
-        Action::InvoiceStatus => "invoice_number",
+        Action::InvoiceStatus | Action::InvoiceCopy => "invoice_number",
         _ => "order_number",
     }
 }

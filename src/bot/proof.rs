@@ -294,7 +294,7 @@ impl Turn<'_> {
                 if let Some(number) = pending.slots.get(record_slot(def.action)).cloned()
                     && self.owner_email(def.action, &number).await?.as_deref() == Some(proven.as_str())
                 {
-                    if matches!(def.action, Action::CancelOrder | Action::ReturnRefund) {
+                    if matches!(def.action, Action::CancelOrder | Action::ReturnRefund | Action::InvoiceCopy) {
                         self.out.state.code_proven.push(proven);
                         let slots = pending.slots.clone();
                         self.start_action(&def, &number, slots).await?;

@@ -3,9 +3,12 @@
 //! `system`, private, `"kind":"activity"`), all in the turn's transaction.
 
 use super::Hub;
+use crate::bot::Bot;
 use crate::bot::actions::ActionRecord;
+use crate::bot::dialogue::Outcome;
 use crate::domain::{ACTIVITY_AUTHOR, Author};
-use crate::store::{NewMessage, Turn};
+use crate::store::{self, NewMessage, Turn};
+use minijinja::context;
 
 pub(super) fn record(hub: &Hub, turn: &mut Turn, contact_id: &str, conversation_id: &str, actions: &[ActionRecord]) {
     for a in actions {
@@ -19,4 +22,28 @@ pub(super) fn record(hub: &Hub, turn: &mut Turn, contact_id: &str, conversation_
         ));
         turn.messages.push(NewMessage::ours(Author::System, ACTIVITY_AUTHOR, &a.note, true));
     }
+}
+
+/// Queues the invoice copy the bot promised, to the address on the invoice, hanging on the
+/// turn's last activity message.
+pub(super) fn invoice_mail(turn: &mut Turn, outcome: &Outcome, bot: &Bot) -> store::Result<()> {
+    let Some(invoice) = &outcome.invoice_mail else { return Ok(()) };
+    let locale = outcome.locale;
+    let ctx = context! {
+        invoice => crate::bot::render::invoice_value(invoice, locale), locale => locale.as_str(),
+    };
+    let render = |name: &str| {
+        bot.templates
+            .render(locale, name, ctx.clone())
+            .map_err(|e| store::Error::Invalid(format!("template {name}: {e}")))
+    };
+    let payload = serde_json::json!({
+        "to": invoice.customer_email.to_lowercase(),
+        "subject": render("invoice_copy_subject")?,
+        "body": render("invoice_copy_email")?,
+    })
+    .to_string();
+    let index = turn.messages.iter().rposition(|m| m.author_name == ACTIVITY_AUTHOR).unwrap_or(turn.messages.len() - 1);
+    turn.mails.push((index, payload));
+    Ok(())
 }

@@ -433,6 +433,7 @@ impl Hub {
             miss: false,
             channel_meta: inbound.channel_meta.map(str::to_string),
             proof_mail: None,
+            mails: Vec::new(),
         };
         // The bot speaks while it owns the conversation, and while it waits in the queue until a
         // person has replied; never once an agent has the conversation.
@@ -483,6 +484,7 @@ impl Hub {
             })
             .collect();
         actions::record(self, &mut turn, &conv.contact_id, &conv.conversation_id, &outcome.actions);
+        actions::invoice_mail(&mut turn, &outcome, &bot)?;
         turn.intent = outcome.intent.clone();
         turn.miss = outcome.intent.is_none() && to.status == ConversationStatus::Bot;
         for email in &outcome.verified {

@@ -88,6 +88,9 @@ pub struct Turn {
     pub miss: bool,
     /// A one-time code sent in this turn: stored hashed, its mail queued in the same transaction.
     pub proof_mail: Option<super::ProofMail>,
+    /// Mails the bot sends in this turn (an invoice copy): the index of the turn's message they
+    /// hang on, and the JSON `{to, subject, body}`; queued in the same transaction.
+    pub mails: Vec<(usize, String)>,
 }
 
 /// What the bot collected for the agent who takes over.

@@ -216,5 +216,10 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
     {
         super::proofs::insert_code(tx, &turn.conversation_id, mail, &note.id, now).await?;
     }
+    for (index, payload) in &turn.mails {
+        if let Some(note) = stored.get(*index) {
+            super::proofs::insert_mail(tx, &turn.conversation_id, &note.id, payload, now).await?;
+        }
+    }
     Ok(stored)
 }

@@ -166,3 +166,32 @@ async fn number_and_email_proof_acts_only_after_the_one_time_code() {
         assert_eq!(status(&app, "1009").await, "cancelled");
     }
 }
+
+#[tokio::test]
+async fn an_invoice_copy_goes_to_the_address_on_the_invoice() {
+    use crate::proofs::{nth_mail_to, start_with_smtp};
+    const AMINA: &str = "amina.mwakilema@example.co.tz";
+    for backend in backends() {
+        let smtp = crate::email::smtp::SmtpReceiver::start().await;
+        let app = start_with_smtp(crate::helpers::TestDb::new(backend).await, &smtp).await;
+        let mut chat = signed_chat(&app, AMINA).await;
+        let sent = chat.ask("please send me a copy of invoice INV-2026-0019").await;
+        assert!(sent.contains("copy of invoice INV-2026-0019 is on its way"), "{backend:?}: {sent}");
+        let mail = nth_mail_to(&smtp, AMINA, 1).await;
+        assert_eq!(mail.to, vec![AMINA.to_string()], "{backend:?}: only the address on the invoice");
+        assert!(String::from_utf8_lossy(&mail.data).contains("INV-2026-0019"), "{backend:?}");
+        let staff = agent(&app, "Wanjiru").await;
+        let conv = staff.conversation(&chat.conversation_id).await;
+        assert_eq!(activities(&conv).len(), 1, "{backend:?}: {conv}");
+        let m = metrics(&app).await;
+        assert!(m.contains("kituo_bot_actions_total{action=\"invoice_copy\",result=\"done\"} 1"), "{m}");
+    }
+    // Without the email channel the bot cannot mail: a person takes it.
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let mut chat = signed_chat(&app, AMINA).await;
+        let reply = chat.ask("please send me a copy of invoice INV-2026-0019").await;
+        assert!(!reply.contains("is on its way"), "{backend:?}: {reply}");
+        assert!(!metrics(&app).await.contains("kituo_bot_actions_total"));
+    }
+}

@@ -244,6 +244,19 @@ pub struct MessageView {
     pub text: String,
     pub private: bool,
     pub created_at: Millis,
+    /// `"activity"` for what the bot did in the back office (see [`ACTIVITY_AUTHOR`]); absent
+    /// for ordinary messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// The author name of the `system` messages that record a bot action (an order cancelled, a
+/// return opened, an invoice mailed). Stored like any message; the name marks its kind.
+pub const ACTIVITY_AUTHOR: &str = "Kituo activity";
+
+/// The kind of a stored message, from its author and author name.
+pub fn message_kind(author: Author, author_name: &str) -> Option<String> {
+    (author == Author::System && author_name == ACTIVITY_AUTHOR).then(|| "activity".to_string())
 }
 
 /// Lowercased, trimmed email address; `None` when the text is not shaped like one.

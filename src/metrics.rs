@@ -87,6 +87,7 @@ fn describe(name: &str) -> &'static str {
         "kituo_messages_out_total" => "Bot and agent messages stored for customers, per channel.",
         "kituo_bot_matches_total" => "Customer messages the bot recognised, per intent.",
         "kituo_bot_misses_total" => "Customer messages the bot did not understand.",
+        "kituo_bot_actions_total" => "Back-office actions the bot took, per action and result.",
         "kituo_outbox_deliveries_total" => "Outbox delivery attempts, per channel and result.",
         "kituo_security_events_total" => {
             "Security events (refused proofs, throttles, refused sockets and frames), per kind."

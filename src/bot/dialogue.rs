@@ -42,6 +42,9 @@ pub struct DialogueState {
     /// one-time code for them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_offer: Option<CodeOffer>,
+    /// Emails proven by a one-time code in this conversation: strong enough to act on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub code_proven: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,6 +71,8 @@ pub enum Awaiting {
     Code {
         email: String,
     },
+    /// An explicit yes to the action restated for the record in `slots` (see [`super::actions`]).
+    Confirm,
 }
 
 pub struct Input<'a> {
@@ -77,6 +82,8 @@ pub struct Input<'a> {
     pub status: ConversationStatus,
     /// Lowercase emails proven for the contact.
     pub verified_emails: &'a [String],
+    /// Lowercase emails proven strongly enough to act on (signed widget identity, email channel).
+    pub strong_emails: &'a [String],
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +103,10 @@ pub struct Outcome {
     pub disclosures: Vec<Disclosure>,
     /// A one-time code for the hub to mail, to the email on the record.
     pub code_request: Option<CodeRequest>,
+    /// What the bot did in the back office in this turn.
+    pub actions: Vec<super::actions::ActionRecord>,
+    /// An invoice to mail to the address on it (the hub renders and queues the mail).
+    pub invoice_mail: Option<crate::backoffice::Invoice>,
 }
 
 /// A back-office record the bot showed, and on what proof.
@@ -136,34 +147,13 @@ pub fn find_email(text: &str) -> Option<String> {
         .find_map(normalize_email)
 }
 
-fn is_affirmative(norm: &str) -> bool {
-    let t = norm.trim_end_matches(['.', '!']).trim();
-    matches!(
-        t,
-        "yes"
-            | "yes please"
-            | "yeah"
-            | "yep"
-            | "ok"
-            | "okay"
-            | "sure"
-            | "please"
-            | "ndiyo"
-            | "ndio"
-            | "sawa"
-            | "naam"
-            | "eeh"
-            | "ndiyo tafadhali"
-            | "sawa tafadhali"
-    )
-}
-
 pub(super) struct Turn<'a> {
     pub(super) bot: &'a Bot,
     pub(super) backoffice: &'a dyn BackOffice,
     pub(super) guard: &'a dyn ProofGuard,
     raw: &'a str,
     pub(super) verified_emails: Vec<String>,
+    pub(super) strong_emails: Vec<String>,
     pub(super) out: Outcome,
 }
 
@@ -189,6 +179,7 @@ impl Bot {
             guard,
             raw: input.text,
             verified_emails: input.verified_emails.to_vec(),
+            strong_emails: input.strong_emails.to_vec(),
             out: Outcome {
                 replies: Vec::new(),
                 state: input.state,
@@ -200,6 +191,8 @@ impl Bot {
                 handoff: None,
                 disclosures: Vec::new(),
                 code_request: None,
+                actions: Vec::new(),
+                invoice_mail: None,
             },
         };
         let offered = std::mem::take(&mut turn.out.state.offered_human);
@@ -255,6 +248,13 @@ impl Bot {
                     return Ok(turn.out);
                 }
                 Awaiting::Slot(_) => {}
+                Awaiting::Confirm => {
+                    // Yes acts, no leaves it; anything else lets the question lapse.
+                    if let Some(r) = turn.answer(&pending, &norm).await {
+                        turn.recover(r)?;
+                        return Ok(turn.out);
+                    }
+                }
                 Awaiting::Code { email } => {
                     if let Some(code) = proof::typed_code(input.text) {
                         turn.out.intent = Some(pending.intent.clone());
@@ -271,7 +271,7 @@ impl Bot {
                 let r = turn.run(&intent, c.slots).await;
                 turn.recover(r)?;
             }
-            None if offered && is_affirmative(&norm) => turn.handoff_now(HandoffReason::AfterMisses),
+            None if offered && super::actions::is_affirmative(&norm) => turn.handoff_now(HandoffReason::AfterMisses),
             None => turn.miss(offered),
         }
         Ok(turn.out)
@@ -279,7 +279,7 @@ impl Bot {
 }
 
 impl Turn<'_> {
-    fn locale(&self) -> Locale {
+    pub(super) fn locale(&self) -> Locale {
         self.out.locale
     }
 
@@ -345,7 +345,7 @@ impl Turn<'_> {
         }
     }
 
-    fn handoff_now(&mut self, reason: HandoffReason) {
+    pub(super) fn handoff_now(&mut self, reason: HandoffReason) {
         if self.out.status == ConversationStatus::Bot {
             self.out.handoff = Some(reason);
         }
@@ -419,6 +419,18 @@ impl Turn<'_> {
                     self.say("ask_email", context! { kind => kind, number => crate::backoffice::record_key(&number) });
                 }
             }
+            Action::InvoiceCopy => match slots.get("invoice_number").cloned() {
+                Some(number) if self.guard.codes_enabled() => self.start_action(&def, &number, slots).await?,
+                _ => self.handoff_now(HandoffReason::Asked),
+            },
+            Action::CancelOrder | Action::ReturnRefund => match slots.get("order_number").cloned() {
+                Some(number) => {
+                    let mut slots = slots;
+                    slots.insert(super::actions::REASON.into(), self.raw.to_string());
+                    self.start_action(&def, &number, slots).await?
+                }
+                None => self.handoff_now(HandoffReason::Asked),
+            },
             Action::StockCheck => {
                 let query = slots.get("sku").or_else(|| slots.get("product")).cloned();
                 let Some(query) = query.filter(|q| !q.trim().is_empty()) else {
@@ -443,8 +455,12 @@ impl Turn<'_> {
     /// The (lowercase) email on the record, or `None` when there is no such record.
     pub(super) async fn owner_email(&self, action: Action, number: &str) -> Result<Option<String>, Error> {
         Ok(match action {
-            Action::OrderStatus => self.backoffice.order(number).await?.map(|o| o.customer_email.to_lowercase()),
-            Action::InvoiceStatus => self.backoffice.invoice(number).await?.map(|i| i.customer_email.to_lowercase()),
+            Action::OrderStatus | Action::CancelOrder | Action::ReturnRefund => {
+                self.backoffice.order(number).await?.map(|o| o.customer_email.to_lowercase())
+            }
+            Action::InvoiceStatus | Action::InvoiceCopy => {
+                self.backoffice.invoice(number).await?.map(|i| i.customer_email.to_lowercase())
+            }
             _ => None,
         })
     }
@@ -549,14 +565,14 @@ impl Turn<'_> {
 /// "order" or "invoice": the kind of record an intent shows.
 pub(super) fn record_kind(action: Action) -> &'static str {
     match action {
-        Action::InvoiceStatus => "invoice",
+        Action::InvoiceStatus | Action::InvoiceCopy => "invoice",
         _ => "order",
     }
 }
 
 pub(super) fn record_slot(action: Action) -> &'static str {
     match action {
-        Action::InvoiceStatus => "invoice_number",
+        Action::InvoiceStatus | Action::InvoiceCopy => "invoice_number",
         _ => "order_number",
     }
 }
@@ -589,6 +605,7 @@ mod tests {
                 number: "1001".into(),
                 email: "a@b.tz".into(),
             }),
+            code_proven: vec!["a@b.tz".into()],
         };
         let json = serde_json::to_string(&state).unwrap();
         assert_eq!(serde_json::from_str::<DialogueState>(&json).unwrap(), state);

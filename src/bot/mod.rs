@@ -7,6 +7,7 @@
 //! through [`crate::backoffice::BackOffice`] and never touches the store; the hub persists what it
 //! decides in one transaction.
 
+pub mod actions;
 pub mod bundle;
 #[cfg(test)]
 mod corpus_tests;

@@ -35,6 +35,7 @@
 //! SMTP the bot offers a person instead.
 
 use super::dialogue::{Awaiting, Error, Pending, Turn, record_kind, record_slot};
+use super::rules::Action;
 use crate::domain::{Locale, Millis};
 use futures_util::future::BoxFuture;
 use minijinja::{Value, context};
@@ -293,7 +294,13 @@ impl Turn<'_> {
                 if let Some(number) = pending.slots.get(record_slot(def.action)).cloned()
                     && self.owner_email(def.action, &number).await?.as_deref() == Some(proven.as_str())
                 {
-                    self.disclose(&def, &number, "one_time_code").await?;
+                    if matches!(def.action, Action::CancelOrder | Action::ReturnRefund | Action::InvoiceCopy) {
+                        self.out.state.code_proven.push(proven);
+                        let slots = pending.slots.clone();
+                        self.start_action(&def, &number, slots).await?;
+                    } else {
+                        self.disclose(&def, &number, "one_time_code").await?;
+                    }
                 }
             }
             CodeCheck::Valid { .. } | CodeCheck::Wrong => {

@@ -219,6 +219,10 @@ pub fn sample_context(locale: Locale) -> Value {
         email => "amina@example.co.tz",
         code => "123456",
         minutes => 10,
+        // Bot actions (templates/<locale>/cancel_*.j2, action_*.j2).
+        items => 2,
+        state => "shipped",
+        request => context! { id => "17", kind => "return", state => "open", order_number => "SO-2026-0042" },
     }
 }
 

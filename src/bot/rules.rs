@@ -25,6 +25,13 @@ pub enum Action {
     InvoiceStatus,
     StockCheck,
     Handoff,
+    /// Cancel the order in `order_number` after an explicit yes (see [`super::actions`]).
+    CancelOrder,
+    /// Open a return request for the shipped order in `order_number` after an explicit yes, or
+    /// read its request's state ("where is my refund").
+    ReturnRefund,
+    /// Email a copy of the invoice in `invoice_number` to the address on it (no question asked).
+    InvoiceCopy,
 }
 
 /// One intent exactly as written in its TOML file.

@@ -5,6 +5,7 @@
 //!
 //! channel → hub (resolve → bot → store) → bus → channel
 
+mod actions;
 pub mod bus;
 pub mod cluster;
 pub mod lease;
@@ -342,7 +343,8 @@ impl Hub {
                     }
                     let m = &self.metrics;
                     m.count("kituo_messages_in_total", &format!("channel=\"{channel}\""), 1);
-                    let out = turn.messages.iter().filter(|x| x.author != Author::Customer).count() as i64;
+                    let out =
+                        turn.messages.iter().filter(|x| x.author != Author::Customer && !x.private).count() as i64;
                     if out > 0 {
                         m.count("kituo_messages_out_total", &format!("channel=\"{channel}\""), out);
                     }
@@ -437,6 +439,7 @@ impl Hub {
             miss: false,
             channel_meta: inbound.channel_meta.map(str::to_string),
             proof_mail: None,
+            mails: Vec::new(),
         };
         // The bot speaks while it owns the conversation, and while it waits in the queue until a
         // person has replied; never once an agent has the conversation.
@@ -451,6 +454,7 @@ impl Hub {
         let state = if from.status == ConversationStatus::Resolved { DialogueState::default() } else { state };
         let bot = self.bot();
         let guard = proofs::TurnGuard::new(self, &conv, attempt, client);
+        let strong = self.store.strong_emails(&conv.contact_id).await?;
         let outcome = bot
             .respond_guarded(
                 Input {
@@ -459,6 +463,7 @@ impl Hub {
                     locale: conv.locale,
                     status: to.status,
                     verified_emails: &verified,
+                    strong_emails: &strong,
                 },
                 self.backoffice.as_ref(),
                 &guard,
@@ -484,6 +489,8 @@ impl Hub {
                 )
             })
             .collect();
+        actions::record(self, &mut turn, &conv.contact_id, &conv.conversation_id, &outcome.actions);
+        actions::invoice_mail(&mut turn, &outcome, &bot)?;
         turn.intent = outcome.intent.clone();
         turn.miss = outcome.intent.is_none() && to.status == ConversationStatus::Bot;
         for email in &outcome.verified {

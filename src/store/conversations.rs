@@ -88,6 +88,9 @@ pub struct Turn {
     pub miss: bool,
     /// A one-time code sent in this turn: stored hashed, its mail queued in the same transaction.
     pub proof_mail: Option<super::ProofMail>,
+    /// Mails the bot sends in this turn (an invoice copy): the index of the turn's message they
+    /// hang on, and the JSON `{to, subject, body}`; queued in the same transaction.
+    pub mails: Vec<(usize, String)>,
 }
 
 /// What the bot collected for the agent who takes over.
@@ -103,12 +106,15 @@ const MESSAGE_COLUMNS: &str = "message_id, conversation_id, seq, author, author_
 
 pub(super) fn message_from_row(row: &sqlx::any::AnyRow) -> Result<MessageView> {
     let author: String = row.try_get("author")?;
+    let author = Author::parse(&author).ok_or_else(|| Error::Invalid(format!("unknown author {author:?}")))?;
+    let author_name: String = row.try_get("author_name")?;
     Ok(MessageView {
         id: row.try_get("message_id")?,
         conversation_id: row.try_get("conversation_id")?,
         seq: row.try_get("seq")?,
-        author: Author::parse(&author).ok_or_else(|| Error::Invalid(format!("unknown author {author:?}")))?,
-        author_name: row.try_get("author_name")?,
+        author,
+        kind: crate::domain::message_kind(author, &author_name),
+        author_name,
         text: row.try_get("body")?,
         private: row.try_get::<i64, _>("private")? != 0,
         created_at: row.try_get("created_at")?,
@@ -198,6 +204,19 @@ impl Store {
         emails.sort();
         emails.dedup();
         Ok(Some((conversation_from_row(&r)?, emails)))
+    }
+
+    /// The contact's emails proven strongly enough for the bot to act on their records: by a
+    /// signed widget identity or by mail from the address itself.
+    pub async fn strong_emails(&self, contact_id: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "select value from contact_identities
+              where contact_id = $1 and kind = 'email' and verification in ('hmac', 'email_channel')",
+        )
+        .bind(contact_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get::<String, _>("value")?)).collect()
     }
 
     pub async fn message_by_id(&self, message_id: &str) -> Result<Option<MessageView>> {

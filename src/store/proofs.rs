@@ -183,6 +183,17 @@ pub(super) async fn insert_code(
     .bind(now)
     .execute(&mut **tx)
     .await?;
+    insert_mail(tx, conversation_id, message_id, &code.payload, now).await
+}
+
+/// Queues a mail (JSON `{to, subject, body}`) in the email outbox, hanging on a (private) message.
+pub(super) async fn insert_mail(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    conversation_id: &str,
+    message_id: &str,
+    payload: &str,
+    now: Millis,
+) -> Result<()> {
     sqlx::query(
         "insert into outbox (outbox_id, message_id, conversation_id, channel, status, attempts, next_attempt_at,
                              created_at, payload)
@@ -192,7 +203,7 @@ pub(super) async fn insert_code(
     .bind(message_id)
     .bind(conversation_id)
     .bind(now)
-    .bind(&code.payload)
+    .bind(payload)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -411,6 +411,7 @@ async fn insert_message(
         text: m.text.clone(),
         private: m.private,
         created_at: now,
+        kind: crate::domain::message_kind(m.author, &m.author_name),
     };
     sqlx::query(
         "insert into messages (message_id, conversation_id, seq, author, author_name, body, client_msg_id, private, created_at)

@@ -119,6 +119,7 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
             text: m.text.clone(),
             private: m.private,
             created_at: now,
+            kind: crate::domain::message_kind(m.author, &m.author_name),
         })
         .collect();
     // All of the turn's messages in one statement: one round trip however many replies.
@@ -214,6 +215,11 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
         && let Some(note) = stored.get(mail.message_index)
     {
         super::proofs::insert_code(tx, &turn.conversation_id, mail, &note.id, now).await?;
+    }
+    for (index, payload) in &turn.mails {
+        if let Some(note) = stored.get(*index) {
+            super::proofs::insert_mail(tx, &turn.conversation_id, &note.id, payload, now).await?;
+        }
     }
     Ok(stored)
 }

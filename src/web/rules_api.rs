@@ -209,6 +209,7 @@ async fn classify(State(state): State<AppState>, Admin(_a): Admin, Json(t): Json
         locale: c.locale.unwrap_or_default(),
         status: ConversationStatus::Bot,
         verified_emails: &verified,
+        strong_emails: &[],
     };
     let reply = match bot.respond(input, backoffice).await {
         Ok(o) => Some(o.replies.join("\n\n")),

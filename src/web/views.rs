@@ -26,7 +26,7 @@ pub fn summary(s: &ConversationSummary) -> Value {
 }
 
 pub fn message(m: &MessageView, channel: &str) -> Value {
-    json!({
+    let mut v = json!({
         "id": m.id,
         "conversation_id": m.conversation_id,
         "seq": m.seq,
@@ -36,7 +36,11 @@ pub fn message(m: &MessageView, channel: &str) -> Value {
         "private": m.private,
         "created_at": rfc3339(m.created_at),
         "channel": channel,
-    })
+    });
+    if let Some(kind) = &m.kind {
+        v["kind"] = json!(kind);
+    }
+    v
 }
 
 pub fn agent(a: &Agent) -> Value {

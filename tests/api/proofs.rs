@@ -20,7 +20,7 @@ const CODE_WRONG: &str = "not right or has expired";
 
 /// The app with the email channel configured (so SMTP, so codes): mail goes to `smtp`; the
 /// mailbox it would read is a closed port (nothing here needs inbound mail).
-async fn start_with_smtp(db: TestDb, smtp: &SmtpReceiver) -> TestApp {
+pub(crate) async fn start_with_smtp(db: TestDb, smtp: &SmtpReceiver) -> TestApp {
     let smtp = smtp.url();
     spawn_on(db, move |url| {
         let mut args = serve_args(url);
@@ -44,7 +44,7 @@ fn mails_to(smtp: &SmtpReceiver, to: &str) -> Vec<Received> {
 }
 
 /// The 6-digit code in a mail's body.
-fn code_in(mail: &Received) -> String {
+pub(crate) fn code_in(mail: &Received) -> String {
     let text = String::from_utf8_lossy(&mail.data);
     let body = text.split_once("\r\n\r\n").map_or(text.as_ref(), |(_, b)| b);
     let bytes = body.as_bytes();
@@ -59,7 +59,7 @@ fn code_in(mail: &Received) -> String {
 }
 
 /// The `n`-th mail to `to` (1-based), waited for.
-async fn nth_mail_to(smtp: &SmtpReceiver, to: &str, n: usize) -> Received {
+pub(crate) async fn nth_mail_to(smtp: &SmtpReceiver, to: &str, n: usize) -> Received {
     eventually(&format!("mail {n} to {to}"), Duration::from_secs(20), || async {
         mails_to(smtp, to).get(n - 1).cloned()
     })

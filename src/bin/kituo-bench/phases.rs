@@ -116,6 +116,7 @@ async fn respond_once(
         locale: Locale::En,
         status: ConversationStatus::Bot,
         verified_emails: verified,
+        strong_emails: &[],
     };
     Ok(bot.respond(input, backoffice).await?)
 }

@@ -7,8 +7,11 @@
 //! - [`app`]        assembly: store, bot, hub, listener; runs until shutdown
 //! - [`domain`]     pure types: ids, locales, authors, statuses, verification levels
 //! - [`store`]      the only module with SQL (SQLite and PostgreSQL through sqlx `Any`)
-//! - [`backoffice`] narrow read interface to orders, invoices, stock; CSV import; demo data
-//! - [`bot`]        intent rules (TOML), matching, dialogue, reply templates (minijinja)
+//! - [`backoffice`] one interface to orders (lines, shipments), invoices, stock and return requests, read
+//!   and write: the built-in tables (CSV import, demo data) or Tryton over JSON-RPC, behind a cache,
+//!   a whole-answer timeout and a circuit breaker
+//! - [`bot`]        intent rules (TOML: patterns, unless, fuzzy words, gaps), matching, dialogue, proofs
+//!   (limits, one-time codes), actions on a strong proof, reply templates (minijinja)
 //! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions
 //! - [`queue`]      ownership state machine, business hours, dispatcher (auto-assign, requeue)
 //! - [`auth`]       staff passwords (argon2), sessions, API tokens, login throttle (counted in the store)
@@ -18,7 +21,8 @@
 //! - [`metrics`]    Prometheus counters and gauges (`/metrics`)
 //! - [`security`]   security events: counted per kind, logged summarised (target `kituo::security`)
 //! - [`outbox`]     durable delivery of replies on email and Discord: claim, send, retry
-//! - [`web`]        axum router, shared state, pages, staff REST API (incl. email quarantine), console socket
+//! - [`web`]        axum router, shared state, pages (security headers), staff REST API (incl. email
+//!   quarantine, labels), console socket, client address (trusted proxies)
 //! - [`commands`]   `kituo import` and `kituo intents check|classify`
 
 pub mod app;

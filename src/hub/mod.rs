@@ -399,7 +399,8 @@ impl Hub {
         client: Option<std::net::IpAddr>,
     ) -> Result<Turn> {
         let text = inbound.text;
-        let (conv, verified) = self.store.conversation_for_turn(conversation_id).await?.ok_or(Error::NotFound)?;
+        let (conv, emails) = self.store.conversation_for_turn(conversation_id).await?.ok_or(Error::NotFound)?;
+        let verified = emails.verified;
         let state: DialogueState = serde_json::from_str(&conv.dialogue_state).unwrap_or_else(|e| {
             tracing::warn!(error = %e, "unreadable dialogue state; starting afresh");
             DialogueState::default()
@@ -451,7 +452,6 @@ impl Hub {
         let state = if from.status == ConversationStatus::Resolved { DialogueState::default() } else { state };
         let bot = self.bot();
         let guard = proofs::TurnGuard::new(self, &conv, attempt, client);
-        let strong = self.store.strong_emails(&conv.contact_id).await?;
         let outcome = bot
             .respond_guarded(
                 Input {
@@ -460,7 +460,7 @@ impl Hub {
                     locale: conv.locale,
                     status: to.status,
                     verified_emails: &verified,
-                    strong_emails: &strong,
+                    strong_emails: &emails.strong,
                 },
                 self.backoffice.as_ref(),
                 &guard,

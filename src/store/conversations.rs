@@ -121,6 +121,14 @@ pub(super) fn message_from_row(row: &sqlx::any::AnyRow) -> Result<MessageView> {
     })
 }
 
+/// A contact's emails as the bot sees them: proven at all (`verified`), and proven strongly enough
+/// for the bot to act on their records (`strong`: a signed widget identity or mail from the address).
+#[derive(Debug, Default)]
+pub struct ProvenEmails {
+    pub verified: Vec<String>,
+    pub strong: Vec<String>,
+}
+
 impl Store {
     /// The contact and latest web conversation of a visitor token (by its hash).
     pub async fn web_visitor(&self, token_hash: &str) -> Result<Option<(String, String)>> {
@@ -182,41 +190,41 @@ impl Store {
         row.as_ref().map(conversation_from_row).transpose()
     }
 
-    /// The conversation and its contact's verified emails, in one round trip: what the hub reads
+    /// The conversation and its contact's proven emails, in one round trip: what the hub reads
     /// before every inbound message.
-    pub async fn conversation_for_turn(&self, conversation_id: &str) -> Result<Option<(ConversationRow, Vec<String>)>> {
+    pub async fn conversation_for_turn(
+        &self,
+        conversation_id: &str,
+    ) -> Result<Option<(ConversationRow, ProvenEmails)>> {
         // Emails are normalised addresses, which never contain the unit separator.
         let aggregate = match self.backend {
             super::Backend::Sqlite => "group_concat(i.value, char(31))",
             super::Backend::Postgres => "string_agg(i.value, chr(31))",
         };
+        let emails_where = |verification: &str| {
+            format!(
+                "(select {aggregate} from contact_identities i
+                   where i.contact_id = c.contact_id and i.kind = 'email' and {verification})"
+            )
+        };
         let sql = format!(
-            "select {CONVERSATION_COLUMNS},
-                    (select {aggregate} from contact_identities i
-                      where i.contact_id = c.contact_id and i.kind = 'email' and i.verification <> 'none') as verified
-               from conversations c where conversation_id = $1"
+            "select {CONVERSATION_COLUMNS}, {} as verified, {} as strong
+               from conversations c where conversation_id = $1",
+            emails_where("i.verification <> 'none'"),
+            emails_where("i.verification in ('hmac', 'email_channel')"),
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(conversation_id).fetch_optional(&self.pool).await?;
         let Some(r) = row else { return Ok(None) };
-        let verified: Option<String> = r.try_get("verified")?;
-        let mut emails: Vec<String> =
-            verified.as_deref().unwrap_or("").split('\u{1f}').filter(|e| !e.is_empty()).map(str::to_string).collect();
-        emails.sort();
-        emails.dedup();
+        let split = |column: &str| -> Result<Vec<String>> {
+            let joined: Option<String> = r.try_get(column)?;
+            let mut emails: Vec<String> =
+                joined.as_deref().unwrap_or("").split('\u{1f}').filter(|e| !e.is_empty()).map(str::to_string).collect();
+            emails.sort();
+            emails.dedup();
+            Ok(emails)
+        };
+        let emails = ProvenEmails { verified: split("verified")?, strong: split("strong")? };
         Ok(Some((conversation_from_row(&r)?, emails)))
-    }
-
-    /// The contact's emails proven strongly enough for the bot to act on their records: by a
-    /// signed widget identity or by mail from the address itself.
-    pub async fn strong_emails(&self, contact_id: &str) -> Result<Vec<String>> {
-        let rows = sqlx::query(
-            "select value from contact_identities
-              where contact_id = $1 and kind = 'email' and verification in ('hmac', 'email_channel')",
-        )
-        .bind(contact_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| Ok(r.try_get::<String, _>("value")?)).collect()
     }
 
     pub async fn message_by_id(&self, message_id: &str) -> Result<Option<MessageView>> {

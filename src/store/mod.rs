@@ -26,7 +26,7 @@ mod turns;
 pub use admin::{AuditEntry, Miss, RuleVersion};
 pub use agents::{Agent, ApiToken, Principal};
 pub use backoffice::Table;
-pub use conversations::{ConversationRow, Handoff, NewIdentity, NewMessage, Turn};
+pub use conversations::{ConversationRow, Handoff, NewIdentity, NewMessage, ProvenEmails, Turn};
 pub use email::{AttachmentInfo, EmailOriginal, NewAttachment, NewQuarantine, QuarantinedMail};
 pub use labels::Label;
 pub use logins::FailureWindow;

@@ -57,7 +57,7 @@ impl App {
             Some((INITIAL_ADMIN_EMAIL.to_string(), password))
         };
         let settings = Arc::new(crate::web::settings::LiveSettings::new(
-            args.widget_secret.as_deref(),
+            args.widget_secret.as_ref().map(crate::config::Secret::expose),
             args.business_hours.as_deref(),
             &args.utc_offset,
         ));
@@ -81,7 +81,12 @@ impl App {
             agent_connections: Arc::default(),
             widget_slots: crate::web::ip_slots::IpSlots::new(args.max_sockets_per_ip),
             trusted_proxies: Arc::new(args.trusted_proxy.clone()),
-            metrics_token: args.metrics_token.as_deref().filter(|t| !t.is_empty()).map(Arc::from),
+            metrics_token: args
+                .metrics_token
+                .as_ref()
+                .map(crate::config::Secret::expose)
+                .filter(|t| !t.is_empty())
+                .map(Arc::from),
         };
         let offline_grace = std::time::Duration::from_secs(args.offline_grace_secs);
         Ok(App {
@@ -157,19 +162,7 @@ impl App {
     }
 }
 
-/// The URL without its password, for messages.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
+pub use crate::config::redact;
 
 /// The rule set in force: the newest stored version; on a database without one, the files in
 /// `--intents`/`--templates`, stored as version 1. Edits in the admin pages are new versions,

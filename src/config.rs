@@ -1,7 +1,9 @@
 //! Command line and environment: every option has a flag, most also an environment variable.
 
 use clap::{Args, Parser, Subcommand};
+use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/kituo.db";
 
@@ -54,7 +56,8 @@ pub struct AgentAddArgs {
     pub database_url: String,
 }
 
-#[derive(Debug, Clone, Args)]
+/// What `kituo` (serve) takes. `Debug` prints URLs without passwords and no secrets.
+#[derive(Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "KITUO_LISTEN", default_value = "127.0.0.1:8080")]
@@ -73,7 +76,7 @@ pub struct ServeArgs {
     pub templates: PathBuf,
     /// Secret for the widget's HMAC identify frames.
     #[arg(long, env = "KITUO_WIDGET_SECRET", hide_env_values = true)]
-    pub widget_secret: Option<String>,
+    pub widget_secret: Option<Secret>,
     /// Business hours, e.g. "mon-fri 08:00-17:00; sat 09:00-13:00" (unset: always open).
     #[arg(long, env = "KITUO_BUSINESS_HOURS")]
     pub business_hours: Option<String>,
@@ -97,7 +100,7 @@ pub struct ServeArgs {
     pub trusted_proxy: Vec<std::net::IpAddr>,
     /// Bearer token that `/metrics` requires (open when unset).
     #[arg(long, env = "KITUO_METRICS_TOKEN", hide_env_values = true)]
-    pub metrics_token: Option<String>,
+    pub metrics_token: Option<Secret>,
     #[command(flatten)]
     pub email: EmailArgs,
     #[command(flatten)]
@@ -107,7 +110,7 @@ pub struct ServeArgs {
 }
 
 /// The email channel: off unless an IMAP URL is set.
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct EmailArgs {
     /// imap://USER:PASS@HOST:PORT/INBOX (imaps:// for TLS); several mailboxes separated by spaces.
     #[arg(long = "email-imap-url", env = "KITUO_EMAIL_IMAP_URL", hide_env_values = true)]
@@ -147,7 +150,7 @@ impl Default for EmailArgs {
 }
 
 /// Where the bot reads orders, invoices and stock (see README "Connect your back office").
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 pub struct BackofficeArgs {
     /// `builtin` (Kituo's tables), `tryton://USER:PASSWORD@HOST:PORT/DATABASE[?company=ID]` or `trytons://…`.
     #[arg(long = "backoffice", env = "KITUO_BACKOFFICE", default_value = "builtin", hide_env_values = true)]
@@ -176,7 +179,7 @@ impl Default for BackofficeArgs {
 #[derive(Debug, Clone, Args, Default)]
 pub struct DiscordArgs {
     #[arg(long = "discord-token", env = "KITUO_DISCORD_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    pub token: Option<Secret>,
     /// Messages in this channel start a conversation in their own thread.
     #[arg(long = "discord-support-channel-id", env = "KITUO_DISCORD_SUPPORT_CHANNEL_ID")]
     pub support_channel_id: Option<u64>,
@@ -267,5 +270,128 @@ impl IntentsArgs {
             let parent = self.intents.parent().filter(|p| !p.as_os_str().is_empty());
             parent.map_or_else(|| PathBuf::from("templates"), |p| p.join("templates"))
         })
+    }
+}
+
+/// A secret from the command line or the environment (a token, an HMAC key). It never prints:
+/// `Debug` and `Display` show `[redacted]`; `expose` is the one way to read it, at the place
+/// that uses it.
+#[derive(Clone)]
+pub struct Secret(Arc<str>);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Secret, Self::Err> {
+        Ok(Secret(Arc::from(s)))
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Secret {
+        Secret(Arc::from(s))
+    }
+}
+
+impl From<String> for Secret {
+    fn from(s: String) -> Secret {
+        Secret(Arc::from(s))
+    }
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("listen", &self.listen)
+            .field("database_url", &redact(&self.database_url))
+            .field("no_demo", &self.no_demo)
+            .field("intents", &self.intents)
+            .field("templates", &self.templates)
+            .field("widget_secret", &self.widget_secret)
+            .field("business_hours", &self.business_hours)
+            .field("utc_offset", &self.utc_offset)
+            .field("metrics_token", &self.metrics_token)
+            .field("email", &self.email)
+            .field("discord", &self.discord)
+            .field("backoffice", &self.backoffice)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for EmailArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailArgs")
+            .field("imap_url", &self.imap_url.as_deref().map(redact))
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact))
+            .field("from", &self.from)
+            .field("move_to", &self.move_to)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for BackofficeArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BackofficeArgs")
+            .field("source", &redact(&self.source))
+            .field("cache_secs", &self.cache_secs)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("lazy", &self.lazy)
+            .field("map", &self.map)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_and_passwords_never_print() {
+        let mut args = ServeArgs::new("127.0.0.1:0", "postgres://kituo:pg-pass@db/kituo");
+        args.widget_secret = Some("hmac-key-0123456789".into());
+        args.metrics_token = Some("scrape-token".into());
+        args.discord.token = Some("discord-bot-token".into());
+        args.email.imap_url = Some("imap://support:imap-pass@mail:143/INBOX".into());
+        args.email.smtp_url = Some("smtp://support:smtp-pass@mail:25".into());
+        args.backoffice.source = "tryton://admin:tryton-pass@erp:8000/shop".into();
+        let printed = format!("{args:?}");
+        for secret in
+            ["pg-pass", "hmac-key", "scrape-token", "discord-bot-token", "imap-pass", "smtp-pass", "tryton-pass"]
+        {
+            assert!(!printed.contains(secret), "{secret} printed in {printed}");
+        }
+        assert!(printed.contains("postgres://kituo:***@db/kituo"), "{printed}");
+        assert_eq!(args.widget_secret.as_ref().map(Secret::expose), Some("hmac-key-0123456789"));
     }
 }

@@ -114,11 +114,15 @@ async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> a
             serde_json::json!({"status": "ready", "database": "ok", "migrations": n, "backoffice": backoffice}),
         )
         .into_response(),
-        Err(e) => (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(serde_json::json!({"status": "not_ready", "reason": e.to_string()})),
-        )
-            .into_response(),
+        Err(e) => {
+            // The cause (which may name hosts, users or files) goes to the log, not to whoever asks.
+            tracing::warn!(error = %e, "readiness check failed: database");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({"status": "not_ready", "reason": "database unavailable"})),
+            )
+                .into_response()
+        }
     }
 }
 

@@ -406,7 +406,7 @@ async fn start_kituo(database_url: &str) -> anyhow::Result<Server> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     args.intents = root.join("intents");
     args.templates = root.join("templates");
-    args.widget_secret = Some(WIDGET_SECRET.to_string());
+    args.widget_secret = Some(WIDGET_SECRET.into());
     // Every generated customer connects from 127.0.0.1.
     args.max_sockets_per_ip = 0;
     let app = App::build(&args).await.context("Kituo did not start")?;

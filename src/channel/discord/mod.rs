@@ -53,7 +53,7 @@ pub struct Settings {
 impl Settings {
     /// `Ok(None)` when no token is set (Discord is off).
     pub fn from_args(args: &DiscordArgs) -> anyhow::Result<Option<Settings>> {
-        let Some(token) = args.token.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+        let Some(token) = args.token.as_ref().map(|t| t.expose().trim()).filter(|t| !t.is_empty()) else {
             return Ok(None);
         };
         if token.chars().any(char::is_whitespace) && !token.starts_with("Bot ") {
@@ -266,7 +266,7 @@ mod tests {
 
     fn args(token: Option<&str>, base: Option<&str>) -> DiscordArgs {
         DiscordArgs {
-            token: token.map(str::to_string),
+            token: token.map(Into::into),
             api_base: base.map(str::to_string),
             support_channel_id: Some(5),
             staff_channel_id: None,

@@ -119,13 +119,14 @@ impl EmailConfig {
             .split([' ', ',', '\n'])
             .filter(|s| !s.trim().is_empty())
             .map(|s| {
-                ImapTarget::parse(s.trim()).with_context(|| format!("KITUO_EMAIL_IMAP_URL {}", crate::app::redact(s)))
+                ImapTarget::parse(s.trim())
+                    .with_context(|| format!("KITUO_EMAIL_IMAP_URL {}", crate::config::redact(s)))
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let from: Mailbox = from.parse().map_err(|e| anyhow::anyhow!("KITUO_EMAIL_FROM {from:?}: {e}"))?;
         let domain = from.email.domain().to_string();
         // Checked now, so a typo fails the start instead of every delivery.
-        outbound::transport(smtp).with_context(|| format!("KITUO_EMAIL_SMTP_URL {}", crate::app::redact(smtp)))?;
+        outbound::transport(smtp).with_context(|| format!("KITUO_EMAIL_SMTP_URL {}", crate::config::redact(smtp)))?;
         Ok(Some(EmailConfig {
             mailboxes,
             smtp_url: smtp.clone(),

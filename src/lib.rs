@@ -3,9 +3,10 @@
 //! Crate map (data flows one way:
 //! channel → hub → bot | agent queue → store → bus → channel):
 //!
-//! - [`config`]     command line and environment (`kituo serve|import|intents`)
+//! - [`config`]     command line and environment (`kituo serve|import|intents`); secrets never print
 //! - [`app`]        assembly: store, bot, hub, listener; runs until shutdown
-//! - [`domain`]     pure types: ids, locales, authors, statuses, verification levels
+//! - [`domain`]     pure types at the bottom: ids, locales, authors, statuses, verification levels, the
+//!   conversation ownership state machine
 //! - [`store`]      the only module with SQL (SQLite and PostgreSQL through sqlx `Any`)
 //! - [`backoffice`] one interface to orders (lines, shipments), invoices, stock and return requests, read
 //!   and write: the built-in tables (CSV import, demo data) or Tryton over JSON-RPC, behind a cache,
@@ -13,7 +14,7 @@
 //! - [`bot`]        intent rules (TOML: patterns, unless, fuzzy words, gaps), matching, dialogue, proofs
 //!   (limits, one-time codes), actions on a strong proof, reply templates (minijinja)
 //! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions
-//! - [`queue`]      ownership state machine, business hours, dispatcher (auto-assign, requeue)
+//! - [`queue`]      business hours, dispatcher (auto-assign, requeue) over the domain's ownership rules
 //! - [`auth`]       staff passwords (argon2), sessions, API tokens, login throttle (counted in the store)
 //! - [`channel`]    channel adapters: web widget WebSocket; Discord bot (serenity gateway in, REST out);
 //!   email (IMAP in with IDLE + UID tracking, MIME, reply stripping, threading, quarantine; threaded

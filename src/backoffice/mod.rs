@@ -100,7 +100,7 @@ pub fn terms(text: &str) -> Vec<String> {
         "tafadhali",
         "please",
     ];
-    let folded = crate::bot::normalize::fold(text);
+    let folded = crate::domain::fold(text);
     let mut out: Vec<String> = folded
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.len() >= 2 && !STOP.contains(w))

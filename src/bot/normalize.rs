@@ -5,13 +5,9 @@
 //! patterns are written against this form.
 
 use crate::domain::Locale;
-use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
 
-/// Lowercase without diacritics (`"Ñandú Café"` → `"nandu cafe"`).
-pub fn fold(text: &str) -> String {
-    text.nfd().filter(|c| !is_combining_mark(*c)).flat_map(char::to_lowercase).collect()
-}
+/// Folding lives with the domain (the back office folds names the same way).
+pub use crate::domain::fold;
 
 /// Misspellings of words too short for fuzzy matching (under 5 letters); longer ones are left
 /// to the fuzzy patterns (see `pattern.rs`).

@@ -5,7 +5,8 @@
 //! who stayed offline past the grace period to the queue.
 
 pub mod hours;
-pub mod state;
+/// The ownership state machine lives with the domain types; this path stays for callers.
+pub use crate::domain::ownership as state;
 
 use crate::hub::{self, Hub};
 use state::Action;

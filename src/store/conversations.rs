@@ -1,8 +1,8 @@
 //! SQL for contacts, identities, conversations and messages.
 
 use super::{Error, Result, Store};
+use crate::domain::Ownership;
 use crate::domain::{Author, Channel, ConversationStatus, Locale, MessageView, Verification, new_id, now_ms};
-use crate::queue::state::Ownership;
 use sqlx::Row;
 
 /// A conversation as the hub needs it to compute the next turn.

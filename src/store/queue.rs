@@ -4,8 +4,8 @@
 
 use super::conversations::{NewMessage, message_from_row};
 use super::{Error, Result, Store};
+use crate::domain::Ownership;
 use crate::domain::{ConversationStatus, MessageView, Millis, new_id, now_ms};
-use crate::queue::state::Ownership;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 

@@ -349,7 +349,7 @@ impl BackOffice for Tryton {
             domain.extend(words.iter().map(|w| json!(["rec_name", "ilike", format!("%{}%", escape_like(w))])));
             let mut found = self.stock_of(Value::Array(domain), 20).await?;
             let hits = |p: &Product| {
-                let name = crate::bot::normalize::fold(&p.name);
+                let name = crate::domain::fold(&p.name);
                 words.iter().filter(|w| name.contains(w.as_str())).count()
             };
             found.sort_by(|a, b| hits(b).cmp(&hits(a)).then_with(|| a.name.cmp(&b.name)));

@@ -1,6 +1,9 @@
 //! Pure domain types shared by every layer: ids, locales, authors, conversation status,
 //! verification levels and the message view sent to clients. No IO lives here.
 
+pub mod ownership;
+pub use ownership::Ownership;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -271,6 +274,14 @@ pub fn normalize_email(raw: &str) -> Option<String> {
         && !domain.contains('@')
         && s.len() <= 254;
     ok.then_some(s)
+}
+
+/// Lowercase without diacritics (`"Ñandú Café"` → `"nandu cafe"`).
+pub fn fold(text: &str) -> String {
+    unicode_normalization::UnicodeNormalization::nfd(text)
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 #[cfg(test)]

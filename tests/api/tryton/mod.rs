@@ -8,6 +8,7 @@
 //! up, unless `KITUO_E2E_REQUIRED=1`.
 
 mod env;
+mod sql;
 
 use crate::helpers::{Backend, TestDb, serve_args, spawn_on};
 use env::{Trytond, tryton};

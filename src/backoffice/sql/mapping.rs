@@ -208,7 +208,8 @@ fn rewrite(sql: &str, spec: &Spec, dialect: Dialect) -> Result<(String, Vec<&'st
             }
             let starts_name = b.get(i + 1).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_');
             if b[i] == b':' && starts_name {
-                let len = piece[i + 1..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(b.len() - i - 1);
+                let len =
+                    piece[i + 1..].find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(b.len() - i - 1);
                 let name = &piece[i + 1..i + 1 + len];
                 let Some(&known) = spec.params.iter().find(|p| **p == name) else {
                     return Err(format!(

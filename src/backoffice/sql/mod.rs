@@ -57,7 +57,8 @@ impl Sql {
         } else {
             return Err(format!("{location}: not an SQL URL (postgres://, mysql:// or sqlite://)"));
         };
-        let secret = url::Url::parse(&url).ok().and_then(|u| u.password().map(str::to_string)).filter(|p| !p.is_empty());
+        let secret =
+            url::Url::parse(&url).ok().and_then(|u| u.password().map(str::to_string)).filter(|p| !p.is_empty());
         let mapping = mapping::load(map, kind.dialect())?;
         let options = AnyConnectOptions::from_str(&url).map_err(|e| scrub(&secret, format!("{location}: {e}")))?;
         let pool = AnyPoolOptions::new()

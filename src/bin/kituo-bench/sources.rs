@@ -73,7 +73,12 @@ async fn op(bo: &dyn BackOffice, order: &str, sku: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn measure(bo: &dyn BackOffice, orders: &[String], skus: &[String], opts: &SourceOpts) -> anyhow::Result<Summary> {
+async fn measure(
+    bo: &dyn BackOffice,
+    orders: &[String],
+    skus: &[String],
+    opts: &SourceOpts,
+) -> anyhow::Result<Summary> {
     // Warm-up: connections, logins, prepared statements (and, when cached, the cache).
     for (o, s) in orders.iter().zip(skus.iter().cycle()) {
         op(bo, o, s).await?;

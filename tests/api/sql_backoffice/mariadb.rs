@@ -5,8 +5,8 @@
 //! after. Skips with a note when MariaDB is not reachable, fails instead under KITUO_E2E_REQUIRED=1.
 
 use crate::helpers::{Backend, TestDb, serve_args, spawn_on};
-use sqlx::AssertSqlSafe;
 use sqlx::AnyPool;
+use sqlx::AssertSqlSafe;
 use sqlx::any::AnyPoolOptions;
 use std::io::Write;
 use std::time::Duration;
@@ -25,10 +25,8 @@ impl MariaDb {
     pub async fn create() -> Option<MariaDb> {
         sqlx::any::install_default_drivers();
         let admin_url = format!("{SERVER}/mysql");
-        let connect = AnyPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(3))
-            .connect(&admin_url);
+        let connect =
+            AnyPoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(3)).connect(&admin_url);
         let admin = match tokio::time::timeout(Duration::from_secs(5), connect).await {
             Ok(Ok(pool)) => pool,
             Ok(Err(e)) => return skip(&e.to_string()),
@@ -191,7 +189,9 @@ async fn a_mariadb_shop_with_its_own_schema_answers_customers_through_a_mapping(
     assert_eq!(detail.order.total_minor, Some(12_000_000));
     assert_eq!(detail.order.customer_email, "halima.said@example.co.tz");
     assert_eq!(detail.lines.len(), 2);
-    assert!(detail.lines.iter().any(|l| l.sku == "TB-KAN-01" && l.quantity == 2 && l.unit_price_minor == Some(3_000_000)));
+    assert!(
+        detail.lines.iter().any(|l| l.sku == "TB-KAN-01" && l.quantity == 2 && l.unit_price_minor == Some(3_000_000))
+    );
     let lamp = bo.stock("TB-LAM-02").await.unwrap();
     assert_eq!(lamp[0].restock_date, kituo::backoffice::import::parse_timestamp("2027-01-15"));
     let kanga = bo.stock("tb-kan-01").await.unwrap();

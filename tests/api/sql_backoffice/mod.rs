@@ -7,9 +7,9 @@
 mod mariadb;
 
 use crate::helpers::{Backend, TestDb, admin, backends, serve_args, spawn_on};
-use serde_json::json;
 use kituo::app::App;
 use kituo::config::ServeArgs;
+use serde_json::json;
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyPoolOptions;
 use std::path::{Path, PathBuf};
@@ -25,8 +25,7 @@ impl Erp {
         std::fs::create_dir_all(&dir).unwrap();
         let erp = Erp { dir };
         sqlx::any::install_default_drivers();
-        let pool =
-            AnyPoolOptions::new().max_connections(1).connect(&format!("{}?mode=rwc", erp.url())).await.unwrap();
+        let pool = AnyPoolOptions::new().max_connections(1).connect(&format!("{}?mode=rwc", erp.url())).await.unwrap();
         for s in [
             "create table bestellung (nr text, email text, stand text, betrag_cent integer, datum text)",
             "insert into bestellung values ('W-100', 'Sofia@Example.com', 'delivered', 250000, '2026-10-01')",
@@ -95,7 +94,8 @@ async fn a_bad_mapping_stops_the_start_naming_file_and_line() {
     let e = start_error(&sql_args(&db.url, &erp.url(), &writes, true)).await;
     assert!(e.contains("writes.toml:2: [order] must be a SELECT or WITH query"), "{e}");
 
-    let columns = erp.map("columns.toml", &mapping(Some("select nr as order_number from bestellung where nr = :number")));
+    let columns =
+        erp.map("columns.toml", &mapping(Some("select nr as order_number from bestellung where nr = :number")));
     let e = start_error(&sql_args(&db.url, &erp.url(), &columns, false)).await;
     assert!(e.contains("columns.toml:2: [order] does not return column(s) customer_email, status"), "{e}");
     assert!(e.contains("--backoffice-lazy"), "says how to start anyway: {e}");
@@ -117,7 +117,10 @@ async fn a_sqlite_erp_answers_through_its_mapping_and_lazy_starts_when_it_is_mis
     let app = spawn_on(TestDb::new(Backend::Sqlite).await, |db| sql_args(db, &erp.url(), &map, false)).await;
     let bo = app.hub.backoffice();
     let o = bo.order("w-100").await.unwrap().expect("order in the ERP");
-    assert_eq!((o.customer_email.as_str(), o.status.as_str(), o.total_minor), ("sofia@example.com", "delivered", Some(250_000)));
+    assert_eq!(
+        (o.customer_email.as_str(), o.status.as_str(), o.total_minor),
+        ("sofia@example.com", "delivered", Some(250_000))
+    );
     assert!(bo.order_detail("W-100").await.unwrap().unwrap().lines.is_empty(), "no [order_lines]: none");
     let spice = bo.stock("spice").await.unwrap();
     assert_eq!(spice.iter().map(|p| p.sku.as_str()).collect::<Vec<_>>(), ["SP-1", "SP-2"]);
@@ -129,7 +132,11 @@ async fn a_sqlite_erp_answers_through_its_mapping_and_lazy_starts_when_it_is_mis
     let boss = admin(&app, "Boss").await;
     let tested = boss.post("/api/admin/backoffice/test", json!({})).await;
     let t = tested.ok();
-    assert_eq!((t["ok"].as_bool(), t["source"].as_str(), t["state"].as_str()), (Some(true), Some("sql"), Some("up")), "{t}");
+    assert_eq!(
+        (t["ok"].as_bool(), t["source"].as_str(), t["state"].as_str()),
+        (Some(true), Some("sql"), Some("up")),
+        "{t}"
+    );
     assert!(t["latency_ms"].is_u64() && t["error"].is_null(), "{t}");
     assert!(t["location"].as_str().unwrap_or_default().ends_with("erp.db"), "{t}");
     let settings = boss.get("/api/admin/settings").await;
@@ -180,7 +187,8 @@ async fn the_postgres_session_is_read_only_and_the_password_never_shows() {
     app.stop().await;
 
     // A password in the URL stays out of the start-up error.
-    let with_password = erp_db.url.replacen("postgres@", "postgres:hunter2secret@", 1).replace("127.0.0.1:5432", "127.0.0.1:1");
+    let with_password =
+        erp_db.url.replacen("postgres@", "postgres:hunter2secret@", 1).replace("127.0.0.1:5432", "127.0.0.1:1");
     let map = erp.map("ok.toml", &mapping(None));
     let db = TestDb::new(Backend::Sqlite).await;
     let e = start_error(&sql_args(&db.url, &with_password, &map, false)).await;
@@ -188,7 +196,11 @@ async fn the_postgres_session_is_read_only_and_the_password_never_shows() {
     let app = spawn_on(db, |db| sql_args(db, &with_password, &map, true)).await;
     let tested = admin(&app, "Boss").await.post("/api/admin/backoffice/test", json!({})).await;
     assert_eq!(tested.ok()["ok"], false);
-    assert!(!tested.text.contains("hunter2secret") && tested.ok()["location"].as_str().unwrap().contains(":***@"), "{}", tested.text);
+    assert!(
+        !tested.text.contains("hunter2secret") && tested.ok()["location"].as_str().unwrap().contains(":***@"),
+        "{}",
+        tested.text
+    );
     let ready = crate::helpers::http(app.addr, "GET", "/ready", &[], None).await;
     assert!(!ready.text.contains("hunter2secret"), "{}", ready.text);
     app.stop().await;

@@ -8,8 +8,9 @@
 //! - [`domain`]     pure types: ids, locales, authors, statuses, verification levels
 //! - [`store`]      the only module with SQL (SQLite and PostgreSQL through sqlx `Any`)
 //! - [`backoffice`] one interface to orders (lines, shipments), invoices, stock and return requests, read
-//!   and write: the built-in tables (CSV import, demo data) or Tryton over JSON-RPC, behind a cache,
-//!   a whole-answer timeout and a circuit breaker
+//!   and write: the built-in tables (CSV import, demo data), Tryton over JSON-RPC, or any ERP database
+//!   (PostgreSQL, MySQL/MariaDB, SQLite) read through a TOML mapping, behind a cache, a whole-answer
+//!   timeout and a circuit breaker
 //! - [`bot`]        intent rules (TOML: patterns, unless, fuzzy words, gaps), matching, dialogue, proofs
 //!   (limits, one-time codes), actions on a strong proof, reply templates (minijinja)
 //! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions

@@ -25,4 +25,5 @@ mod queue;
 mod rough_edges;
 mod rules;
 mod security;
+mod sql_backoffice;
 mod tryton;

@@ -237,6 +237,14 @@ impl BackOffice for Tryton {
         "tryton"
     }
 
+    fn location(&self) -> String {
+        self.rpc.target().redacted()
+    }
+
+    fn check(&self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(Tryton::check(self))
+    }
+
     fn order<'a>(&'a self, number: &'a str) -> BoxFuture<'a, Result<Option<Order>>> {
         Box::pin(async move {
             let Some(s) = self.sale_row(number).await? else { return Ok(None) };

@@ -27,6 +27,8 @@ pub struct LookupOpts {
     /// Time bound of each lookup measurement.
     #[arg(long, default_value_t = 10)]
     pub secs: u64,
+    #[command(flatten)]
+    pub sources: crate::sources::SourceOpts,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -207,6 +209,10 @@ fn csv_for(dir: &TempDir, rows: usize) -> anyhow::Result<(PathBuf, u64)> {
 }
 
 pub async fn run_lookup(opts: &LookupOpts) -> anyhow::Result<Vec<LookupRow>> {
+    crate::sources::run(&opts.sources).await?;
+    if opts.sources.sources_only {
+        return Ok(Vec::new());
+    }
     println!("\n## lookup: order lookup by key at {:?} orders", opts.sizes);
     let dir = TempDir::new("lookup")?;
     let mut rows = Vec::new();

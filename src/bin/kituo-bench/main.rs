@@ -6,6 +6,7 @@
 //! target/release/kituo-bench idle --connections 10000
 //! target/release/kituo-bench match
 //! target/release/kituo-bench lookup [--postgres postgres://postgres@127.0.0.1:5432/postgres]
+//!     [--tryton tryton://…] [--sql postgres://… --sql-map backoffice/tryton.toml] [--sources-only]
 //! target/release/kituo-bench import [--postgres …]
 //! target/release/kituo-bench all [--postgres …]
 //! ```
@@ -19,6 +20,7 @@ mod corpus;
 mod idle;
 mod matching;
 mod phases;
+mod sources;
 mod util;
 
 use clap::{Parser, Subcommand};
@@ -179,6 +181,7 @@ async fn all(a: AllOpts) -> anyhow::Result<()> {
         postgres: a.postgres.clone(),
         lookups: 20_000,
         secs: 10,
+        sources: sources::SourceOpts::default(),
     })
     .await?;
     let largest = lookups.iter().map(|r| r.orders).max().unwrap_or(0);

@@ -1301,6 +1301,7 @@
     return api('GET', '/api/admin/settings').then((r) => {
       S.settings = r || {};
       fillSettings();
+      fillBackoffice(S.settings.backoffice);
     }).catch((e) => {
       el.settingsError.hidden = false;
       el.settingsError.textContent = 'Could not load the settings: ' + e.message;
@@ -1317,6 +1318,25 @@
       ? 'A secret is set (it is never shown). Leave empty to keep it; type or generate a new one to replace it.'
       : 'No secret is set: the widget’s identify is refused until you set one.';
     el.setSecretState.classList.toggle('is-warn', !s.widget_secret_set);
+  }
+  function fillBackoffice(b) {
+    b = b || {};
+    el.boSource.textContent = str(b.source) || 'builtin';
+    el.boLocation.textContent = str(b.location) || '—';
+    el.boState.textContent = str(b.state) || 'unknown';
+    el.boState.classList.toggle('is-warn', b.state === 'down');
+    el.boLastError.textContent = str(b.last_error) || 'none';
+  }
+  function testBackoffice() {
+    busy(el.boTest, true);
+    el.boTestResult.textContent = 'Testing…';
+    api('POST', '/api/admin/backoffice/test', {}).then((r) => {
+      fillBackoffice(r);
+      el.boTestResult.textContent = r.ok ? 'Connected: answered in ' + r.latency_ms + ' ms.'
+        : 'Failed after ' + r.latency_ms + ' ms: ' + str(r.error);
+      el.boTestResult.classList.toggle('is-warn', !r.ok);
+    }).catch((er) => { el.boTestResult.textContent = 'Could not test: ' + er.message; })
+      .then(() => busy(el.boTest, false));
   }
   function setSecretVisible(v) {
     el.setWidgetSecret.type = v ? 'text' : 'password';
@@ -1488,6 +1508,7 @@
         el.cannedForm.reset();
         clearFormError(el.cannedFormError);
       },
+      boTest: testBackoffice,
       setSecretShow: () => setSecretVisible(el.setWidgetSecret.type === 'password'),
       setSecretGenerate: () => {
         el.setWidgetSecret.value = randomHex(32);

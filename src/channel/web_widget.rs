@@ -124,6 +124,10 @@ enum ServerFrame<'a> {
         author_name: &'a str,
         text: &'a str,
         created_at: String,
+        /// Answers offered as buttons; a click sends the same text as a message. Absent when
+        /// none (older widgets ignore the field).
+        #[serde(skip_serializing_if = "none_offered")]
+        quick_replies: &'a [String],
     },
     Typing {
         author: Author,
@@ -138,6 +142,10 @@ enum ServerFrame<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         client_msg_id: Option<&'a str>,
     },
+}
+
+fn none_offered(quick_replies: &&[String]) -> bool {
+    quick_replies.is_empty()
 }
 
 /// Answers a socket over its address's limit with an error frame and closes it (1013, try again
@@ -249,6 +257,7 @@ impl Connection {
             author_name: &m.author_name,
             text: &m.text,
             created_at: rfc3339(m.created_at),
+            quick_replies: &m.quick_replies,
         };
         let text = serde_json::to_string(&frame).expect("server frames always serialise");
         self.socket.send(Message::Text(Utf8Bytes::from(text))).await

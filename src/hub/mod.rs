@@ -12,11 +12,11 @@ pub mod cluster;
 pub mod lease;
 mod proofs;
 mod rules;
+mod serial;
 
 pub use rules::{SaveError, run_housekeeping};
 
 use crate::backoffice::BackOffice;
-use crate::bot::dialogue::{HandoffReason, Outcome};
 use crate::bot::{Bot, DialogueState, Input};
 use crate::domain::{Author, Channel, ConversationStatus, Locale, MessageView, Verification, new_secret, now_ms};
 use crate::queue::hours::{BusinessHours, weekday_name};
@@ -92,6 +92,8 @@ pub struct Hub {
     codes_enabled: std::sync::atomic::AtomicBool,
     /// When old proof attempts were last pruned (ms).
     proofs_pruned_at: std::sync::atomic::AtomicI64,
+    /// Customer turns of one conversation run one at a time (they may act in the back office).
+    turn_locks: serial::TurnLocks,
 }
 
 /// An inbound customer message, after the channel adapter parsed it.
@@ -149,6 +151,7 @@ impl Hub {
             node_id: crate::domain::new_id(),
             codes_enabled: Default::default(),
             proofs_pruned_at: Default::default(),
+            turn_locks: Default::default(),
         }
     }
 
@@ -318,6 +321,9 @@ impl Hub {
         // A repeated `client_msg_id` is found by the unique index when the turn is committed
         // (`Duplicate` below), which saves a read on every message. A repeated external id is
         // checked first: mail and Discord redeliver, and their turns may queue outbound work.
+        // Both checks see the committed state of any earlier turn of this conversation: turns
+        // are serialised (see `serial`).
+        let _serial = self.turn_locks.lock(conversation_id).await;
         if let Some(ext) = inbound.external_id
             && let Some(m) = self.store.message_by_external_id(ext).await?
         {
@@ -429,6 +435,7 @@ impl Hub {
                 client_msg_id: inbound.client_msg_id.map(str::to_string),
                 private: false,
                 external_id: inbound.external_id.map(str::to_string),
+                quick_replies: Vec::new(),
             }],
             identities: Vec::new(),
             outbound_channel: (conv.channel != Channel::Web.as_str()).then(|| conv.channel.clone()),
@@ -438,6 +445,7 @@ impl Hub {
             channel_meta: inbound.channel_meta.map(str::to_string),
             proof_mail: None,
             mails: Vec::new(),
+            labels: Vec::new(),
         };
         // The bot speaks while it owns the conversation, and while it waits in the queue until a
         // person has replied; never once an agent has the conversation.
@@ -467,6 +475,10 @@ impl Hub {
             )
             .await?;
         turn.messages.extend(outcome.replies.iter().map(|text| NewMessage::ours(Author::Bot, BOT_NAME, text, false)));
+        if let Some(last) = turn.messages.last_mut().filter(|m| m.author == Author::Bot) {
+            // A restated action ends the turn with its question: yes / no as buttons.
+            last.quick_replies = crate::bot::actions::quick_replies(&outcome.state, outcome.locale);
+        }
         if let Some(request) = &outcome.code_request {
             proofs::add_code_mail(self, &mut turn, request, outcome.locale).await?;
         }
@@ -488,6 +500,13 @@ impl Hub {
             .collect();
         actions::record(self, &mut turn, &conv.contact_id, &conv.conversation_id, &outcome.actions);
         actions::invoice_mail(&mut turn, &outcome, &bot)?;
+        turn.labels = outcome
+            .intent
+            .as_deref()
+            .and_then(|i| bot.rules.intent(i))
+            .and_then(|d| d.label.clone())
+            .into_iter()
+            .collect();
         turn.intent = outcome.intent.clone();
         turn.miss = outcome.intent.is_none() && to.status == ConversationStatus::Bot;
         for email in &outcome.verified {
@@ -510,7 +529,7 @@ impl Hub {
             let priority =
                 outcome.intent.as_deref().and_then(|i| bot.rules.intent(i)).map_or(0, |d| d.handoff_priority);
             turn.handoff = Some(Handoff {
-                summary: handoff_summary(reason, &outcome, text),
+                summary: crate::bot::handoff::summary(reason, &outcome, text),
                 context: serde_json::json!({
                     "reason": reason,
                     "intent": outcome.intent,
@@ -571,29 +590,6 @@ impl Hub {
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "cannot load a conversation summary"),
         }
-    }
-}
-
-/// One line for the agent who takes over: why, and what the customer last said.
-fn handoff_summary(reason: HandoffReason, outcome: &Outcome, text: &str) -> String {
-    let why = match reason {
-        HandoffReason::Asked => {
-            outcome.intent.as_deref().and_then(crate::bot::handoff::request).unwrap_or("Asked for a person").to_string()
-        }
-        HandoffReason::AfterMisses => "Bot did not understand; customer accepted a person".to_string(),
-        HandoffReason::VerificationFailed => {
-            format!("Failed the identity check {} times", outcome.state.verify_failures)
-        }
-    };
-    let slots: Vec<String> = outcome.slots.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    let mut said: String = text.chars().take(80).collect();
-    if text.chars().count() > 80 {
-        said.push('…');
-    }
-    if slots.is_empty() {
-        format!("{why}: “{said}”")
-    } else {
-        format!("{why} ({}): “{said}”", slots.join(", "))
     }
 }
 

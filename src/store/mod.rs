@@ -32,7 +32,9 @@ pub use labels::Label;
 pub use logins::FailureWindow;
 pub use outbox::{DeliveryState, OutboxItem};
 pub use proofs::{ProofCode, ProofMail, ProofStats};
-pub use queue::{ConversationSummary, FIRST_RESPONSE_BOUNDS, ListFilter, MetricsSnapshot, ReportRow, TransitionWrite};
+pub use queue::{
+    ActionCounts, ConversationSummary, FIRST_RESPONSE_BOUNDS, ListFilter, MetricsSnapshot, ReportRow, TransitionWrite,
+};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

@@ -395,6 +395,42 @@ impl Store {
     }
 }
 
+/// What the bot did in the back office in a report's window: per action, how often it was
+/// done, refused and failed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActionCounts {
+    pub done: i64,
+    pub refused: i64,
+    pub failed: i64,
+}
+
+impl Store {
+    /// Bot actions since `since`, per action (`cancel_order`, `return_refund`, `invoice_copy`),
+    /// from the audit rows the hub writes with each action's turn.
+    pub async fn bot_actions_since(&self, since: Millis) -> Result<std::collections::BTreeMap<String, ActionCounts>> {
+        let rows = sqlx::query("select action, details from audit_log where action like 'bot_action:%' and at >= $1")
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out: std::collections::BTreeMap<String, ActionCounts> = Default::default();
+        for r in &rows {
+            let action: String = r.try_get(0)?;
+            let details: String = r.try_get(1)?;
+            let result = serde_json::from_str::<serde_json::Value>(&details)
+                .ok()
+                .and_then(|d| d["result"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            let counts = out.entry(action.trim_start_matches("bot_action:").to_string()).or_default();
+            match result.as_str() {
+                "done" => counts.done += 1,
+                "refused" => counts.refused += 1,
+                _ => counts.failed += 1,
+            }
+        }
+        Ok(out)
+    }
+}
+
 async fn insert_message(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     conversation_id: &str,
@@ -412,6 +448,7 @@ async fn insert_message(
         private: m.private,
         created_at: now,
         kind: crate::domain::message_kind(m.author, &m.author_name),
+        quick_replies: Vec::new(),
     };
     sqlx::query(
         "insert into messages (message_id, conversation_id, seq, author, author_name, body, client_msg_id, private, created_at)

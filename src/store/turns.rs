@@ -120,15 +120,16 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
             private: m.private,
             created_at: now,
             kind: crate::domain::message_kind(m.author, &m.author_name),
+            quick_replies: m.quick_replies.clone(),
         })
         .collect();
     // All of the turn's messages in one statement: one round trip however many replies.
     let sql = format!(
         "insert into messages
            (message_id, conversation_id, seq, author, author_name, body, client_msg_id, private, created_at,
-            external_id)
+            external_id, quick_replies)
          values {}",
-        value_tuples(Placeholders::Numbered, stored.len(), 10)
+        value_tuples(Placeholders::Numbered, stored.len(), 11)
     );
     let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
     for (view, m) in stored.iter().zip(&turn.messages) {
@@ -142,7 +143,8 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
             .bind(m.client_msg_id.as_deref())
             .bind(i64::from(m.private))
             .bind(now)
-            .bind(m.external_id.as_deref());
+            .bind(m.external_id.as_deref())
+            .bind((!m.quick_replies.is_empty()).then(|| serde_json::json!(m.quick_replies).to_string()));
     }
     match insert.execute(&mut **tx).await {
         Err(e) if is_unique_violation(&e) => return Err(Error::Duplicate),
@@ -220,6 +222,9 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
         if let Some(note) = stored.get(*index) {
             super::proofs::insert_mail(tx, &turn.conversation_id, &note.id, payload, now).await?;
         }
+    }
+    for label in &turn.labels {
+        super::labels::add_label_in(tx, &turn.conversation_id, label, now).await?;
     }
     Ok(stored)
 }

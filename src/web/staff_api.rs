@@ -312,8 +312,18 @@ async fn get_contact(
     for (_, email, _) in identities.iter().filter(|(kind, _, _)| kind == "email") {
         for o in backoffice.orders_of(email).await? {
             let lines = order_lines_with_stock(backoffice, &o.order_number).await?;
+            // Return/refund requests (the bot's or an agent's), newest first.
+            let requests: Vec<Value> = backoffice
+                .requests_of(&o.order_number)
+                .await?
+                .iter()
+                .map(|r| {
+                    json!({"request_id": r.request_id, "kind": r.kind.as_str(), "state": r.state,
+                           "skus": r.skus, "reason": r.reason, "created_at": views::time(Some(r.created_at))})
+                })
+                .collect();
             orders.push(json!({
-                "lines": lines,
+                "lines": lines, "requests": requests,
                 "order_number": o.order_number, "customer_email": o.customer_email, "customer_name": o.customer_name,
                 "status": o.status, "placed_at": views::time(o.placed_at), "shipped_at": views::time(o.shipped_at),
                 "carrier": o.carrier, "tracking_number": o.tracking_number,
@@ -411,7 +421,8 @@ async fn reports(
 ) -> ApiResult<Json<Value>> {
     let days = q.days.unwrap_or(14).clamp(1, 366);
     let today = now_ms() / 86_400_000;
-    let rows = state.hub.store().report((today - days + 1) * 86_400_000).await?;
+    let since = (today - days + 1) * 86_400_000;
+    let rows = state.hub.store().report(since).await?;
     let out: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -427,7 +438,23 @@ async fn reports(
             })
         })
         .collect();
-    Ok(Json(json!({"days": out})))
+    // Containment: what the bot finished without a person, in conversations and in actions.
+    let conversations: i64 = rows.iter().map(|r| r.conversations).sum();
+    let bot_resolved: i64 = rows.iter().map(|r| r.bot_resolved).sum();
+    let actions = state.hub.store().bot_actions_since(since).await?;
+    let bot_actions: serde_json::Map<String, Value> = ["cancel_order", "return_refund", "invoice_copy"]
+        .into_iter()
+        .map(|a| {
+            let c = actions.get(a).cloned().unwrap_or_default();
+            (a.to_string(), json!({"done": c.done, "refused": c.refused, "failed": c.failed}))
+        })
+        .collect();
+    Ok(Json(json!({
+        "days": out,
+        "totals": {"conversations": conversations, "bot_resolved": bot_resolved,
+                   "bot_actions_done": actions.values().map(|c| c.done).sum::<i64>()},
+        "bot_actions": bot_actions,
+    })))
 }
 
 async fn retry_delivery(

@@ -2,6 +2,8 @@
 //! Every storage-touching test runs on SQLite, and on PostgreSQL when
 //! `KITUO_TEST_POSTGRES_URL` is set (`.ci/run` sets it, so in CI nothing skips).
 
+mod action_browser;
+mod action_dialogue;
 mod actions;
 mod admin_browser;
 mod authz;

@@ -24,7 +24,10 @@
     order_status: ['order.number', 'order.status', 'order.placed_at', 'order.shipped_at', 'order.carrier', 'order.tracking_number', 'order.total'],
     invoice_status: ['invoice.number', 'invoice.status', 'invoice.amount', 'invoice.issued_at', 'invoice.due_at', 'invoice.paid_at', 'invoice.order_number'],
     stock_check: ['product.name', 'product.sku', 'product.price', 'product.quantity_on_hand', 'product.in_stock', 'product.restock_date', 'alternatives'],
-    handoff: ['customer_name']
+    handoff: ['customer_name'],
+    cancel_order: ['customer_name'],
+    return_refund: ['customer_name'],
+    invoice_copy: ['customer_name']
   };
   // Words that make a short message Swahili rather than English (for the default locale of a miss).
   const SW_WORDS = new Set(('yangu wangu langu changu zangu yako iko liko uko kiko ziko ipo zipo lipo kipo vipo wapi nataka naomba ' +
@@ -432,7 +435,7 @@
       if (!ok) return false;
       if (view !== 'intents') w.location.hash = '#/intents';
       clearTimeout(valTimer);
-      const base = intent ? clone(intent) : { name: '', priority: 20, action: 'reply', team: null, fuzzy: false, handoff_priority: 0, patterns: { en: [], sw: [] }, unless: { en: [], sw: [] }, examples: { en: [], sw: [] }, slots: {}, reply: { en: '', sw: '' } };
+      const base = intent ? clone(intent) : { name: '', priority: 20, action: 'reply', team: null, label: null, fuzzy: false, handoff_priority: 0, patterns: { en: [], sw: [] }, unless: { en: [], sw: [] }, examples: { en: [], sw: [] }, slots: {}, reply: { en: '', sw: '' } };
       delete base.hits;
       ed = { isNew: !intent, name: base.name, base: base, dirty: false, seq: 0, client: [], server: { problems: [], broken: [] }, saveError: null, missIds: new Set() };
       fillEditor(base);
@@ -477,6 +480,7 @@
     el.ieTeam.value = str(it.team);
     el.ieFuzzy.checked = !!it.fuzzy;
     el.ieHandoffPriority.value = str(it.handoff_priority || 0);
+    el.ieLabel.value = str(it.label);
     LOCALES.forEach((l) => {
       TA['patterns.' + l].value = ((it.patterns || {})[l] || []).join('\n');
       TA['unless.' + l].value = ((it.unless || {})[l] || []).join('\n');
@@ -493,7 +497,7 @@
     renderVars();
     setDirty(false);
   }
-  const ACTION_HELP = { reply: 'Answers with the template.', order_status: 'Looks up the order.', invoice_status: 'Looks up the invoice.', stock_check: 'Looks up stock.', handoff: 'Passes to a person.' };
+  const ACTION_HELP = { reply: 'Answers with the template.', order_status: 'Looks up the order.', invoice_status: 'Looks up the invoice.', stock_check: 'Looks up stock.', handoff: 'Passes to a person.', cancel_order: 'Cancels the order after an explicit yes (strong proof).', return_refund: 'Opens a return request after an explicit yes, or reads its state.', invoice_copy: 'Emails a copy of the invoice to the address on it.' };
   function renderVars() {
     el.ieActionHelp.textContent = ACTION_HELP[el.ieAction.value] || '';
     clear(el.ieVars);
@@ -576,6 +580,7 @@
     it.fuzzy = el.ieFuzzy.checked;
     const hp = el.ieHandoffPriority.value.trim();
     it.handoff_priority = /^-?\d+$/.test(hp) ? parseInt(hp, 10) : 0;
+    it.label = el.ieLabel.value.trim().toLowerCase() || null;
     ['patterns', 'unless', 'examples'].forEach((k) => { it[k] = isObj(it[k]) ? it[k] : {}; });
     it.reply = isObj(it.reply) ? it.reply : {};
     LOCALES.forEach((l) => {
@@ -737,7 +742,7 @@
         return { el: r.querySelector(part), label: 'Slot ' + m[1] + (m[2] ? ' ' + m[2] + (m[3] ? ' (' + m[3] + ')' : '') : ''), prefix: '' };
       }
     }
-    const basic = { name: el.ieName, priority: el.iePriority, action: el.ieAction, team: el.ieTeam, fuzzy: el.ieFuzzy, handoff_priority: el.ieHandoffPriority }[f];
+    const basic = { name: el.ieName, priority: el.iePriority, action: el.ieAction, team: el.ieTeam, fuzzy: el.ieFuzzy, handoff_priority: el.ieHandoffPriority, label: el.ieLabel }[f];
     if (basic) return { el: basic, label: f.charAt(0).toUpperCase() + f.slice(1), prefix: '' };
     return { el: null, label: f || 'Rules', prefix: '' };
   }

@@ -922,6 +922,10 @@
         const f = field(x.info, str(o.carrier) || 'Tracking', '', 'f-track');
         f.querySelector('.f-v').appendChild(h('code', { class: 'tracking' }, str(o.tracking_number) || '—'));
       }
+      (o.requests || []).forEach((q) => {
+        const what = str(q.kind) + ' ' + str(q.request_id) + (q.skus && q.skus.length ? ' (' + q.skus.join(', ') + ')' : '');
+        field(x.info, 'Request', what + ': ' + str(q.state), 'f-request');
+      });
       return x.row;
     });
 
@@ -996,10 +1000,20 @@
       if (token !== reportsToken) return;
       reportsData = (r && r.days) || [];
       el.repStatus.textContent = '';
+      renderContainment(r || {});
       renderReports();
     }, (e) => {
       if (token === reportsToken) el.repStatus.textContent = e.message;
     });
+  }
+  // Containment over the whole period: conversations the bot finished alone, actions it did.
+  const ACTION_NAMES = { cancel_order: 'orders cancelled', return_refund: 'returns opened', invoice_copy: 'invoice copies sent' };
+  function renderContainment(r) {
+    const t = r.totals || {};
+    const acts = r.bot_actions || {};
+    const parts = Object.keys(ACTION_NAMES).map((a) => String((acts[a] || {}).done || 0) + ' ' + ACTION_NAMES[a]);
+    el.repActions.textContent = 'Without a person: ' + String(t.bot_resolved || 0) + ' of ' + String(t.conversations || 0) +
+      ' conversations; the bot did ' + parts.join(', ') + '.';
   }
   function dayLabel(ds) {
     const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(str(ds));
@@ -1281,7 +1295,7 @@
     'conv-main:main conv-title:title conv-meta:meta conv-avatar:avatar btn-info transfer-menu:menu handoff messages new-below typing composer ' +
     'note-toggle composer-hint:hint canned reply-input:input reply-label reply-send:send cp-avatar cp-name cp-since cp-identities:cpIdent ' +
     'cp-orders cp-orders-count cp-invoices cp-invoices-count cp-conversations:cpConvs cp-refresh cp-close stock-form stock-q stock-results ' +
-    'reports-days:repDays reports-channel:repChannel reports-status:repStatus reports-chart:repChart reports-table:repTable';
+    'reports-days:repDays reports-channel:repChannel reports-status:repStatus reports-actions:repActions reports-chart:repChart reports-table:repTable';
   function bind() {
     IDS.split(' ').forEach((spec) => {
       const p = spec.split(':');

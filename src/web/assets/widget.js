@@ -201,6 +201,9 @@
     '#kituo-root .kituo-msg[data-author="system"] .kituo-text{background:#f1f5f9;border:1px dashed #cbd5e1;color:#334155;font-size:13px;font-style:italic}',
     '#kituo-root .kituo-link{color:' + TEAL + ';text-decoration:underline;text-underline-offset:2px}',
     '#kituo-root .kituo-msg[data-author="customer"] .kituo-link{color:#fff}',
+    '#kituo-root .kituo-quick{display:flex;gap:6px;margin-top:6px;flex-wrap:wrap}',
+    '#kituo-root .kituo-quick-reply{font:inherit;font-size:13px;padding:5px 14px;border-radius:15px;border:1px solid ' + TEAL + ';background:#fff;color:' + TEAL + ';cursor:pointer}',
+    '#kituo-root .kituo-quick-reply:hover,#kituo-root .kituo-quick-reply:focus-visible{background:' + TEAL + ';color:#fff}',
     '#kituo-root .kituo-meta{font-size:11px;color:#64748b;margin:3px 5px 0;display:flex;gap:6px;align-items:center}',
     '#kituo-root .kituo-pending{opacity:.6}',
     '#kituo-root .kituo-failed{opacity:1}',
@@ -430,7 +433,10 @@
     }
     if (bySeq.has(seq)) return;
     const stick = author === 'customer' || nearBottom();
-    insertMessage(seq, id, buildMessage(f, seq, author));
+    const node = buildMessage(f, seq, author);
+    insertMessage(seq, id, node);
+    if (seq === seqs[seqs.length - 1]) clearQuickReplies(node);
+    else node.querySelectorAll('.kituo-quick').forEach(function (q) { q.remove(); });
     if (author !== 'customer' && !isOpen && seq > seenSeq()) {
       unread++;
       updateBadge();
@@ -565,7 +571,28 @@
     const meta = h('div', { class: 'kituo-meta' });
     meta.appendChild(timeEl(f.created_at));
     m.appendChild(meta);
+    if (author === 'bot' && Array.isArray(f.quick_replies) && f.quick_replies.length) {
+      // Answers the bot offers (yes / no to a restated action): a click sends the same text.
+      const q = h('div', { class: 'kituo-quick', role: 'group', 'aria-label': 'Quick replies' });
+      f.quick_replies.slice(0, 4).forEach(function (label) {
+        const text = String(label);
+        const b = h('button', { type: 'button', class: 'kituo-quick-reply' }, text);
+        b.addEventListener('click', function () {
+          clearQuickReplies();
+          sendMessage(text);
+        });
+        q.appendChild(b);
+      });
+      m.appendChild(q);
+    }
     return m;
+  }
+
+  // Quick replies belong to the latest question only: gone once anything newer arrives or is sent.
+  function clearQuickReplies(keep) {
+    list.querySelectorAll('.kituo-quick').forEach(function (q) {
+      if (!keep || !keep.contains(q)) q.remove();
+    });
   }
 
   function insertMessage(seq, id, node) {
@@ -648,6 +675,7 @@
   }
 
   function sendMessage(text) {
+    clearQuickReplies();
     const p = { cid: uuid(), text: text, at: Date.now(), ackId: null, ackSeq: null, state: 'pending', sentAt: 0, el: null };
     pending.push(p);
     savePending();

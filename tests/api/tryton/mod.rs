@@ -7,6 +7,7 @@
 //! one copy of it and one `trytond` per test run. Skips with a note when Tryton cannot be set
 //! up, unless `KITUO_E2E_REQUIRED=1`.
 
+mod actions;
 mod env;
 mod sql;
 
@@ -17,6 +18,12 @@ use serde_json::json;
 use std::time::Duration;
 
 async fn app_on(url: String, cache_secs: u64, timeout_ms: u64) -> crate::helpers::TestApp {
+    app_with_mail(url, cache_secs, timeout_ms, None).await
+}
+
+/// The app on Tryton; with `smtp`, the email channel is configured (so codes and invoice copies
+/// can be mailed) and its mailbox is a closed port.
+async fn app_with_mail(url: String, cache_secs: u64, timeout_ms: u64, smtp: Option<String>) -> crate::helpers::TestApp {
     let db = TestDb::new(Backend::Sqlite).await;
     spawn_on(db, move |db_url| {
         let mut args = serve_args(db_url);
@@ -24,6 +31,11 @@ async fn app_on(url: String, cache_secs: u64, timeout_ms: u64) -> crate::helpers
         args.backoffice.cache_secs = cache_secs;
         args.backoffice.timeout_ms = timeout_ms;
         args.backoffice.lazy = true;
+        if let Some(smtp) = &smtp {
+            args.email.imap_url = Some("imap://support%40kituo.test:secret@127.0.0.1:1/INBOX".into());
+            args.email.smtp_url = Some(smtp.clone());
+            args.email.from = Some("Kituo Support <support@kituo.test>".into());
+        }
         args
     })
     .await

@@ -18,6 +18,7 @@
 //! - [`channel`]    channel adapters: web widget WebSocket; Discord bot (serenity gateway in, REST out);
 //!   email (IMAP in with IDLE + UID tracking, MIME, reply stripping, threading, quarantine; threaded
 //!   SMTP replies through the outbox)
+//! - [`search`]     search text parsed into phrases (FTS5 and tsquery forms), snippets with hit ranges
 //! - [`metrics`]    Prometheus counters and gauges (`/metrics`)
 //! - [`security`]   security events: counted per kind, logged summarised (target `kituo::security`)
 //! - [`outbox`]     durable delivery of replies on email and Discord: claim, send, retry
@@ -37,6 +38,7 @@ pub mod hub;
 pub mod metrics;
 pub mod outbox;
 pub mod queue;
+pub mod search;
 pub mod security;
 pub mod store;
 pub mod web;

@@ -74,15 +74,21 @@ async fn the_search_box_finds_highlights_opens_and_saves_a_view() {
     wait_js(c, "the panel closed", "return document.querySelector('#search-panel').hidden").await;
     press(c, &['s']).await;
     wait_js(c, "the panel again", "return !document.querySelector('#search-panel').hidden").await;
-    c.find(Locator::Css("#search-q")).await.unwrap().clear().await.unwrap();
+    let input = c.find(Locator::Css("#search-q")).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(&String::from(char::from(Key::Enter))).await.unwrap();
+    // Searches that finished: results not busy (a reply still on its way would replace them).
+    let settled = |n: usize| {
+        format!(
+            "const r = document.querySelector('#search-results');
+             return r.getAttribute('aria-busy') === 'false' && r.querySelectorAll('.sr-item').length === {n}"
+        )
+    };
+    wait_js(c, "the open conversations (no search text)", &settled(2)).await;
     c.find(Locator::Css("#search-views .view-open")).await.unwrap().click().await.unwrap();
-    wait_js(
-        c,
-        "the view's search",
-        "return document.querySelector('#search-q').value === 'damaged'
-            && document.querySelectorAll('#search-results .sr-item').length === 1",
-    )
-    .await;
+    wait_js(c, "the view's search", &settled(1)).await;
+    let q = c.execute("return document.querySelector('#search-q').value", vec![]).await.unwrap();
+    assert_eq!(q, "damaged", "the view's search text is back in the box");
     c.find(Locator::Css("#search-results .sr-item")).await.unwrap().click().await.unwrap();
     wait_js(c, "the conversation open", "return document.querySelector('#search-panel').hidden").await;
     assert_eq!(hash(c).await, format!("#/c/{}", damaged.conversation_id));

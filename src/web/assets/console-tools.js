@@ -163,12 +163,14 @@
     if (!p.has('q') && !FILTERS.some((f) => p.has(f))) p.set('status', 'open');
     const seq = ++searchSeq;
     ui.status.textContent = 'Searching…';
+    ui.results.setAttribute('aria-busy', 'true');
     api('GET', '/api/conversations?' + p.toString()).then((r) => {
       if (seq !== searchSeq) return;
       renderResults((r && r.conversations) || [], p.has('q'));
     }, (e) => {
       if (seq !== searchSeq) return;
       clear(ui.results);
+      ui.results.setAttribute('aria-busy', 'false');
       ui.status.textContent = e.message;
     });
   }
@@ -190,6 +192,7 @@
   }
   function renderResults(list, searched) {
     clear(ui.results);
+    ui.results.setAttribute('aria-busy', 'false');
     ui.status.textContent = list.length ? list.length + (list.length === 1 ? ' conversation' : ' conversations') : 'Nothing found.';
     list.forEach((c) => {
       const item = h('button', { type: 'button', class: 'sr-item', role: 'option', 'data-id': c.id });

@@ -108,4 +108,11 @@ impl Store {
         tx.commit().await?;
         Ok(ids.into_iter().map(|(_, conversation)| conversation).collect())
     }
+
+    /// Refreshes the query planner's statistics, as a database in service has them (PostgreSQL's
+    /// autovacuum, SQLite's `analyze`): a freshly bulk-loaded database has none.
+    pub async fn analyze(&self) -> Result<()> {
+        sqlx::query("analyze").execute(self.writer()).await?;
+        Ok(())
+    }
 }

@@ -128,8 +128,9 @@ async fn seed(store: &Store, messages: usize) -> anyhow::Result<usize> {
             );
         }
     }
+    store.analyze().await?;
     println!(
-        "  loaded {} messages in {} conversations in {} ({} messages/s, search indexes included)",
+        "  loaded {} messages in {} conversations in {} ({} messages/s, search indexes and analyze included)",
         fmt_int((conversations * MESSAGES_PER_CONVERSATION) as f64),
         fmt_int(conversations as f64),
         secs(t.elapsed()),
@@ -138,8 +139,10 @@ async fn seed(store: &Store, messages: usize) -> anyhow::Result<usize> {
     Ok(conversations)
 }
 
-/// The kinds of search measured: (name, the text for the i-th query, filter).
-fn kinds(conversations: usize) -> Vec<(&'static str, Box<dyn Fn(usize) -> String>, ListFilter)> {
+/// A kind of search measured: its name, the text of its i-th query, the filter.
+type Kind = (&'static str, Box<dyn Fn(usize) -> String>, ListFilter);
+
+fn kinds(conversations: usize) -> Vec<Kind> {
     let any = ListFilter { limit: 50, ..ListFilter::default() };
     let queued = ListFilter {
         statuses: Some(vec![kituo::domain::ConversationStatus::Queued]),

@@ -110,9 +110,14 @@ impl Store {
     }
 
     /// Refreshes the query planner's statistics, as a database in service has them (PostgreSQL's
-    /// autovacuum, SQLite's `analyze`): a freshly bulk-loaded database has none.
+    /// autovacuum, SQLite's `analyze`): a freshly bulk-loaded database has none. (No SQLite
+    /// `vacuum`: it may renumber the rowids the FTS tables follow.)
     pub async fn analyze(&self) -> Result<()> {
-        sqlx::query("analyze").execute(self.writer()).await?;
+        let sql = match self.backend {
+            super::Backend::Sqlite => "analyze",
+            super::Backend::Postgres => "vacuum analyze",
+        };
+        sqlx::query(sql).execute(self.writer()).await?;
         Ok(())
     }
 }

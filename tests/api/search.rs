@@ -110,15 +110,19 @@ async fn filters_combine_with_search_and_bad_values_name_the_parameter() {
         let mut want = vec![q_id.clone(), b_id.clone()];
         want.sort();
         assert_eq!(both, want, "{backend:?}");
-        assert_eq!(ids(&search(&boss, "q=umbrella&status=queued").await), [q_id.clone()], "{backend:?}");
-        assert_eq!(ids(&search(&boss, "q=umbrella&status=bot").await), [b_id.clone()], "{backend:?}");
-        assert_eq!(ids(&search(&boss, "q=umbrella&status=queued&assignee=none").await), [q_id.clone()]);
+        assert_eq!(ids(&search(&boss, "q=umbrella&status=queued").await), std::slice::from_ref(&q_id), "{backend:?}");
+        assert_eq!(ids(&search(&boss, "q=umbrella&status=bot").await), std::slice::from_ref(&b_id), "{backend:?}");
+        assert_eq!(ids(&search(&boss, "q=umbrella&status=queued&assignee=none").await), std::slice::from_ref(&q_id));
         assert!(search(&boss, "q=umbrella&assignee=me").await.is_empty(), "{backend:?}");
         assert_eq!(search(&boss, "q=umbrella&channel=web").await.len(), 2, "{backend:?}");
         assert!(search(&boss, "q=umbrella&channel=email").await.is_empty(), "{backend:?}");
         boss.post(&format!("/api/conversations/{b_id}/labels"), json!({"labels": ["vip"]})).await.ok();
-        assert_eq!(ids(&search(&boss, "q=umbrella&label=vip").await), [b_id.clone()], "{backend:?}");
-        assert_eq!(ids(&search(&boss, "label=vip&channel=web").await), [b_id.clone()], "filters without q too");
+        assert_eq!(ids(&search(&boss, "q=umbrella&label=vip").await), std::slice::from_ref(&b_id), "{backend:?}");
+        assert_eq!(
+            ids(&search(&boss, "label=vip&channel=web").await),
+            std::slice::from_ref(&b_id),
+            "filters without q too"
+        );
         assert!(search(&boss, "q=umbrella&since=2999-01-01").await.is_empty(), "{backend:?}");
         assert_eq!(search(&boss, "q=umbrella&since=2020-01-01&until=2999-01-01T00:00:00Z").await.len(), 2);
         assert!(search(&boss, "q=umbrella&until=2020-01-01").await.is_empty(), "{backend:?}");

@@ -82,7 +82,7 @@ fn conversation(n: usize, rng: &mut StdRng, start: i64) -> BulkConversation {
     let order = order_of(n);
     let messages = (0..MESSAGES_PER_CONVERSATION)
         .map(|i| {
-            let (author, templates) = if i % 2 == 0 { ("customer", CUSTOMER) } else { ("bot", BOT) };
+            let (author, templates) = if i.is_multiple_of(2) { ("customer", CUSTOMER) } else { ("bot", BOT) };
             // The first message always names the conversation's order.
             let template = if i == 0 { CUSTOMER[0] } else { templates[rng.random_range(0..templates.len())] };
             let mut text =
@@ -101,7 +101,7 @@ fn conversation(n: usize, rng: &mut StdRng, start: i64) -> BulkConversation {
     BulkConversation {
         contact_name: format!("{first} {last}"),
         email: email_of(n),
-        channel: if n % 3 == 0 { "email" } else { "web" },
+        channel: if n.is_multiple_of(3) { "email" } else { "web" },
         status,
         created_at: start + n as i64 * 60_000,
         messages,
@@ -119,7 +119,7 @@ async fn seed(store: &Store, messages: usize) -> anyhow::Result<usize> {
         let batch: Vec<BulkConversation> = (done..done + n).map(|i| conversation(i, &mut rng, start)).collect();
         store.bulk_load(&batch).await?;
         done += n;
-        if done % (BATCH * 10) == 0 {
+        if done.is_multiple_of(BATCH * 10) {
             println!(
                 "    {} of {} conversations ({})",
                 fmt_int(done as f64),

@@ -19,11 +19,13 @@
 //! - [`channel`]    channel adapters: web widget WebSocket; Discord bot (serenity gateway in, REST out);
 //!   email (IMAP in with IDLE + UID tracking, MIME, reply stripping, threading, quarantine; threaded
 //!   SMTP replies through the outbox)
+//! - [`search`]     search text parsed into phrases (FTS5 and tsquery forms), snippets with hit ranges
 //! - [`metrics`]    Prometheus counters and gauges (`/metrics`)
 //! - [`security`]   security events: counted per kind, logged summarised (target `kituo::security`)
 //! - [`outbox`]     durable delivery of replies on email and Discord: claim, send, retry
 //! - [`web`]        axum router, shared state, pages (security headers), staff REST API (incl. email
-//!   quarantine, labels), console socket, client address (trusted proxies)
+//!   quarantine, labels, search and saved views, notification preferences), console socket, client
+//!   address (trusted proxies)
 //! - [`commands`]   `kituo import` and `kituo intents check|classify`
 
 pub mod app;
@@ -38,6 +40,7 @@ pub mod hub;
 pub mod metrics;
 pub mod outbox;
 pub mod queue;
+pub mod search;
 pub mod security;
 pub mod store;
 pub mod web;

@@ -13,6 +13,7 @@
 mod admin;
 mod agents;
 mod backoffice;
+mod bulk;
 mod conversations;
 mod email;
 mod labels;
@@ -21,11 +22,14 @@ mod order_detail;
 mod outbox;
 mod proofs;
 mod queue;
+mod search;
 mod turns;
+mod views;
 
 pub use admin::{AuditEntry, Miss, RuleVersion};
 pub use agents::{Agent, ApiToken, Principal};
 pub use backoffice::Table;
+pub use bulk::BulkConversation;
 pub use conversations::{ConversationRow, Handoff, NewIdentity, NewMessage, ProvenEmails, Turn};
 pub use email::{AttachmentInfo, EmailOriginal, NewAttachment, NewQuarantine, QuarantinedMail};
 pub use labels::Label;
@@ -35,6 +39,8 @@ pub use proofs::{ProofCode, ProofMail, ProofStats};
 pub use queue::{
     ActionCounts, ConversationSummary, FIRST_RESPONSE_BOUNDS, ListFilter, MetricsSnapshot, ReportRow, TransitionWrite,
 };
+pub use search::SearchHit;
+pub use views::{NotificationPrefs, SavedView};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

@@ -42,10 +42,60 @@ pub struct ListFilter {
     pub assignee: Option<Option<String>>,
     /// Only conversations carrying this label.
     pub label: Option<String>,
+    /// Only conversations on this channel (`web`, `email`, `discord`).
+    pub channel: Option<String>,
+    /// Only conversations of this team.
+    pub team: Option<String>,
+    /// Only conversations started at or after this instant (epoch ms).
+    pub since: Option<Millis>,
+    /// Only conversations started before this instant (epoch ms, exclusive).
+    pub until: Option<Millis>,
     pub limit: i64,
 }
 
-const SUMMARY_SELECT: &str = "select c.conversation_id, c.status, c.channel, c.contact_id, ct.name as contact_name, ct.avatar_url as contact_avatar_url,
+impl ListFilter {
+    /// The `where` conditions on `conversations c` this filter asks for; string values are
+    /// appended to `binds` and referenced as `$n` (instants are integers written inline).
+    pub(super) fn clauses(&self, binds: &mut Vec<String>) -> Vec<String> {
+        let mut clauses = Vec::new();
+        let bind = |binds: &mut Vec<String>, value: &str| {
+            binds.push(value.to_string());
+            format!("${}", binds.len())
+        };
+        if let Some(statuses) = &self.statuses {
+            let marks: Vec<String> = statuses.iter().map(|s| bind(binds, s.as_str())).collect();
+            clauses.push(format!("c.status in ({})", marks.join(", ")));
+        }
+        match &self.assignee {
+            Some(Some(agent)) => clauses.push(format!("c.assignee_id = {}", bind(binds, agent))),
+            Some(None) => clauses.push("c.assignee_id is null".into()),
+            None => {}
+        }
+        if let Some(label) = &self.label {
+            clauses.push(format!(
+                "exists (select 1 from conversation_labels l where l.conversation_id = c.conversation_id and l.name = {})",
+                bind(binds, label)
+            ));
+        }
+        if let Some(channel) = &self.channel {
+            clauses.push(format!("c.channel = {}", bind(binds, channel)));
+        }
+        if let Some(team) = &self.team {
+            clauses.push(format!("c.team = {}", bind(binds, team)));
+        }
+        if let Some(since) = self.since {
+            clauses.push(format!("c.created_at >= {since}"));
+        }
+        if let Some(until) = self.until {
+            clauses.push(format!("c.created_at < {until}"));
+        }
+        // Conversations nobody wrote in (a widget opened and left) are not work.
+        clauses.push("c.last_seq > 0".into());
+        clauses
+    }
+}
+
+pub(super) const SUMMARY_SELECT: &str = "select c.conversation_id, c.status, c.channel, c.contact_id, ct.name as contact_name, ct.avatar_url as contact_avatar_url,
         (select i.value from contact_identities i where i.contact_id = c.contact_id and i.kind = 'email'
           order by case when i.verification = 'none' then 1 else 0 end, i.created_at limit 1) as contact_email,
         c.assignee_id, ag.name as assignee_name, c.team, c.priority, c.summary, c.unread, c.queued_at,
@@ -55,7 +105,7 @@ const SUMMARY_SELECT: &str = "select c.conversation_id, c.status, c.channel, c.c
    left join agents ag on ag.agent_id = c.assignee_id
    left join messages m on m.conversation_id = c.conversation_id and m.seq = c.last_seq";
 
-fn summary_from_row(r: &AnyRow) -> Result<ConversationSummary> {
+pub(super) fn summary_from_row(r: &AnyRow) -> Result<ConversationSummary> {
     let status: String = r.try_get("status")?;
     let last_body: Option<String> = r.try_get("last_body")?;
     let last = match last_body {
@@ -135,33 +185,8 @@ impl Store {
     /// Conversations for the console lists: the queue by priority then oldest first, others
     /// most recently updated first.
     pub async fn list_conversations(&self, filter: &ListFilter) -> Result<Vec<ConversationSummary>> {
-        let mut clauses = Vec::new();
         let mut binds: Vec<String> = Vec::new();
-        if let Some(statuses) = &filter.statuses {
-            let mut marks = Vec::new();
-            for s in statuses {
-                binds.push(s.as_str().to_string());
-                marks.push(format!("${}", binds.len()));
-            }
-            clauses.push(format!("c.status in ({})", marks.join(", ")));
-        }
-        match &filter.assignee {
-            Some(Some(agent)) => {
-                binds.push(agent.clone());
-                clauses.push(format!("c.assignee_id = ${}", binds.len()));
-            }
-            Some(None) => clauses.push("c.assignee_id is null".into()),
-            None => {}
-        }
-        if let Some(label) = &filter.label {
-            binds.push(label.clone());
-            clauses.push(format!(
-                "exists (select 1 from conversation_labels l where l.conversation_id = c.conversation_id and l.name = ${})",
-                binds.len()
-            ));
-        }
-        // Conversations nobody wrote in (a widget opened and left) are not work.
-        clauses.push("c.last_seq > 0".into());
+        let clauses = filter.clauses(&mut binds);
         let queue_only = filter.statuses.as_deref() == Some(&[ConversationStatus::Queued][..]);
         let order = if queue_only {
             "c.priority desc, c.queued_at, c.conversation_id"
@@ -179,10 +204,16 @@ impl Store {
         }
         let rows = q.fetch_all(&self.pool).await?;
         let mut list = rows.iter().map(summary_from_row).collect::<Result<Vec<_>>>()?;
+        self.fill_queue_positions(&mut list).await?;
+        Ok(list)
+    }
+
+    /// Sets `queue_position` on the queued conversations of a list.
+    pub(super) async fn fill_queue_positions(&self, list: &mut [ConversationSummary]) -> Result<()> {
         for s in list.iter_mut().filter(|s| s.status == ConversationStatus::Queued) {
             s.queue_position = Some(self.queue_position(s.priority, s.queued_at.unwrap_or(0)).await?);
         }
-        Ok(list)
+        Ok(())
     }
 
     /// Queued conversations in the order they should be offered to agents.

@@ -12,6 +12,7 @@ pub mod headers;
 pub mod ip_slots;
 pub mod labels_api;
 pub mod rules_api;
+pub mod search_api;
 pub mod session;
 pub mod settings;
 pub mod staff_api;
@@ -36,6 +37,8 @@ const DEMO_JS: &str = include_str!("assets/demo.js");
 const CONSOLE_HTML: &str = include_str!("assets/console.html");
 const CONSOLE_JS: &str = include_str!("assets/console.js");
 const CONSOLE_CSS: &str = include_str!("assets/console.css");
+const CONSOLE_TOOLS_JS: &str = include_str!("assets/console-tools.js");
+const CONSOLE_TOOLS_CSS: &str = include_str!("assets/console-tools.css");
 const OPENAPI_JSON: &str = include_str!("assets/openapi.json");
 const ADMIN_HTML: &str = include_str!("assets/admin.html");
 const ADMIN_JS: &str = include_str!("assets/admin.js");
@@ -74,6 +77,8 @@ pub fn router(state: AppState) -> Router {
         .route("/console", get(|| async { Html(CONSOLE_HTML) }))
         .route("/console.js", get(|| async { asset("application/javascript; charset=utf-8", CONSOLE_JS) }))
         .route("/console.css", get(|| async { asset("text/css; charset=utf-8", CONSOLE_CSS) }))
+        .route("/console-tools.js", get(|| async { asset("application/javascript; charset=utf-8", CONSOLE_TOOLS_JS) }))
+        .route("/console-tools.css", get(|| async { asset("text/css; charset=utf-8", CONSOLE_TOOLS_CSS) }))
         .route("/api/openapi.json", get(openapi))
         .route("/admin", get(|| async { Html(ADMIN_HTML) }))
         .route("/admin.js", get(|| async { asset("application/javascript; charset=utf-8", ADMIN_JS) }))
@@ -86,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .merge(agent_socket::router())
         .merge(email_api::router())
         .merge(labels_api::router())
+        .merge(search_api::router())
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }

@@ -1,6 +1,7 @@
-//! The staff REST API (`/api/…`): login and session, conversations and their ownership,
+//! The staff REST API (`/api/…`): login and session, a conversation and its ownership,
 //! replies and notes, the contact's 360° view, stock search, agents, teams, canned responses and
-//! reports. Every route needs a console session or a bearer token; see `session.rs`.
+//! reports. Every route needs a console session or a bearer token; see `session.rs`. Lists,
+//! search and saved views are in `search_api.rs`.
 
 use super::client_addr::ClientIp;
 use super::error::{ApiError, ApiResult};
@@ -8,10 +9,9 @@ use super::session::Staff;
 use super::{AppState, views};
 use crate::auth::{self, LoginVerdict};
 use crate::bot::render::money;
-use crate::domain::{ConversationStatus, Presence, now_ms};
+use crate::domain::{Presence, now_ms};
 use crate::queue::state::Action;
 use crate::security::SecurityEvent;
-use crate::store::ListFilter;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -26,7 +26,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/logout", post(logout))
         .route("/api/me", get(me))
         .route("/api/me/presence", put(set_presence))
-        .route("/api/conversations", get(list_conversations))
         .route("/api/conversations/{id}", get(get_conversation))
         .route("/api/conversations/{id}/claim", post(claim))
         .route("/api/conversations/{id}/assign", post(assign))
@@ -142,41 +141,6 @@ async fn set_presence(
         Presence::parse(&b.presence).ok_or_else(|| ApiError::invalid("presence", "online, away or offline"))?;
     state.hub.set_presence(&who.agent_id, presence).await?;
     Ok(Json(json!({"presence": presence})))
-}
-
-#[derive(Deserialize)]
-struct ListQuery {
-    status: Option<String>,
-    assignee: Option<String>,
-    label: Option<String>,
-    limit: Option<i64>,
-}
-
-async fn list_conversations(
-    State(state): State<AppState>,
-    Staff(who): Staff,
-    Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Value>> {
-    let statuses = match q.status.as_deref() {
-        None | Some("") | Some("all") => None,
-        Some("open") => Some(vec![ConversationStatus::Bot, ConversationStatus::Queued, ConversationStatus::Assigned]),
-        Some(s) => Some(vec![
-            ConversationStatus::parse(s)
-                .ok_or_else(|| ApiError::invalid("status", "one of bot, queued, assigned, resolved, open"))?,
-        ]),
-    };
-    let assignee = match q.assignee.as_deref() {
-        None | Some("") => None,
-        Some("me") => Some(Some(who.agent_id.clone())),
-        Some("none") => Some(None),
-        Some(id) => Some(Some(id.to_string())),
-    };
-    let label = q.label.as_deref().map(|l| l.trim().to_lowercase()).filter(|l| !l.is_empty());
-    let filter = ListFilter { statuses, assignee, label, limit: q.limit.unwrap_or(200) };
-    let list = state.hub.store().list_conversations(&filter).await?;
-    let mut conversations: Vec<Value> = list.iter().map(views::summary).collect();
-    super::labels_api::attach(state.hub.store(), &mut conversations).await?;
-    Ok(Json(json!({"conversations": conversations})))
 }
 
 async fn get_conversation(

@@ -8,6 +8,7 @@
 //! target/release/kituo-bench lookup [--postgres postgres://postgres@127.0.0.1:5432/postgres]
 //!     [--tryton tryton://…] [--sql postgres://… --sql-map backoffice/tryton.toml] [--sources-only]
 //! target/release/kituo-bench import [--postgres …]
+//! target/release/kituo-bench search [--sizes 10000,1000000] [--postgres …]
 //! target/release/kituo-bench all [--postgres …]
 //! ```
 //!
@@ -21,13 +22,14 @@ mod idle;
 mod matching;
 mod phases;
 mod sources;
+mod search;
 mod util;
 
 use clap::{Parser, Subcommand};
 use std::time::Instant;
 
 #[derive(Debug, Parser)]
-#[command(name = "kituo-bench", about = "Kituo benchmarks: chat load, idle sockets, matching, lookups, import")]
+#[command(name = "kituo-bench", about = "Kituo benchmarks: chat load, idle sockets, matching, lookups, import, search")]
 struct Cli {
     #[command(subcommand)]
     scenario: Scenario,
@@ -45,6 +47,8 @@ enum Scenario {
     Lookup(backoffice::LookupOpts),
     /// Rows per second importing a 1-million-row orders CSV.
     Import(backoffice::ImportOpts),
+    /// Search latency at 10 thousand and 1 million messages (bulk-loaded history).
+    Search(search::SearchOpts),
     /// Every scenario in order with its defaults.
     All(AllOpts),
     /// (internal) Serve Kituo in this process: the `idle` fallback when no `kituo` binary is built.
@@ -134,6 +138,9 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         }
         Scenario::Import(o) => {
             backoffice::run_import(&o).await?;
+        }
+        Scenario::Search(o) => {
+            search::run(&o).await?;
         }
         Scenario::All(a) => all(a).await?,
         Scenario::ServeChild(_) | Scenario::ServeEcho { .. } => unreachable!("handled above"),

@@ -180,6 +180,8 @@
     });
   }
   const convPath = (id, rest) => '/api/conversations/' + enc(id) + (rest ? '/' + rest : '');
+  // console-tools.js (search, views, notifications, shortcuts) calls the API through this.
+  w.kituoConsole = Object.freeze({ api: (method, path, body) => api(method, path, body) });
   function loadMe() {
     return api('GET', '/api/me').then((r) => {
       me = r.agent;
@@ -1219,6 +1221,8 @@
     if (cur && cur.loaded) send({ type: 'resume', conversation_id: cur.id, after_seq: maxSeq() });
   }
   function handleFrame(f) {
+    // console-tools.js (notifications) listens to every frame.
+    d.dispatchEvent(new CustomEvent('kituo:frame', { detail: f }));
     if (f.type === 'hello') {
       // After every (re)connect: re-read the lists and catch up the open conversation.
       clearTimeout(helloTimer);

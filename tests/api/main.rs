@@ -12,6 +12,8 @@ mod cli;
 mod cluster;
 mod console_keys;
 mod console_socket;
+mod csat;
+mod csat_browser;
 mod discord;
 mod email;
 mod helpers;

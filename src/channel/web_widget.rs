@@ -6,6 +6,7 @@ use crate::domain::{Author, MessageView, normalize_email, rfc3339};
 use crate::hub::bus::Event;
 use crate::hub::{self, VisitorSession};
 use crate::security::SecurityEvent;
+use crate::store::RateRefusal;
 use crate::web::AppState;
 use crate::web::client_addr::ClientIp;
 use axum::Router;
@@ -100,9 +101,15 @@ enum ClientFrame {
         hmac: String,
     },
     Typing {},
+    /// The customer's rating of the resolution (`rating` 1–5, optional `comment`).
+    Csat {
+        rating: i64,
+        #[serde(default)]
+        comment: Option<String>,
+    },
 }
 
-const CLIENT_TYPES: &[&str] = &["message", "resume", "identify", "typing"];
+const CLIENT_TYPES: &[&str] = &["message", "resume", "identify", "typing", "csat"];
 
 /// Frames the server sends.
 #[derive(Debug, Serialize)]
@@ -134,6 +141,18 @@ enum ServerFrame<'a> {
     },
     Identified {
         email: &'a str,
+    },
+    /// The conversation was resolved: the customer may rate it (one rating per resolution).
+    CsatRequest {
+        conversation_id: &'a str,
+    },
+    /// The rating was stored.
+    CsatRecorded {
+        rating: i64,
+    },
+    /// Who is helping: the assigned agent's display name (null when nobody is).
+    Agent {
+        name: Option<&'a str>,
     },
     Error {
         code: &'a str,
@@ -194,6 +213,7 @@ pub fn decode_frame(text: &str) -> Result<&'static str, (&'static str, String)> 
         ClientFrame::Resume { .. } => "resume",
         ClientFrame::Identify { .. } => "identify",
         ClientFrame::Typing {} => "typing",
+        ClientFrame::Csat { .. } => "csat",
     };
     Ok(kind)
 }
@@ -209,6 +229,8 @@ struct Connection {
     refilled: Instant,
     violations: u32,
     last_typing: Option<Instant>,
+    /// The agent name last sent in an `agent` frame (frames go out only on a change).
+    agent_sent: Option<String>,
 }
 
 type SocketResult = Result<(), axum::Error>;
@@ -225,6 +247,7 @@ impl Connection {
             refilled: Instant::now(),
             violations: 0,
             last_typing: None,
+            agent_sent: None,
         }
     }
 
@@ -260,6 +283,52 @@ impl Connection {
             quick_replies: &m.quick_replies,
         };
         let text = serde_json::to_string(&frame).expect("server frames always serialise");
+        self.socket.send(Message::Text(Utf8Bytes::from(text))).await?;
+        if m.author == Author::System && m.kind.is_none() {
+            // A system line marks a change of hands or a resolution: say who helps now, and
+            // ask for the rating if this line is the pending request's notice.
+            Box::pin(self.after_system_message(&m.id)).await?;
+        }
+        Ok(())
+    }
+
+    async fn after_system_message(&mut self, message_id: &str) -> SocketResult {
+        let Some(conversation_id) = self.session.as_ref().map(|s| s.conversation_id.clone()) else {
+            return Ok(());
+        };
+        self.send_agent().await?;
+        match self.state.hub.store().latest_csat(&conversation_id).await {
+            Ok(Some(r)) if r.message_id == message_id && r.rating.is_none() => {
+                self.send(&ServerFrame::CsatRequest { conversation_id: &conversation_id }).await
+            }
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the rating request");
+                Ok(())
+            }
+        }
+    }
+
+    /// Tells the widget who is helping when that changed (the header shows the agent's name);
+    /// nothing while no agent ever joined.
+    async fn send_agent(&mut self) -> SocketResult {
+        let Some(conversation_id) = self.session.as_ref().map(|s| s.conversation_id.clone()) else {
+            return Ok(());
+        };
+        let store = self.state.hub.store();
+        let name = match store.conversation(&conversation_id).await {
+            Ok(Some(c)) => match c.assignee_id {
+                Some(id) => store.agent(&id).await.ok().flatten().map(|a| a.name),
+                None => None,
+            },
+            _ => None,
+        };
+        if name == self.agent_sent {
+            return Ok(());
+        }
+        self.agent_sent = name;
+        let frame = ServerFrame::Agent { name: self.agent_sent.as_deref() };
+        let text = serde_json::to_string(&frame).expect("server frames always serialise");
         self.socket.send(Message::Text(Utf8Bytes::from(text))).await
     }
 
@@ -284,6 +353,7 @@ impl Connection {
         })
         .await?;
         self.session = Some(session);
+        Box::pin(self.send_agent()).await?;
         let shutdown = self.state.shutdown.clone();
         let result = loop {
             tokio::select! {
@@ -379,6 +449,54 @@ impl Connection {
                     }
                 }
                 Ok(())
+            }
+            ClientFrame::Csat { rating, comment } => self.on_csat(rating, comment).await,
+        }
+    }
+
+    async fn on_csat(&mut self, rating: i64, comment: Option<String>) -> SocketResult {
+        if !(1..=5).contains(&rating) {
+            self.violations += 1;
+            return self.send_error("bad_frame", "rating must be a whole number from 1 to 5").await;
+        }
+        let comment = match crate::hub::csat::parse_comment(comment.as_deref()) {
+            Ok(c) => c,
+            Err(message) => {
+                self.violations += 1;
+                return self.send_error("too_long", &message).await;
+            }
+        };
+        let Some(conversation_id) = self.session.as_ref().map(|s| s.conversation_id.clone()) else {
+            return Ok(());
+        };
+        let hub = self.state.hub.clone();
+        let request = match hub.store().latest_csat(&conversation_id).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "reading the rating request failed");
+                return self.send_error("unavailable", "your rating was not stored; please try again").await;
+            }
+        };
+        let Some(request) = request else {
+            self.violations += 1;
+            return self.send_error("no_csat_request", "there is nothing to rate yet").await;
+        };
+        match hub.rate(&request.csat_id, Some(&conversation_id), rating, comment.as_deref()).await {
+            Ok(Ok(_)) => {
+                self.forgive();
+                self.send(&ServerFrame::CsatRecorded { rating }).await
+            }
+            Ok(Err(RateRefusal::AlreadyRated)) => {
+                self.violations += 1;
+                self.send_error("already_rated", "this conversation was rated already; thank you").await
+            }
+            Ok(Err(_)) => {
+                self.violations += 1;
+                self.send_error("no_csat_request", "there is nothing to rate yet").await
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "storing a rating failed");
+                self.send_error("unavailable", "your rating was not stored; please try again").await
             }
         }
     }
@@ -506,6 +624,9 @@ mod tests {
         assert_eq!(parse_frame(r#"{"text":"x"}"#).err().map(|r| r.code), Some("bad_frame"));
         assert_eq!(parse_frame(r#"{"type":"resume","after_seq":"x"}"#).err().map(|r| r.code), Some("bad_frame"));
         assert!(matches!(parse_frame(r#"{"type":"typing"}"#), Ok(ClientFrame::Typing {})));
+        assert!(matches!(parse_frame(r#"{"type":"csat","rating":5}"#), Ok(ClientFrame::Csat { rating: 5, .. })));
+        assert_eq!(parse_frame(r#"{"type":"csat","rating":"five"}"#).err().map(|r| r.code), Some("bad_frame"));
+        assert_eq!(parse_frame(r#"{"type":"csat","rating":4.5}"#).err().map(|r| r.code), Some("bad_frame"));
     }
 
     #[test]

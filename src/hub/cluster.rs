@@ -139,7 +139,8 @@ async fn apply(hub: &Hub, w: Wire) {
             bus.publish_agents_local(AgentEvent::Message { message: m, channel: conv.channel });
         }
         Wire::Conversation { conversation_id, .. } => {
-            if let Ok(Some(s)) = hub.store().conversation_summary(&conversation_id).await {
+            if let Ok(Some(mut s)) = hub.store().conversation_summary(&conversation_id).await {
+                let _ = hub.with_sla(std::slice::from_mut(&mut s)).await;
                 bus.publish_agents_local(AgentEvent::Conversation(Arc::new(s)));
             }
         }

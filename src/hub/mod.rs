@@ -9,6 +9,7 @@ mod actions;
 mod agents;
 pub mod bus;
 pub mod cluster;
+pub mod csat;
 pub mod lease;
 mod proofs;
 mod rules;
@@ -94,6 +95,10 @@ pub struct Hub {
     proofs_pruned_at: std::sync::atomic::AtomicI64,
     /// Customer turns of one conversation run one at a time (they may act in the back office).
     turn_locks: serial::TurnLocks,
+    /// Base URL of the public pages (`--public-url`), for rating links in mails.
+    public_url: RwLock<String>,
+    /// The key that signs rating links, read from the database once.
+    csat_key: tokio::sync::OnceCell<String>,
 }
 
 /// An inbound customer message, after the channel adapter parsed it.
@@ -152,6 +157,8 @@ impl Hub {
             codes_enabled: Default::default(),
             proofs_pruned_at: Default::default(),
             turn_locks: Default::default(),
+            public_url: RwLock::new("http://127.0.0.1:8080".into()),
+            csat_key: Default::default(),
         }
     }
 
@@ -328,6 +335,10 @@ impl Hub {
             && let Some(m) = self.store.message_by_external_id(ext).await?
         {
             return Ok(Ack { id: m.id, seq: m.seq });
+        }
+        // A rating sent as a reply (Discord, email) to a resolved conversation.
+        if let Some(ack) = self.csat_reply(conversation_id, &inbound).await? {
+            return Ok(ack);
         }
         // Optimistic concurrency: recompute the turn if the conversation moved meanwhile. Proof
         // attempts are counted once per message, however often the turn is recomputed.
@@ -586,7 +597,12 @@ impl Hub {
             return;
         }
         match self.store.conversation_summary(conversation_id).await {
-            Ok(Some(s)) => self.bus.publish_agents(AgentEvent::Conversation(Arc::new(s))),
+            Ok(Some(mut s)) => {
+                if let Err(e) = self.with_sla(std::slice::from_mut(&mut s)).await {
+                    tracing::warn!(error = %e, "cannot compute SLA clocks");
+                }
+                self.bus.publish_agents(AgentEvent::Conversation(Arc::new(s)))
+            }
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "cannot load a conversation summary"),
         }

@@ -1,10 +1,12 @@
 //! The human agent queue: the ownership state machine ([`state`]), business hours ([`hours`]),
+//! SLA clocks and priority names ([`sla`]),
 //! and the dispatcher that offers waiting conversations to agents: priority, then oldest first;
 //! to an online agent with spare capacity, least loaded first, round robin on ties; only to the
 //! conversation's team when that team has members. It also returns the conversations of agents
 //! who stayed offline past the grace period to the queue.
 
 pub mod hours;
+pub mod sla;
 pub mod state;
 
 use crate::hub::{self, Hub};

@@ -15,6 +15,7 @@ mod agents;
 mod backoffice;
 mod bulk;
 mod conversations;
+mod csat;
 mod email;
 mod labels;
 mod logins;
@@ -23,6 +24,7 @@ mod outbox;
 mod proofs;
 mod queue;
 mod search;
+mod sla;
 mod turns;
 mod views;
 
@@ -31,6 +33,7 @@ pub use agents::{Agent, ApiToken, Principal};
 pub use backoffice::Table;
 pub use bulk::BulkConversation;
 pub use conversations::{ConversationRow, Handoff, NewIdentity, NewMessage, ProvenEmails, Turn};
+pub use csat::{CsatGroup, CsatReport, CsatRequest, NewCsat, RateRefusal};
 pub use email::{AttachmentInfo, EmailOriginal, NewAttachment, NewQuarantine, QuarantinedMail};
 pub use labels::Label;
 pub use logins::FailureWindow;
@@ -41,6 +44,7 @@ pub use queue::{
 };
 pub use search::SearchHit;
 pub use views::{NotificationPrefs, SavedView};
+pub use sla::{SlaClock, SlaDay, SlaKind, SlaTarget};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

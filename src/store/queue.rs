@@ -31,6 +31,10 @@ pub struct ConversationSummary {
     pub updated_at: Millis,
     /// 1-based place in the queue, for queued conversations.
     pub queue_position: Option<i64>,
+    pub first_response_at: Option<Millis>,
+    pub resolved_at: Option<Millis>,
+    /// SLA clocks; the store leaves this empty, the hub fills it (it knows targets and hours).
+    pub sla: Option<crate::queue::sla::SlaView>,
 }
 
 /// Which conversations a list shows.
@@ -99,7 +103,8 @@ pub(super) const SUMMARY_SELECT: &str = "select c.conversation_id, c.status, c.c
         (select i.value from contact_identities i where i.contact_id = c.contact_id and i.kind = 'email'
           order by case when i.verification = 'none' then 1 else 0 end, i.created_at limit 1) as contact_email,
         c.assignee_id, ag.name as assignee_name, c.team, c.priority, c.summary, c.unread, c.queued_at,
-        m.body as last_body, m.author as last_author, m.created_at as last_at, c.created_at, c.updated_at
+        m.body as last_body, m.author as last_author, m.created_at as last_at, c.created_at, c.updated_at,
+        c.first_response_at, c.resolved_at
    from conversations c
    join contacts ct on ct.contact_id = c.contact_id
    left join agents ag on ag.agent_id = c.assignee_id
@@ -131,6 +136,9 @@ pub(super) fn summary_from_row(r: &AnyRow) -> Result<ConversationSummary> {
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         queue_position: None,
+        first_response_at: r.try_get("first_response_at")?,
+        resolved_at: r.try_get("resolved_at")?,
+        sla: None,
     })
 }
 
@@ -142,6 +150,10 @@ pub struct TransitionWrite {
     pub to: Ownership,
     /// A system line for the customer and the console ("Amina joined the conversation").
     pub system_message: Option<NewMessage>,
+    /// A resolution's rating request, written with the system message (its notice).
+    pub csat: Option<super::csat::NewCsat>,
+    /// Where the system message is also delivered (email, Discord), through the outbox.
+    pub outbound_channel: Option<String>,
 }
 
 /// One row of the daily report.
@@ -273,7 +285,14 @@ impl Store {
         let seq: i64 = row.try_get(0)?;
         let mut stored = None;
         if let Some(m) = &w.system_message {
-            stored = Some(insert_message(&mut tx, &w.conversation_id, seq, m, now).await?);
+            let view = insert_message(&mut tx, &w.conversation_id, seq, m, now).await?;
+            if let Some(c) = &w.csat {
+                super::csat::insert_request(&mut tx, &w.conversation_id, &view.id, c, now).await?;
+            }
+            if let Some(channel) = &w.outbound_channel {
+                super::outbox::enqueue(&mut tx, &view, channel).await?;
+            }
+            stored = Some(view);
         }
         tx.commit().await?;
         Ok(stored)
@@ -462,7 +481,7 @@ impl Store {
     }
 }
 
-async fn insert_message(
+pub(super) async fn insert_message(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     conversation_id: &str,
     seq: i64,
@@ -509,6 +528,8 @@ pub struct MetricsSnapshot {
     pub first_response_buckets: Vec<(f64, i64)>,
     pub first_response_sum_s: f64,
     pub first_response_count: i64,
+    /// SLA breaches ever marked: (first response, resolution).
+    pub sla_breaches: (i64, i64),
 }
 
 pub const FIRST_RESPONSE_BOUNDS: [f64; 7] = [10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 14400.0];
@@ -548,6 +569,7 @@ impl Store {
             first_response_buckets: buckets,
             first_response_sum_s: sum_ms / 1000.0,
             first_response_count: count,
+            sla_breaches: self.sla_breach_totals().await?,
         })
     }
 

@@ -6,6 +6,7 @@
 pub mod admin_api;
 pub mod agent_socket;
 pub mod client_addr;
+pub mod csat_api;
 pub mod email_api;
 pub mod error;
 pub mod headers;
@@ -92,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .merge(email_api::router())
         .merge(labels_api::router())
         .merge(search_api::router())
+        .merge(csat_api::router())
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }
@@ -174,6 +176,14 @@ async fn metrics(
             let _ = writeln!(extra, "kituo_first_response_seconds_bucket{{le=\"+Inf\"}} {}", s.first_response_count);
             let _ = writeln!(extra, "kituo_first_response_seconds_sum {:.3}", s.first_response_sum_s);
             let _ = writeln!(extra, "kituo_first_response_seconds_count {}", s.first_response_count);
+            let _ = write!(
+                extra,
+                "# HELP kituo_sla_breaches_total Conversations that missed an SLA target, by clock.\n\
+                 # TYPE kituo_sla_breaches_total counter\n\
+                 kituo_sla_breaches_total{{kind=\"first_response\"}} {}\n\
+                 kituo_sla_breaches_total{{kind=\"resolution\"}} {}\n",
+                s.sla_breaches.0, s.sla_breaches.1
+            );
         }
         Err(e) => tracing::warn!(error = %e, "metrics: database figures unavailable"),
     }

@@ -164,10 +164,21 @@ async fn list_conversations(
     let default_limit = if search.is_some() { SEARCH_LIMIT } else { 200 };
     let filter = q.filters().parse(store, &who.agent_id, q.limit.unwrap_or(default_limit)).await?;
     let mut conversations: Vec<Value> = match &search {
-        None => store.list_conversations(&filter).await?.iter().map(views::summary).collect(),
-        Some(query) => store.search_conversations(query, &filter).await?.iter().map(|h| hit(query, h)).collect(),
+        None => {
+            let mut list = store.list_conversations(&filter).await?;
+            state.hub.with_sla(&mut list).await?;
+            list.iter().map(views::summary).collect()
+        }
+        Some(query) => {
+            let mut hits = store.search_conversations(query, &filter).await?;
+            for h in &mut hits {
+                state.hub.with_sla(std::slice::from_mut(&mut h.summary)).await?;
+            }
+            hits.iter().map(|h| hit(query, h)).collect()
+        }
     };
     super::labels_api::attach(store, &mut conversations).await?;
+    super::csat_api::attach(store, &mut conversations).await?;
     Ok(Json(json!({"conversations": conversations})))
 }
 

@@ -149,7 +149,8 @@ async fn get_conversation(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let store = state.hub.store();
-    let summary = store.conversation_summary(&id).await?.ok_or_else(|| ApiError::not_found("conversation"))?;
+    let mut summary = store.conversation_summary(&id).await?.ok_or_else(|| ApiError::not_found("conversation"))?;
+    state.hub.with_sla(std::slice::from_mut(&mut summary)).await?;
     let history = store.contact_history(&summary.contact_id, 1000).await?;
     let messages: Vec<Value> = history.iter().map(|(m, channel)| views::message(m, channel)).collect();
     let handoff =
@@ -168,6 +169,7 @@ async fn get_conversation(
         .collect();
     let mut conversation = views::summary(&summary);
     super::labels_api::attach(store, std::slice::from_mut(&mut conversation)).await?;
+    super::csat_api::attach(store, std::slice::from_mut(&mut conversation)).await?;
     Ok(Json(json!({"conversation": conversation, "messages": messages, "handoff": handoff, "deliveries": deliveries})))
 }
 
@@ -386,7 +388,9 @@ async fn reports(
     let days = q.days.unwrap_or(14).clamp(1, 366);
     let today = now_ms() / 86_400_000;
     let since = (today - days + 1) * 86_400_000;
-    let rows = state.hub.store().report(since).await?;
+    let store = state.hub.store();
+    let rows = store.report(since).await?;
+    let breaches = store.sla_report(since).await?;
     let out: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -399,13 +403,17 @@ async fn reports(
                 "containment_rate": if r.conversations > 0 { Some(r.bot_resolved as f64 / r.conversations as f64) } else { None },
                 "first_response_avg_s": r.first_response_avg_ms.map(|ms| ms / 1000.0),
                 "resolution_avg_s": r.resolution_avg_ms.map(|ms| ms / 1000.0),
+                "sla_breaches": breaches.iter().find(|b| b.day == r.day && b.channel == r.channel).map_or(
+                    json!({"first_response": 0, "resolution": 0}),
+                    |b| json!({"first_response": b.first_response, "resolution": b.resolution})
+                ),
             })
         })
         .collect();
     // Containment: what the bot finished without a person, in conversations and in actions.
     let conversations: i64 = rows.iter().map(|r| r.conversations).sum();
     let bot_resolved: i64 = rows.iter().map(|r| r.bot_resolved).sum();
-    let actions = state.hub.store().bot_actions_since(since).await?;
+    let actions = store.bot_actions_since(since).await?;
     let bot_actions: serde_json::Map<String, Value> = ["cancel_order", "return_refund", "invoice_copy"]
         .into_iter()
         .map(|a| {
@@ -413,11 +421,40 @@ async fn reports(
             (a.to_string(), json!({"done": c.done, "refused": c.refused, "failed": c.failed}))
         })
         .collect();
+    let csat = store.csat_report(since).await?;
+    let groups = |list: &[crate::store::CsatGroup], key: &str| -> Vec<Value> {
+        list.iter()
+            .map(|g| {
+                let mut v = json!({"ratings": g.ratings, "average": g.average, "satisfied": g.satisfied,
+                                   "satisfied_rate": if g.ratings > 0 { Some(g.satisfied as f64 / g.ratings as f64) } else { None }});
+                v[key] = json!(g.key);
+                if key == "agent_id" {
+                    v["agent_name"] = json!(g.name);
+                }
+                v
+            })
+            .collect()
+    };
+    let (fr, res) = breaches.iter().fold((0, 0), |(a, b), d| (a + d.first_response, b + d.resolution));
+    let labels: Vec<Value> = store
+        .label_report(since)
+        .await?
+        .into_iter()
+        .map(|(name, color, n)| json!({"name": name, "color": color, "conversations": n}))
+        .collect();
     Ok(Json(json!({
         "days": out,
         "totals": {"conversations": conversations, "bot_resolved": bot_resolved,
                    "bot_actions_done": actions.values().map(|c| c.done).sum::<i64>()},
         "bot_actions": bot_actions,
+        "csat": {
+            "by_agent": groups(&csat.by_agent, "agent_id"),
+            "by_team": groups(&csat.by_team, "team"),
+            "by_channel": groups(&csat.by_channel, "channel"),
+            "by_day": groups(&csat.by_day, "date"),
+        },
+        "sla_breaches": {"first_response": fr, "resolution": res},
+        "labels": labels,
     })))
 }
 

@@ -15,6 +15,8 @@ mod cluster;
 mod console_keys;
 mod console_socket;
 mod console_tools;
+mod csat;
+mod csat_browser;
 mod discord;
 mod email;
 mod helpers;

@@ -1365,6 +1365,37 @@
     }).catch((er) => formError(el.settingsError, 'set-', er)).then(() => busy(el.settingsSave, false));
   }
 
+  // =========================================================================== SLA targets
+  function loadSla() {
+    return api('GET', '/api/admin/sla').then((r) => {
+      const body = el.slaTable.querySelector('tbody');
+      while (body.firstChild) body.removeChild(body.firstChild);
+      const rows = (r && r.targets) || [];
+      const mins = (s) => (s ? Math.round(s / 60) + ' min' : '—');
+      if (!rows.length) body.appendChild(h('tr', null)).appendChild(h('td', { colspan: '4', class: 'list-empty' }, 'No targets yet.'));
+      rows.forEach((t) => {
+        const tr = h('tr', { 'data-team': str(t.team), 'data-priority': str(t.priority) });
+        [t.team || 'every team', t.priority, mins(t.first_response_secs), mins(t.resolution_secs)].forEach((x) => tr.appendChild(h('td', null, str(x))));
+        body.appendChild(tr);
+      });
+    }).catch((e) => formError(el.slaFormError, 'sla-', e));
+  }
+  function saveSla() {
+    clearFormError(el.slaFormError);
+    const secs = (input) => (input.value.trim() ? Math.round(Number(input.value) * 60) : null);
+    const body = {
+      team: el.slaTeam.value.trim() || null,
+      priority: el.slaPriority.value,
+      first_response_secs: secs(el.slaFirstResponse),
+      resolution_secs: secs(el.slaResolution)
+    };
+    busy(el.slaSave, true);
+    api('PUT', '/api/admin/sla', body).then(() => {
+      toast('SLA target saved.', 'ok');
+      loadSla();
+    }).catch((er) => formError(el.slaFormError, 'sla-', er)).then(() => busy(el.slaSave, false));
+  }
+
   // =========================================================================== API tokens
   function loadTokens() {
     return api('GET', '/api/admin/tokens').then((r) => {
@@ -1447,7 +1478,10 @@
     io: () => { if (!S.exportData) loadExport(); },
     agents: loadAgents,
     canned: loadCanned,
-    settings: loadSettings,
+    settings: () => {
+      loadSettings();
+      loadSla();
+    },
     tokens: loadTokens,
     audit: loadAudit
   };
@@ -1534,7 +1568,7 @@
       }
     };
     Object.keys(clicks).forEach((k) => on(el[k], 'click', clicks[k]));
-    const forms = { intentEditor: save, tryForm: runTry, agentForm: addAgent, cannedForm: saveCanned, settingsForm: saveSettings, tokenForm: createToken, auditForm: loadAudit };
+    const forms = { intentEditor: save, tryForm: runTry, agentForm: addAgent, cannedForm: saveCanned, settingsForm: saveSettings, slaForm: saveSla, tokenForm: createToken, auditForm: loadAudit };
     Object.keys(forms).forEach((k) => submit(el[k], forms[k]));
     // "Done" on a secret shown once forgets it.
     [[el.agentCreatedHide, el.agentCreated, el.agentCreatedPassword], [el.tokenHide, el.tokenOnce, el.tokenValue]].forEach((x) => on(x[0], 'click', () => {

@@ -120,6 +120,32 @@
   }
   const contactName = (s) => (s && s.contact && s.contact.name) || 'Visitor';
   const badge = (text, cls) => sp('badge ' + (cls || ''), text);
+  // The running SLA clock (first reply, then resolution) as a chip: time left until it is due,
+  // amber in the last quarter, red once breached. A clock that stopped shows only if missed.
+  function slaChip(s) {
+    const sla = s && s.sla;
+    if (!sla) return null;
+    const clocks = [[sla.first_response, 'First reply'], [sla.resolution, 'Resolve']].filter((x) => x[0]);
+    const running = clocks.find((x) => !x[0].stopped);
+    if (!running) {
+      const missed = clocks.find((x) => x[0].breached);
+      return missed ? badge(missed[1] + ' SLA missed', 'sla sla-breached') : null;
+    }
+    const c = running[0];
+    const left = ms(c.due_at) ? ms(c.due_at) - Date.now() : (c.left_s || 0) * 1000;
+    const breached = c.breached || left < 0;
+    const near = !breached && left < (c.target_s || 0) * 250;
+    const text = breached ? running[1] + ' overdue ' + fmtDuration(-left / 1000) : running[1] + ' in ' + fmtDuration(left / 1000);
+    const chip = badge(text, 'sla ' + (breached ? 'sla-breached' : near ? 'sla-near' : 'sla-ok'));
+    chip.title = 'SLA target ' + fmtDuration(c.target_s) + ' of business time';
+    return chip;
+  }
+  const csatBadge = (s) => {
+    if (!s || !s.csat) return null;
+    const b = badge('CSAT ' + s.csat.rating + '/5', 'csat');
+    if (s.csat.comment) b.title = str(s.csat.comment);
+    return b;
+  };
   const channelBadge = (ch) => badge(CHANNELS[ch] || str(ch) || '?', 'ch ch-' + (CHANNELS[ch] ? ch : 'other'));
   const statusBadge = (st) => badge(STATUS[st] || str(st), 'st st-' + (STATUS[st] ? st : 'other'));
 
@@ -233,6 +259,8 @@
     if (old && ms(s.updated_at) < ms(old.s.updated_at)) return;
     // Socket events carry no labels: keep the ones the REST lists brought.
     if (!Array.isArray(s.labels) && old && Array.isArray(old.s.labels)) s = Object.assign({}, s, { labels: old.s.labels });
+    // Nor the rating: keep it unless the REST answer carried one (or null).
+    if (!('csat' in s) && old && old.s.csat) s = Object.assign({}, s, { csat: old.s.csat });
     convs.set(s.id, { s: s, stamp: ++stamp });
     if (cur && cur.id === s.id) {
       cur.summary = s;
@@ -289,6 +317,10 @@
     const meta = sp('ci-meta');
     meta.appendChild(statusBadge(s.status));
     if ((s.priority || 0) > 0) meta.appendChild(badge('P' + s.priority, 'prio'));
+    const chip = slaChip(s);
+    if (chip) meta.appendChild(chip);
+    const rated = csatBadge(s);
+    if (rated) meta.appendChild(rated);
     if (s.status === 'queued') meta.appendChild(sp('ci-wait', (pos ? '#' + pos + ' · ' : '') + 'waiting ' + fmtWait(s)));
     else if (s.assignee) meta.appendChild(sp('ci-assignee', me && s.assignee.id === me.id ? 'You' : str(s.assignee.name)));
     if (s.team) meta.appendChild(sp('ci-team', s.team));
@@ -430,7 +462,14 @@
     clear(el.meta);
     if (s) {
       el.meta.append(channelBadge(s.channel), statusBadge(s.status));
-      if ((s.priority || 0) > 0) el.meta.appendChild(badge('Priority ' + s.priority, 'prio'));
+      if ((s.priority || 0) > 0) el.meta.appendChild(badge('Priority ' + (s.priority_name || s.priority), 'prio'));
+      const chip = slaChip(s);
+      if (chip) el.meta.appendChild(chip);
+      const rated = csatBadge(s);
+      if (rated) {
+        if (s.csat.comment) rated.textContent += ' · “' + str(s.csat.comment) + '”';
+        el.meta.appendChild(rated);
+      }
       let who = 'Unassigned';
       if (s.assignee) who = 'Assigned to ' + (me && s.assignee.id === me.id ? 'you' : str(s.assignee.name));
       else if (s.status === 'queued') who = 'Unassigned · waiting ' + fmtWait(s);
@@ -1402,7 +1441,7 @@
     setInterval(() => {
       if (d.visibilityState !== 'visible') return;
       scheduleList();
-      if (cur && cur.summary && cur.summary.status === 'queued') renderHeader();
+      if (cur && cur.summary && (cur.summary.status === 'queued' || cur.summary.sla)) renderHeader();
     }, TICK_EVERY);
   }
 

@@ -1,4 +1,5 @@
-//! Opens the configured back office (`--backoffice`): the built-in tables as they are, or an
+//! Opens the configured back office (`--backoffice`): the built-in tables (answers kept in
+//! memory until the tables change, see `memo`), or an
 //! external source behind the cache/timeout/breaker wrapper, checked at start unless lazy.
 
 use super::BackOffice;
@@ -13,7 +14,7 @@ use std::time::Duration;
 pub async fn open(args: &BackofficeArgs, store: &Store) -> anyhow::Result<Arc<dyn BackOffice>> {
     let source = args.source.trim();
     if source.is_empty() || source == "builtin" {
-        return Ok(Arc::new(store.clone()));
+        return Ok(Arc::new(super::memo::Memo::new(store.clone())));
     }
     let inner: Arc<Tryton> = if source.starts_with("tryton://") || source.starts_with("trytons://") {
         let target = Target::parse(source).map_err(|e| anyhow::anyhow!("--backoffice: {e}"))?;

@@ -15,6 +15,7 @@ mod console_socket;
 mod discord;
 mod email;
 mod helpers;
+mod hot;
 mod import;
 mod intents;
 mod labels;

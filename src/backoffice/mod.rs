@@ -4,6 +4,7 @@
 
 pub mod demo;
 pub mod import;
+pub mod memo;
 
 mod builtin;
 pub mod guard;

@@ -1,6 +1,6 @@
-//! Opens the configured back office (`--backoffice`): the built-in tables as they are, or an
-//! external source (Tryton, an SQL database with a mapping) behind the cache/timeout/breaker
-//! wrapper, checked at start unless lazy.
+//! Opens the configured back office (`--backoffice`): the built-in tables (answers kept in
+//! memory until the tables change, see `memo`), or an external source (Tryton, an SQL database
+//! with a mapping) behind the cache/timeout/breaker wrapper, checked at start unless lazy.
 
 use super::BackOffice;
 use super::guard::Guarded;
@@ -40,7 +40,7 @@ pub fn external(args: &BackofficeArgs) -> anyhow::Result<Option<Arc<dyn BackOffi
 }
 
 pub async fn open(args: &BackofficeArgs, store: &Store) -> anyhow::Result<Arc<dyn BackOffice>> {
-    let Some(inner) = external(args)? else { return Ok(Arc::new(store.clone())) };
+    let Some(inner) = external(args)? else { return Ok(Arc::new(super::memo::Memo::new(store.clone()))) };
     let timeout = Duration::from_millis(args.timeout_ms.max(1));
     let guarded = Guarded::new(inner, Duration::from_secs(args.cache_secs), timeout);
     if let Err(e) = guarded.check().await {

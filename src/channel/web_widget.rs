@@ -193,6 +193,10 @@ fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
 
 /// Parses one text frame, distinguishing bad JSON, unknown types and malformed frames.
 fn parse_frame(text: &str) -> Result<ClientFrame, Refusal> {
+    // A good frame is parsed once; only a refused one is looked at again to say what is wrong.
+    if let Ok(frame) = serde_json::from_str::<ClientFrame>(text) {
+        return Ok(frame);
+    }
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| refuse("bad_json", format!("frame is not valid JSON: {e}")))?;
     let Some(kind) = value.get("type").and_then(|t| t.as_str()).map(str::to_string) else {
@@ -224,6 +228,8 @@ struct Connection {
     /// The client's address (the key of its security events).
     peer: IpAddr,
     session: Option<VisitorSession>,
+    /// The conversation's turn state, so a message needs no read (see `hub::HeldState`).
+    held: hub::HeldState,
     max_sent_seq: i64,
     tokens: f64,
     refilled: Instant,
@@ -242,6 +248,7 @@ impl Connection {
             state,
             peer,
             session: None,
+            held: hub::HeldState::default(),
             max_sent_seq: 0,
             tokens: BURST,
             refilled: Instant::now(),
@@ -382,7 +389,7 @@ impl Connection {
                     Some(Ok(Message::Close(_))) => break Ok(()),
                     Some(Ok(_)) => {} // ping/pong are answered by the library
                 },
-                event = events.recv() => match event {
+                event = events.recv() => { self.held.note(&event); match event {
                     // A gap (events from another node can arrive out of order): send from the store, in order.
                     Ok(Event::Message(m)) if m.seq > self.max_sent_seq + 1 => {
                         let after = self.max_sent_seq;
@@ -405,7 +412,7 @@ impl Connection {
                         if let Err(e) = Box::pin(self.resume(after)).await { break Err(e) }
                     }
                     Err(RecvError::Closed) => break Ok(()),
-                },
+                }},
             }
         };
         drop(events);
@@ -532,7 +539,8 @@ impl Connection {
             return Ok(());
         };
         let cmid = client_msg_id.as_deref();
-        let stored = self.state.hub.customer_message_from(&conversation_id, trimmed, cmid, self.peer).await;
+        let hub = self.state.hub.clone();
+        let stored = hub.customer_message_held(&conversation_id, trimmed, cmid, self.peer, &mut self.held).await;
         match stored {
             Ok(ack) => {
                 self.send(&ServerFrame::Ack { client_msg_id: client_msg_id.as_deref(), id: &ack.id, seq: ack.seq })

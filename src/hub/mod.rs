@@ -10,11 +10,13 @@ mod agents;
 pub mod bus;
 pub mod cluster;
 pub mod csat;
+mod held;
 pub mod lease;
 mod proofs;
 mod rules;
 mod serial;
 
+pub use held::HeldState;
 pub use rules::{SaveError, run_housekeeping};
 
 use crate::backoffice::BackOffice;
@@ -99,6 +101,8 @@ pub struct Hub {
     public_url: RwLock<String>,
     /// The key that signs rating links, read from the database once.
     csat_key: tokio::sync::OnceCell<String>,
+    /// Identities added on this node outside a turn (see [`HeldState`]).
+    identities: std::sync::atomic::AtomicU64,
 }
 
 /// An inbound customer message, after the channel adapter parsed it.
@@ -159,6 +163,7 @@ impl Hub {
             turn_locks: Default::default(),
             public_url: RwLock::new("http://127.0.0.1:8080".into()),
             csat_key: Default::default(),
+            identities: Default::default(),
         }
     }
 
@@ -216,6 +221,7 @@ impl Hub {
     pub async fn identify(&self, contact_id: &str, email: &str, name: Option<&str>) -> Result<()> {
         let identity = NewIdentity { kind: "email", value: email.to_string(), verification: Verification::Hmac };
         self.store.add_identity(contact_id, &identity, name).await?;
+        self.bump_identities();
         if name.is_none() {
             self.name_from_backoffice(contact_id, email).await;
         }
@@ -281,6 +287,7 @@ impl Hub {
                         verification: sender.verification,
                     };
                     self.store.add_identity(&id, &identity, None).await?;
+                    self.bump_identities();
                 }
                 id
             }
@@ -318,12 +325,23 @@ impl Hub {
 
     /// [`Hub::receive`] with the client's address when the channel knows it (the widget); on
     /// other channels proofs are counted against the contact (the channel identity).
-    #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]
     pub async fn receive_from(
         &self,
         conversation_id: &str,
         inbound: Inbound<'_>,
         client: Option<std::net::IpAddr>,
+    ) -> Result<Ack> {
+        self.receive_inner(conversation_id, inbound, client, &mut HeldState::default()).await
+    }
+
+    // A debug span: at the default `info` level the hot path creates no span per message.
+    #[tracing::instrument(level = "debug", skip_all, fields(conversation_id = %conversation_id))]
+    async fn receive_inner(
+        &self,
+        conversation_id: &str,
+        inbound: Inbound<'_>,
+        client: Option<std::net::IpAddr>,
+        held: &mut HeldState,
     ) -> Result<Ack> {
         // A repeated `client_msg_id` is found by the unique index when the turn is committed
         // (`Duplicate` below), which saves a read on every message. A repeated external id is
@@ -344,10 +362,16 @@ impl Hub {
         // attempts are counted once per message, however often the turn is recomputed.
         let attempt = crate::domain::new_id();
         for _ in 0..16 {
-            let turn = Arc::new(self.compute_turn(conversation_id, &inbound, &attempt, client).await?);
+            let identities = self.identities_changed();
+            let (conv, emails) = match held.take(conversation_id, identities) {
+                Some(copy) => copy,
+                None => self.store.conversation_for_turn(conversation_id).await?.ok_or(Error::NotFound)?,
+            };
+            let turn = Arc::new(self.compute_turn(&conv, &emails, &inbound, &attempt, client).await?);
             let committed = self.store.commit_turn(turn.clone()).await;
             match committed {
                 Ok(stored) => {
+                    held.keep(conv, emails, &turn, identities);
                     let ack = Ack { id: stored[0].id.clone(), seq: stored[0].seq };
                     let channel = turn.channel.as_str();
                     self.publish(stored, channel);
@@ -356,16 +380,14 @@ impl Hub {
                         self.dispatch.notify_one();
                     }
                     let m = &self.metrics;
-                    m.count("kituo_messages_in_total", &format!("channel=\"{channel}\""), 1);
+                    m.count_label("kituo_messages_in_total", "channel", channel, 1);
                     let out =
                         turn.messages.iter().filter(|x| x.author != Author::Customer && !x.private).count() as i64;
                     if out > 0 {
-                        m.count("kituo_messages_out_total", &format!("channel=\"{channel}\""), out);
+                        m.count_label("kituo_messages_out_total", "channel", channel, out);
                     }
                     match &turn.intent {
-                        Some(i) => {
-                            m.count("kituo_bot_matches_total", &format!("intent=\"{}\"", crate::metrics::escape(i)), 1)
-                        }
+                        Some(i) => m.count_label("kituo_bot_matches_total", "intent", i, 1),
                         None if turn.miss => m.count("kituo_bot_misses_total", "", 1),
                         None => {}
                     }
@@ -410,14 +432,14 @@ impl Hub {
 
     async fn compute_turn(
         &self,
-        conversation_id: &str,
+        conv: &store::ConversationRow,
+        emails: &store::ProvenEmails,
         inbound: &Inbound<'_>,
         attempt: &str,
         client: Option<std::net::IpAddr>,
     ) -> Result<Turn> {
         let text = inbound.text;
-        let (conv, emails) = self.store.conversation_for_turn(conversation_id).await?.ok_or(Error::NotFound)?;
-        let verified = emails.verified;
+        let verified = &emails.verified;
         let state: DialogueState = serde_json::from_str(&conv.dialogue_state).unwrap_or_else(|e| {
             tracing::warn!(error = %e, "unreadable dialogue state; starting afresh");
             DialogueState::default()
@@ -470,7 +492,7 @@ impl Hub {
         }
         let state = if from.status == ConversationStatus::Resolved { DialogueState::default() } else { state };
         let bot = self.bot();
-        let guard = proofs::TurnGuard::new(self, &conv, attempt, client);
+        let guard = proofs::TurnGuard::new(self, conv, attempt, client);
         let outcome = bot
             .respond_guarded(
                 Input {
@@ -478,7 +500,7 @@ impl Hub {
                     state,
                     locale: conv.locale,
                     status: to.status,
-                    verified_emails: &verified,
+                    verified_emails: verified,
                     strong_emails: &emails.strong,
                 },
                 self.backoffice.as_ref(),

@@ -246,11 +246,18 @@ impl Store {
         row.as_ref().map(message_from_row).transpose()
     }
 
-    /// `NOTIFY channel, payload` (PostgreSQL only; a no-op on SQLite).
-    pub async fn notify(&self, channel: &str, payload: &str) -> Result<()> {
-        if self.backend == super::Backend::Postgres {
-            sqlx::query("select pg_notify($1, $2)").bind(channel).bind(payload).execute(&self.pool).await?;
+    /// One `NOTIFY channel, payload` per payload, in one statement (PostgreSQL only).
+    pub async fn notify_all(&self, channel: &str, payloads: &[String]) -> Result<()> {
+        if self.backend != super::Backend::Postgres || payloads.is_empty() {
+            return Ok(());
         }
+        let calls: Vec<String> = (0..payloads.len()).map(|i| format!("pg_notify($1, ${})", i + 2)).collect();
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("select {}", calls.join(", "))));
+        query = query.bind(channel);
+        for p in payloads {
+            query = query.bind(p);
+        }
+        query.execute(&self.pool).await?;
         Ok(())
     }
 

@@ -20,6 +20,7 @@ mod csat_browser;
 mod discord;
 mod email;
 mod helpers;
+mod hot;
 mod import;
 mod intents;
 mod labels;

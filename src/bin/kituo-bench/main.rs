@@ -20,6 +20,7 @@ mod chat;
 mod corpus;
 mod idle;
 mod matching;
+mod openloop;
 mod phases;
 mod sources;
 mod search;
@@ -156,6 +157,8 @@ async fn all(a: AllOpts) -> anyhow::Result<()> {
         database_url: None,
         postgres: None,
         think_ms: 0,
+        interval_ms: 0,
+        kituo_addr: None,
         timeout_secs: 30,
         max_secs: 600,
         no_echo: false,

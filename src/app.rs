@@ -72,6 +72,11 @@ impl App {
         let hub = Arc::new(Hub::new(store.clone(), backoffice, bot, hours));
         // One-time codes go out by mail: only when SMTP (the email channel) is configured.
         hub.set_codes_enabled(email.is_some());
+        let public_url = match &args.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}", listener.local_addr().context("listener address")?),
+        };
+        hub.set_public_url(&public_url);
         let state = AppState {
             hub,
             settings,

@@ -101,6 +101,10 @@ pub struct ServeArgs {
     /// Bearer token that `/metrics` requires (open when unset).
     #[arg(long, env = "KITUO_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<Secret>,
+    /// Base URL customers reach this server at (rating links in resolution mails), e.g.
+    /// `https://support.example.co.tz`; default `http://<listen address>`.
+    #[arg(long, env = "KITUO_PUBLIC_URL")]
+    pub public_url: Option<String>,
     #[command(flatten)]
     pub email: EmailArgs,
     #[command(flatten)]
@@ -208,6 +212,7 @@ impl ServeArgs {
             secure_cookies: false,
             trusted_proxy: Vec::new(),
             metrics_token: None,
+            public_url: None,
             email: EmailArgs::default(),
             discord: DiscordArgs::default(),
             backoffice: BackofficeArgs::default(),

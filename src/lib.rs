@@ -9,8 +9,9 @@
 //!   conversation ownership state machine
 //! - [`store`]      the only module with SQL (SQLite and PostgreSQL through sqlx `Any`)
 //! - [`backoffice`] one interface to orders (lines, shipments), invoices, stock and return requests, read
-//!   and write: the built-in tables (CSV import, demo data) or Tryton over JSON-RPC, behind a cache,
-//!   a whole-answer timeout and a circuit breaker
+//!   and write: the built-in tables (CSV import, demo data), Tryton over JSON-RPC, or any ERP database
+//!   (PostgreSQL, MySQL/MariaDB, SQLite) read through a TOML mapping, behind a cache, a whole-answer
+//!   timeout and a circuit breaker
 //! - [`bot`]        intent rules (TOML: patterns, unless, fuzzy words, gaps), matching, dialogue, proofs
 //!   (limits, one-time codes), actions on a strong proof, reply templates (minijinja)
 //! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions
@@ -19,11 +20,13 @@
 //! - [`channel`]    channel adapters: web widget WebSocket; Discord bot (serenity gateway in, REST out);
 //!   email (IMAP in with IDLE + UID tracking, MIME, reply stripping, threading, quarantine; threaded
 //!   SMTP replies through the outbox)
+//! - [`search`]     search text parsed into phrases (FTS5 and tsquery forms), snippets with hit ranges
 //! - [`metrics`]    Prometheus counters and gauges (`/metrics`)
 //! - [`security`]   security events: counted per kind, logged summarised (target `kituo::security`)
 //! - [`outbox`]     durable delivery of replies on email and Discord: claim, send, retry
 //! - [`web`]        axum router, shared state, pages (security headers), staff REST API (incl. email
-//!   quarantine, labels), console socket, client address (trusted proxies)
+//!   quarantine, labels, search and saved views, notification preferences), console socket, client
+//!   address (trusted proxies)
 //! - [`commands`]   `kituo import` and `kituo intents check|classify`
 
 pub mod app;
@@ -38,6 +41,7 @@ pub mod hub;
 pub mod metrics;
 pub mod outbox;
 pub mod queue;
+pub mod search;
 pub mod security;
 pub mod store;
 pub mod web;

@@ -2,7 +2,7 @@
 //! atomics updated where things happen; figures that live in the database (queue length,
 //! waiting time, outbox backlog, first-response times) are read at scrape time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -11,6 +11,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 pub struct Metrics {
     /// (name, labels) → value, for labelled counters.
     counters: Mutex<BTreeMap<(&'static str, String), i64>>,
+    /// (name, label name) → label value → value, for counters with one label counted per
+    /// message: found without building the label text (rendered at scrape time).
+    labelled: Mutex<HashMap<(&'static str, &'static str), HashMap<String, i64>>>,
     pub widget_sockets: AtomicI64,
     pub agent_sockets: AtomicI64,
     /// 1 while connected, 0 while not, per channel connection ("imap:<mailbox>", "discord").
@@ -25,6 +28,18 @@ impl Metrics {
             .expect("metrics mutex poisoned: a holder panicked")
             .entry((name, labels.to_string()))
             .or_default() += by;
+    }
+
+    /// Counts `name{label="value"}`; allocates only the first time a value is seen.
+    pub fn count_label(&self, name: &'static str, label: &'static str, value: &str, by: i64) {
+        let mut labelled = self.labelled.lock().expect("metrics mutex poisoned: a holder panicked");
+        let values = labelled.entry((name, label)).or_default();
+        match values.get_mut(value) {
+            Some(v) => *v += by,
+            None => {
+                values.insert(value.to_string(), by);
+            }
+        }
     }
 
     pub fn set_connection(&self, name: &str, up: bool) {
@@ -44,7 +59,12 @@ impl Metrics {
         let help = |out: &mut String, name: &str, kind: &str, text: &str| {
             let _ = writeln!(out, "# HELP {name} {text}\n# TYPE {name} {kind}");
         };
-        let counters = self.counters.lock().expect("metrics mutex poisoned: a holder panicked");
+        let mut counters = self.counters.lock().expect("metrics mutex poisoned: a holder panicked").clone();
+        for ((name, label), values) in self.labelled.lock().expect("metrics mutex poisoned: a holder panicked").iter() {
+            for (value, n) in values {
+                *counters.entry((*name, format!("{label}=\"{}\"", escape(value)))).or_default() += n;
+            }
+        }
         let mut last = "";
         for ((name, labels), value) in counters.iter() {
             if *name != last {
@@ -111,11 +131,15 @@ mod tests {
         m.count("kituo_messages_in_total", "channel=\"web\"", 2);
         m.count("kituo_messages_in_total", "channel=\"web\"", 1);
         m.count("kituo_bot_misses_total", "", 1);
+        m.count_label("kituo_bot_matches_total", "intent", "order\"status", 2);
+        m.count_label("kituo_bot_matches_total", "intent", "order\"status", 1);
         Metrics::gauge_add(&m.widget_sockets, 3);
         let text = m.render("");
         assert!(text.contains("kituo_messages_in_total{channel=\"web\"} 3"), "{text}");
         assert!(text.contains("# TYPE kituo_messages_in_total counter"), "{text}");
         assert!(text.contains("kituo_bot_misses_total 1"), "{text}");
+        assert!(text.contains("kituo_bot_matches_total{intent=\"order\\\"status\"} 3"), "{text}");
+        assert_eq!(text.matches("# TYPE kituo_bot_matches_total counter").count(), 1, "{text}");
         assert!(text.contains("kituo_websocket_connections{kind=\"widget\"} 3"), "{text}");
         assert_eq!(escape("a\"b"), "a\\\"b");
     }

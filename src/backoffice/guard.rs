@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 pub const FAILURES_TO_OPEN: u32 = 3;
 pub const FIRST_COOLDOWN: Duration = Duration::from_millis(500);
 pub const MAX_COOLDOWN: Duration = Duration::from_secs(10);
+/// The shortest bound on a source check.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 /// Entries kept before expired ones are swept.
 const CACHE_SWEEP_AT: usize = 10_000;
 
@@ -298,6 +300,22 @@ macro_rules! unwrap_as {
 impl BackOffice for Guarded {
     fn source(&self) -> &'static str {
         self.inner.source()
+    }
+
+    fn location(&self) -> String {
+        self.inner.location()
+    }
+
+    /// The source's own check, bounded by the timeout (at least 5 s: a first connection and a
+    /// login may take longer than one answer), past the cache and the breaker.
+    fn check(&self) -> BoxFuture<'_, Result<()>> {
+        let limit = self.timeout.max(CHECK_TIMEOUT);
+        Box::pin(async move {
+            match tokio::time::timeout(limit, self.inner.check()).await {
+                Ok(r) => r,
+                Err(_) => Err(Error::Timeout(u64::try_from(limit.as_millis()).unwrap_or(u64::MAX))),
+            }
+        })
     }
 
     fn order<'a>(&'a self, number: &'a str) -> BoxFuture<'a, Result<Option<Order>>> {

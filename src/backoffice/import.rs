@@ -180,6 +180,8 @@ pub async fn import_csv(
     }
     keys_seen += batch.len() as u64;
     batch.flush(&mut tx).await?;
+    // Running servers drop their in-memory copies of back-office answers (`backoffice::memo`).
+    Store::mark_backoffice_changed(&mut tx).await?;
     tx.commit().await.map_err(crate::store::Error::from)?;
     if let Some(p) = progress.as_mut() {
         p(report.rows, reader.position().byte());

@@ -4,12 +4,14 @@
 
 pub mod demo;
 pub mod import;
+pub mod memo;
 
 mod builtin;
 pub mod guard;
 #[cfg(test)]
 mod guard_tests;
 pub mod source;
+pub mod sql;
 pub mod tryton;
 mod types;
 
@@ -26,6 +28,17 @@ pub trait BackOffice: Send + Sync {
     /// A short name of the source for `/ready` and `/metrics`: `builtin`, `tryton`, `sql`.
     fn source(&self) -> &'static str {
         "builtin"
+    }
+
+    /// Where the source is, for the admin page and messages: a URL without its password.
+    fn location(&self) -> String {
+        "builtin".into()
+    }
+
+    /// Checks the source answers (start-up check, the admin page's "test connection"): reachable,
+    /// logged in, mapping valid. The built-in tables always are.
+    fn check(&self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async { Ok(()) })
     }
 
     /// The order's header (enough for the disclosure rule and a status answer).

@@ -1,8 +1,10 @@
-//! Opens the configured back office (`--backoffice`): the built-in tables as they are, or an
-//! external source behind the cache/timeout/breaker wrapper, checked at start unless lazy.
+//! Opens the configured back office (`--backoffice`): the built-in tables (answers kept in
+//! memory until the tables change, see `memo`), or an external source (Tryton, an SQL database
+//! with a mapping) behind the cache/timeout/breaker wrapper, checked at start unless lazy.
 
 use super::BackOffice;
 use super::guard::Guarded;
+use super::sql::{Sql, is_sql_url};
 use super::tryton::{Tryton, rpc::Target};
 use crate::config::BackofficeArgs;
 use crate::store::Store;
@@ -10,33 +12,44 @@ use anyhow::Context;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub async fn open(args: &BackofficeArgs, store: &Store) -> anyhow::Result<Arc<dyn BackOffice>> {
+/// The external source `--backoffice` names, unchecked (`None`: the built-in tables). A bad URL
+/// or mapping file is an error even with `--backoffice-lazy`: waiting will not fix it.
+pub fn external(args: &BackofficeArgs) -> anyhow::Result<Option<Arc<dyn BackOffice>>> {
     let source = args.source.trim();
     if source.is_empty() || source == "builtin" {
-        return Ok(Arc::new(store.clone()));
+        return Ok(None);
     }
-    let inner: Arc<Tryton> = if source.starts_with("tryton://") || source.starts_with("trytons://") {
+    if source.starts_with("tryton://") || source.starts_with("trytons://") {
         let target = Target::parse(source).map_err(|e| anyhow::anyhow!("--backoffice: {e}"))?;
-        Arc::new(Tryton::new(target))
-    } else {
-        anyhow::bail!(
-            "--backoffice: unsupported source (use builtin, tryton://USER:PASSWORD@HOST:PORT/DATABASE or trytons://…)"
-        );
-    };
+        return Ok(Some(Arc::new(Tryton::new(target))));
+    }
+    if is_sql_url(source) {
+        let map = args.map.as_ref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "--backoffice {}: an SQL source needs --backoffice-map FILE (KITUO_BACKOFFICE_MAP)",
+                crate::app::redact(source)
+            )
+        })?;
+        let sql = Sql::open(source, map).map_err(|e| anyhow::anyhow!("--backoffice-map: {e}"))?;
+        return Ok(Some(Arc::new(sql)));
+    }
+    anyhow::bail!(
+        "--backoffice: unsupported source (use builtin, tryton://USER:PASSWORD@HOST:PORT/DATABASE, trytons://…, \
+         or postgres://, mysql://, sqlite:// with --backoffice-map)"
+    )
+}
+
+pub async fn open(args: &BackofficeArgs, store: &Store) -> anyhow::Result<Arc<dyn BackOffice>> {
+    let Some(inner) = external(args)? else { return Ok(Arc::new(super::memo::Memo::new(store.clone()))) };
     let timeout = Duration::from_millis(args.timeout_ms.max(1));
-    let guarded = Guarded::new(inner.clone(), Duration::from_secs(args.cache_secs), timeout);
-    let checked = tokio::time::timeout(timeout.max(Duration::from_secs(5)), inner.check()).await;
-    let problem = match checked {
-        Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(e.to_string()),
-        Err(_) => Some("no answer within the timeout".to_string()),
-    };
-    if let Some(why) = problem {
+    let guarded = Guarded::new(inner, Duration::from_secs(args.cache_secs), timeout);
+    if let Err(e) = guarded.check().await {
+        let why = e.to_string();
         if !args.lazy {
             return Err(anyhow::anyhow!("{why}"))
                 .context("the back office is not usable (start anyway with --backoffice-lazy)");
         }
-        tracing::warn!(source = inner.source(), error = %why, "back office down at start; serving anyway (--backoffice-lazy)");
+        tracing::warn!(source = guarded.source(), error = %why, "back office down at start; serving anyway (--backoffice-lazy)");
         guarded.mark_down(why);
     }
     Ok(Arc::new(guarded))

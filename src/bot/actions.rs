@@ -13,7 +13,7 @@ use super::dialogue::{Awaiting, CodeOffer, Error, HandoffReason, Pending, Turn};
 use super::render::order_value;
 use super::rules::Action;
 use super::rules::IntentDef;
-use crate::backoffice::{CancelOutcome, NewRequest, Order, Request, RequestKind};
+use crate::backoffice::{CancelOutcome, NewRequest, Order, OrderLine, Request, RequestKind};
 use minijinja::{Value, context};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -31,6 +31,17 @@ pub struct ActionRecord {
     pub email: String,
     /// For agents: what happened, in English.
     pub note: String,
+}
+
+/// The quick replies of a turn that ends on a restated action (yes / no in the customer's
+/// language); both are answers [`is_explicit_yes`] and [`is_no`] accept.
+pub fn quick_replies(state: &super::DialogueState, locale: crate::domain::Locale) -> Vec<String> {
+    let confirming = state.pending.as_ref().is_some_and(|p| p.awaiting == Awaiting::Confirm);
+    let pair = match locale {
+        crate::domain::Locale::Sw => ["Ndiyo", "Hapana"],
+        _ => ["Yes", "No"],
+    };
+    if confirming { pair.iter().map(|s| s.to_string()).collect() } else { Vec::new() }
 }
 
 /// An explicit yes to a restated action ("ok" or "please" are not enough).
@@ -68,7 +79,77 @@ pub fn is_no(norm: &str) -> bool {
     matches!(t, "no" | "no thanks" | "no thank you" | "nope" | "hapana" | "hapana asante" | "la")
 }
 
+/// In a dialogue waiting for the record number of an action, a message naming one answers it
+/// even when it also reads as an order or invoice question ("order 1009").
+pub(super) fn answers_slot(bot: &super::Bot, pending: &Pending, c: &super::rules::Classification, norm: &str) -> bool {
+    let (Some(def), Awaiting::Slot(slot)) = (bot.rules.intent(&pending.intent), &pending.awaiting) else {
+        return false;
+    };
+    let reading = c.intent.as_deref().and_then(|i| bot.rules.intent(i)).map(|d| d.action);
+    matches!(def.action, Action::CancelOrder | Action::ReturnRefund | Action::InvoiceCopy)
+        && matches!(reading, None | Some(Action::OrderStatus | Action::InvoiceStatus))
+        && bot.rules.extract_slot(&pending.intent, slot, norm).is_some()
+}
+
 impl Turn<'_> {
+    /// `cancel_order`, `return_refund` or `invoice_copy`: with the record's number, restate or
+    /// act; without one, the customer's only matching record (by their proven emails) or a
+    /// question for the number, remembered with the intent so the next message can answer it.
+    pub(super) async fn act(&mut self, def: &IntentDef, mut slots: BTreeMap<String, String>) -> Result<(), Error> {
+        if def.action == Action::InvoiceCopy && !self.guard.codes_enabled() {
+            // Without the email channel there is no way to mail it: a person takes it.
+            self.handoff_now(HandoffReason::Asked);
+            return Ok(());
+        }
+        if def.action != Action::InvoiceCopy {
+            // The first words of the request are its reason, not the number given later.
+            slots.entry(REASON.into()).or_insert_with(|| self.raw.to_string());
+        }
+        let slot = super::dialogue::record_slot(def.action);
+        if let Some(number) = slots.get(slot).cloned() {
+            return self.start_action(def, &number, slots).await;
+        }
+        if self.out.state.locked {
+            self.say("verify_locked", Value::UNDEFINED);
+            return Ok(());
+        }
+        match self.only_record(def.action).await? {
+            Some(number) => {
+                slots.insert(slot.to_string(), number.clone());
+                self.start_action(def, &number, slots).await
+            }
+            None => {
+                self.prompt(def, slot, slots);
+                Ok(())
+            }
+        }
+    }
+
+    /// The one record of the customer's proven emails that the action fits (an order that can
+    /// still be cancelled, one that has shipped for a return, any invoice), if there is exactly one.
+    async fn only_record(&self, action: Action) -> Result<Option<String>, Error> {
+        let mut emails: Vec<&String> = self.verified_emails.iter().chain(&self.strong_emails).collect();
+        emails.extend(&self.out.state.code_proven);
+        emails.sort();
+        emails.dedup();
+        let mut found: Vec<String> = Vec::new();
+        for email in emails {
+            if action == Action::InvoiceCopy {
+                found.extend(self.backoffice.invoices_of(email).await?.into_iter().map(|i| i.invoice_number));
+                continue;
+            }
+            let fits = |status: &str| match action {
+                Action::CancelOrder => matches!(status, "pending" | "processing"),
+                _ => matches!(status, "shipped" | "delivered"),
+            };
+            let orders = self.backoffice.orders_of(email).await?;
+            found.extend(orders.into_iter().filter(|o| fits(&o.status)).map(|o| o.order_number));
+        }
+        found.sort();
+        found.dedup();
+        Ok(if found.len() == 1 { found.pop() } else { None })
+    }
+
     /// The email is proven strongly enough to act on its records.
     fn may_act(&self, email: &str) -> bool {
         self.strong_emails.iter().any(|e| e == email) || self.out.state.code_proven.iter().any(|e| e == email)
@@ -148,9 +229,12 @@ impl Turn<'_> {
         Ok(())
     }
 
+    async fn lines(&self, number: &str) -> Result<Vec<OrderLine>, Error> {
+        Ok(self.backoffice.order_detail(number).await?.map(|d| d.lines).unwrap_or_default())
+    }
+
     async fn items(&self, number: &str) -> Result<i64, Error> {
-        let detail = self.backoffice.order_detail(number).await?;
-        Ok(detail.map_or(0, |d| d.lines.iter().map(|l| l.quantity).sum()))
+        Ok(self.lines(number).await?.iter().map(|l| l.quantity).sum())
     }
 
     /// `return_refund` for an order the customer may act on: the state of its request ("where
@@ -178,9 +262,20 @@ impl Turn<'_> {
             self.say("return_not_yet", ctx);
             return Ok(());
         }
-        let items = self.items(&order.order_number).await?;
+        let lines = self.lines(&order.order_number).await?;
+        // Lines may be named in the request or in the answer giving its number.
+        let reason = slots.get(REASON).map_or("", String::as_str);
+        let named = named_lines(&lines, &format!("{reason} {}", self.raw));
+        let mut slots = slots;
+        let (items, names) = if named.is_empty() || named.len() == lines.len() {
+            slots.remove(SKUS);
+            (lines.iter().map(|l| l.quantity).sum::<i64>(), Vec::new())
+        } else {
+            slots.insert(SKUS.into(), named.iter().map(|l| l.sku.as_str()).collect::<Vec<_>>().join(","));
+            (named.iter().map(|l| l.quantity).sum(), named.iter().map(|l| l.name.clone()).collect())
+        };
         self.out.state.pending = Some(Pending { intent: def.name.clone(), slots, awaiting: Awaiting::Confirm });
-        self.say("return_confirm", context! { items => items, ..ctx });
+        self.say("return_confirm", context! { items => items, lines => names, ..ctx });
         Ok(())
     }
 
@@ -247,8 +342,18 @@ impl Turn<'_> {
         let ctx = context! { order => order_value(&order, locale) };
         let reason = pending.slots.get(REASON).cloned().unwrap_or_default();
         let kind = if reason.to_lowercase().contains("refund") { RequestKind::Refund } else { RequestKind::Return };
-        let new = NewRequest { kind, order_number: order.order_number.clone(), skus: Vec::new(), reason };
+        let skus: Vec<String> = pending
+            .slots
+            .get(SKUS)
+            .map(|s| s.split(',').filter(|x| !x.is_empty()).map(str::to_string).collect())
+            .unwrap_or_default();
+        let new = NewRequest { kind, order_number: order.order_number.clone(), skus, reason };
         let number = order.order_number.clone();
+        // A request opened meanwhile (another socket, a replayed message) is not opened twice.
+        if let Some(r) = self.backoffice.requests_of(&number).await?.first() {
+            self.say("refund_state", context! { request => request_value(r), ..ctx });
+            return Ok(());
+        }
         let (result, note) = match self.backoffice.open_request(&new).await {
             Ok(Some(r)) => {
                 let note = format!(
@@ -272,6 +377,31 @@ impl Turn<'_> {
 
 /// The slot where `return_refund` keeps the customer's own words, as the request's reason.
 pub const REASON: &str = "reason";
+
+/// The slot where `return_refund` keeps the SKUs of the lines the customer named (comma-separated).
+pub const SKUS: &str = "skus";
+
+/// Words of product names too common to name a line by.
+const COMMON_WORDS: &[&str] = &["with", "pair", "from", "pack", "set", "for", "and", "the"];
+
+/// The lines the customer named ("return the lantern from 1001"): by SKU, or by a word of the
+/// product name (4 letters or more). None named: the caller takes all of them.
+pub fn named_lines<'l>(lines: &'l [OrderLine], text: &str) -> Vec<&'l OrderLine> {
+    let text = text.to_lowercase();
+    let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric() && c != '-').filter(|w| !w.is_empty()).collect();
+    lines
+        .iter()
+        .filter(|l| {
+            let sku = l.sku.to_lowercase();
+            let name = l.name.to_lowercase();
+            words.contains(&sku.as_str())
+                || name
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| w.chars().count() >= 4 && !COMMON_WORDS.contains(w))
+                    .any(|w| words.contains(&w))
+        })
+        .collect()
+}
 
 /// "Where is my refund?": the customer asks about a request rather than for one.
 fn is_status_question(slots: &BTreeMap<String, String>) -> bool {
@@ -297,5 +427,26 @@ mod tests {
             assert!(!is_explicit_yes(&super::super::normalize::normalize(not)), "{not}");
         }
         assert!(is_no("hapana") && is_no("no.") && !is_no("yes"));
+    }
+
+    fn line(sku: &str, name: &str) -> OrderLine {
+        OrderLine {
+            order_number: "1001".into(),
+            sku: sku.into(),
+            name: name.into(),
+            quantity: 1,
+            unit_price_minor: None,
+        }
+    }
+
+    #[test]
+    fn lines_are_named_by_product_word_or_sku() {
+        let lines = [line("WC-MSK-09", "Makonde ebony mask"), line("SL-LAN-10", "Solar lantern with USB port")];
+        let skus = |text: &str| named_lines(&lines, text).iter().map(|l| l.sku.clone()).collect::<Vec<_>>();
+        assert_eq!(skus("I want to return the lantern from order 1001"), ["SL-LAN-10"]);
+        assert_eq!(skus("return sl-lan-10 please"), ["SL-LAN-10"]);
+        assert_eq!(skus("the Mask arrived broken, order 1001"), ["WC-MSK-09"]);
+        assert!(skus("return order 1001 with everything in it").is_empty(), "common words name nothing");
+        assert_eq!(skus("return the mask and the lantern").len(), 2);
     }
 }

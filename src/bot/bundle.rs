@@ -244,8 +244,10 @@ impl RuleBundle {
                 .collect();
             v["slots"][slot]["prompt"] = json!(prompt);
         }
-        if v.get("team").is_none() {
-            v["team"] = Value::Null;
+        for field in ["team", "label"] {
+            if v.get(field).is_none() {
+                v[field] = Value::Null;
+            }
         }
         // Fields the TOML leaves out when they hold their defaults, shown to the editor anyway.
         for (field, default) in [("unless", json!({})), ("fuzzy", json!(false)), ("handoff_priority", json!(0))] {

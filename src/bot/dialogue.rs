@@ -151,7 +151,7 @@ pub(super) struct Turn<'a> {
     pub(super) bot: &'a Bot,
     pub(super) backoffice: &'a dyn BackOffice,
     pub(super) guard: &'a dyn ProofGuard,
-    raw: &'a str,
+    pub(super) raw: &'a str,
     pub(super) verified_emails: Vec<String>,
     pub(super) strong_emails: Vec<String>,
     pub(super) out: Outcome,
@@ -220,7 +220,7 @@ impl Bot {
                         return Ok(turn.out);
                     }
                 }
-                Awaiting::Slot(slot) if !switching => {
+                Awaiting::Slot(slot) if !switching || super::actions::answers_slot(self, &pending, &c, &norm) => {
                     let mut value = self.rules.extract_slot(&pending.intent, slot, &norm);
                     if value.is_none() && slot == "product" && c.intent.is_none() {
                         value = Some(norm.trim_end_matches(['?', '.', '!']).to_string());
@@ -384,7 +384,7 @@ impl Turn<'_> {
         }
     }
 
-    async fn run(&mut self, intent: &str, slots: BTreeMap<String, String>) -> Result<(), Error> {
+    pub(super) async fn run(&mut self, intent: &str, slots: BTreeMap<String, String>) -> Result<(), Error> {
         let Some(def) = self.def(intent) else {
             return Ok(());
         };
@@ -419,18 +419,7 @@ impl Turn<'_> {
                     self.say("ask_email", context! { kind => kind, number => crate::backoffice::record_key(&number) });
                 }
             }
-            Action::InvoiceCopy => match slots.get("invoice_number").cloned() {
-                Some(number) if self.guard.codes_enabled() => self.start_action(&def, &number, slots).await?,
-                _ => self.handoff_now(HandoffReason::Asked),
-            },
-            Action::CancelOrder | Action::ReturnRefund => match slots.get("order_number").cloned() {
-                Some(number) => {
-                    let mut slots = slots;
-                    slots.insert(super::actions::REASON.into(), self.raw.to_string());
-                    self.start_action(&def, &number, slots).await?
-                }
-                None => self.handoff_now(HandoffReason::Asked),
-            },
+            Action::InvoiceCopy | Action::CancelOrder | Action::ReturnRefund => self.act(&def, slots).await?,
             Action::StockCheck => {
                 let query = slots.get("sku").or_else(|| slots.get("product")).cloned();
                 let Some(query) = query.filter(|q| !q.trim().is_empty()) else {

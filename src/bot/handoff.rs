@@ -2,6 +2,7 @@
 //! `account_help`, `complaint`, …): the values its reply may mention, and what the agent is
 //! told the customer wants. Pure functions; the hub stores the result with the handoff.
 
+use super::dialogue::{HandoffReason, Outcome};
 use minijinja::Value;
 use std::collections::BTreeMap;
 
@@ -21,6 +22,27 @@ pub fn request(intent: &str) -> Option<&'static str> {
         "complaint" => "Complaint",
         _ => return None,
     })
+}
+
+/// One line for the agent who takes over: why, and what the customer last said.
+pub fn summary(reason: HandoffReason, outcome: &Outcome, text: &str) -> String {
+    let why = match reason {
+        HandoffReason::Asked => outcome.intent.as_deref().and_then(request).unwrap_or("Asked for a person").to_string(),
+        HandoffReason::AfterMisses => "Bot did not understand; customer accepted a person".to_string(),
+        HandoffReason::VerificationFailed => {
+            format!("Failed the identity check {} times", outcome.state.verify_failures)
+        }
+    };
+    let slots: Vec<String> = outcome.slots.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let mut said: String = text.chars().take(80).collect();
+    if text.chars().count() > 80 {
+        said.push('…');
+    }
+    if slots.is_empty() {
+        format!("{why}: “{said}”")
+    } else {
+        format!("{why} ({}): “{said}”", slots.join(", "))
+    }
 }
 
 #[cfg(test)]

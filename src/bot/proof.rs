@@ -201,7 +201,8 @@ pub fn record_key(kind: &str, number: &str) -> String {
     format!("{kind}:{}", number.trim().trim_start_matches('#').to_lowercase())
 }
 
-/// The shipped text of the proof templates, for a rule set stored before they existed.
+/// The shipped text of the proof (and action prompt) templates, for a rule set stored before
+/// they existed.
 const BUILTIN: &[(&str, &str)] = &[
     ("en/proof_wait", include_str!("../../templates/en/proof_wait.j2")),
     ("sw/proof_wait", include_str!("../../templates/sw/proof_wait.j2")),
@@ -217,6 +218,8 @@ const BUILTIN: &[(&str, &str)] = &[
     ("sw/proof_code_email", include_str!("../../templates/sw/proof_code_email.j2")),
     ("en/proof_code_subject", include_str!("../../templates/en/proof_code_subject.j2")),
     ("sw/proof_code_subject", include_str!("../../templates/sw/proof_code_subject.j2")),
+    ("en/ask_action_order_number", include_str!("../../templates/en/ask_action_order_number.j2")),
+    ("sw/ask_action_order_number", include_str!("../../templates/sw/ask_action_order_number.j2")),
 ];
 
 /// Renders a proof template from the shipped text; `None` when `name` is not one of them.

@@ -223,6 +223,10 @@ pub fn sample_context(locale: Locale) -> Value {
         items => 2,
         state => "shipped",
         request => context! { id => "17", kind => "return", state => "open", order_number => "SO-2026-0042" },
+        // Resolution notice and rating (templates/<locale>/resolved_csat.j2, csat_thanks.j2).
+        channel => "email",
+        rating => 5,
+        links => vec![context! { rating => 5, url => "https://support.example.co.tz/csat/abc.def?rating=5" }],
     }
 }
 

@@ -50,6 +50,10 @@ pub struct IntentDef {
     /// The conversation's priority when this intent hands it to a person (0: normal).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub handoff_priority: i64,
+    /// A label added to the conversation when this intent matches (created if it does not
+    /// exist yet), e.g. `complaint`: agents filter and report by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     #[serde(default)]
     pub patterns: BTreeMap<Locale, Vec<String>>,
     /// A message matching one of these is not this intent, whatever its patterns say.
@@ -368,6 +372,14 @@ impl RuleSet {
                 diags.push(
                     src.diag("name", format!("intent name {:?} must be lowercase letters, digits and _", def.name)),
                 );
+            }
+            if let Some(label) = &def.label
+                && (label.is_empty()
+                    || label.chars().count() > 40
+                    || !label.chars().all(|c| c.is_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'))
+            {
+                diags
+                    .push(src.diag("label", format!("label {label:?} must be 1–40 lowercase letters, digits, - or _")));
             }
             if def.patterns.values().all(Vec::is_empty) {
                 diags.push(src.diag("[patterns]", "intent has no patterns"));

@@ -6,6 +6,7 @@ use crate::domain::{Author, MessageView, normalize_email, rfc3339};
 use crate::hub::bus::Event;
 use crate::hub::{self, VisitorSession};
 use crate::security::SecurityEvent;
+use crate::store::RateRefusal;
 use crate::web::AppState;
 use crate::web::client_addr::ClientIp;
 use axum::Router;
@@ -100,9 +101,15 @@ enum ClientFrame {
         hmac: String,
     },
     Typing {},
+    /// The customer's rating of the resolution (`rating` 1–5, optional `comment`).
+    Csat {
+        rating: i64,
+        #[serde(default)]
+        comment: Option<String>,
+    },
 }
 
-const CLIENT_TYPES: &[&str] = &["message", "resume", "identify", "typing"];
+const CLIENT_TYPES: &[&str] = &["message", "resume", "identify", "typing", "csat"];
 
 /// Frames the server sends.
 #[derive(Debug, Serialize)]
@@ -124,12 +131,28 @@ enum ServerFrame<'a> {
         author_name: &'a str,
         text: &'a str,
         created_at: String,
+        /// Answers offered as buttons; a click sends the same text as a message. Absent when
+        /// none (older widgets ignore the field).
+        #[serde(skip_serializing_if = "none_offered")]
+        quick_replies: &'a [String],
     },
     Typing {
         author: Author,
     },
     Identified {
         email: &'a str,
+    },
+    /// The conversation was resolved: the customer may rate it (one rating per resolution).
+    CsatRequest {
+        conversation_id: &'a str,
+    },
+    /// The rating was stored.
+    CsatRecorded {
+        rating: i64,
+    },
+    /// Who is helping: the assigned agent's display name (null when nobody is).
+    Agent {
+        name: Option<&'a str>,
     },
     Error {
         code: &'a str,
@@ -138,6 +161,10 @@ enum ServerFrame<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         client_msg_id: Option<&'a str>,
     },
+}
+
+fn none_offered(quick_replies: &&[String]) -> bool {
+    quick_replies.is_empty()
 }
 
 /// Answers a socket over its address's limit with an error frame and closes it (1013, try again
@@ -166,6 +193,10 @@ fn refuse(code: &'static str, message: impl Into<String>) -> Refusal {
 
 /// Parses one text frame, distinguishing bad JSON, unknown types and malformed frames.
 fn parse_frame(text: &str) -> Result<ClientFrame, Refusal> {
+    // A good frame is parsed once; only a refused one is looked at again to say what is wrong.
+    if let Ok(frame) = serde_json::from_str::<ClientFrame>(text) {
+        return Ok(frame);
+    }
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| refuse("bad_json", format!("frame is not valid JSON: {e}")))?;
     let Some(kind) = value.get("type").and_then(|t| t.as_str()).map(str::to_string) else {
@@ -186,6 +217,7 @@ pub fn decode_frame(text: &str) -> Result<&'static str, (&'static str, String)> 
         ClientFrame::Resume { .. } => "resume",
         ClientFrame::Identify { .. } => "identify",
         ClientFrame::Typing {} => "typing",
+        ClientFrame::Csat { .. } => "csat",
     };
     Ok(kind)
 }
@@ -196,11 +228,15 @@ struct Connection {
     /// The client's address (the key of its security events).
     peer: IpAddr,
     session: Option<VisitorSession>,
+    /// The conversation's turn state, so a message needs no read (see `hub::HeldState`).
+    held: hub::HeldState,
     max_sent_seq: i64,
     tokens: f64,
     refilled: Instant,
     violations: u32,
     last_typing: Option<Instant>,
+    /// The agent name last sent in an `agent` frame (frames go out only on a change).
+    agent_sent: Option<String>,
 }
 
 type SocketResult = Result<(), axum::Error>;
@@ -212,11 +248,13 @@ impl Connection {
             state,
             peer,
             session: None,
+            held: hub::HeldState::default(),
             max_sent_seq: 0,
             tokens: BURST,
             refilled: Instant::now(),
             violations: 0,
             last_typing: None,
+            agent_sent: None,
         }
     }
 
@@ -249,7 +287,54 @@ impl Connection {
             author_name: &m.author_name,
             text: &m.text,
             created_at: rfc3339(m.created_at),
+            quick_replies: &m.quick_replies,
         };
+        let text = serde_json::to_string(&frame).expect("server frames always serialise");
+        self.socket.send(Message::Text(Utf8Bytes::from(text))).await?;
+        if m.author == Author::System && m.kind.is_none() {
+            // A system line marks a change of hands or a resolution: say who helps now, and
+            // ask for the rating if this line is the pending request's notice.
+            Box::pin(self.after_system_message(&m.id)).await?;
+        }
+        Ok(())
+    }
+
+    async fn after_system_message(&mut self, message_id: &str) -> SocketResult {
+        let Some(conversation_id) = self.session.as_ref().map(|s| s.conversation_id.clone()) else {
+            return Ok(());
+        };
+        self.send_agent().await?;
+        match self.state.hub.store().latest_csat(&conversation_id).await {
+            Ok(Some(r)) if r.message_id == message_id && r.rating.is_none() => {
+                self.send(&ServerFrame::CsatRequest { conversation_id: &conversation_id }).await
+            }
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the rating request");
+                Ok(())
+            }
+        }
+    }
+
+    /// Tells the widget who is helping when that changed (the header shows the agent's name);
+    /// nothing while no agent ever joined.
+    async fn send_agent(&mut self) -> SocketResult {
+        let Some(conversation_id) = self.session.as_ref().map(|s| s.conversation_id.clone()) else {
+            return Ok(());
+        };
+        let store = self.state.hub.store();
+        let name = match store.conversation(&conversation_id).await {
+            Ok(Some(c)) => match c.assignee_id {
+                Some(id) => store.agent(&id).await.ok().flatten().map(|a| a.name),
+                None => None,
+            },
+            _ => None,
+        };
+        if name == self.agent_sent {
+            return Ok(());
+        }
+        self.agent_sent = name;
+        let frame = ServerFrame::Agent { name: self.agent_sent.as_deref() };
         let text = serde_json::to_string(&frame).expect("server frames always serialise");
         self.socket.send(Message::Text(Utf8Bytes::from(text))).await
     }
@@ -275,6 +360,7 @@ impl Connection {
         })
         .await?;
         self.session = Some(session);
+        Box::pin(self.send_agent()).await?;
         let shutdown = self.state.shutdown.clone();
         let result = loop {
             tokio::select! {
@@ -303,7 +389,7 @@ impl Connection {
                     Some(Ok(Message::Close(_))) => break Ok(()),
                     Some(Ok(_)) => {} // ping/pong are answered by the library
                 },
-                event = events.recv() => match event {
+                event = events.recv() => { self.held.note(&event); match event {
                     // A gap (events from another node can arrive out of order): send from the store, in order.
                     Ok(Event::Message(m)) if m.seq > self.max_sent_seq + 1 => {
                         let after = self.max_sent_seq;
@@ -326,7 +412,7 @@ impl Connection {
                         if let Err(e) = Box::pin(self.resume(after)).await { break Err(e) }
                     }
                     Err(RecvError::Closed) => break Ok(()),
-                },
+                }},
             }
         };
         drop(events);
@@ -371,6 +457,54 @@ impl Connection {
                 }
                 Ok(())
             }
+            ClientFrame::Csat { rating, comment } => self.on_csat(rating, comment).await,
+        }
+    }
+
+    async fn on_csat(&mut self, rating: i64, comment: Option<String>) -> SocketResult {
+        if !(1..=5).contains(&rating) {
+            self.violations += 1;
+            return self.send_error("bad_frame", "rating must be a whole number from 1 to 5").await;
+        }
+        let comment = match crate::hub::csat::parse_comment(comment.as_deref()) {
+            Ok(c) => c,
+            Err(message) => {
+                self.violations += 1;
+                return self.send_error("too_long", &message).await;
+            }
+        };
+        let Some(conversation_id) = self.session.as_ref().map(|s| s.conversation_id.clone()) else {
+            return Ok(());
+        };
+        let hub = self.state.hub.clone();
+        let request = match hub.store().latest_csat(&conversation_id).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(error = %e, "reading the rating request failed");
+                return self.send_error("unavailable", "your rating was not stored; please try again").await;
+            }
+        };
+        let Some(request) = request else {
+            self.violations += 1;
+            return self.send_error("no_csat_request", "there is nothing to rate yet").await;
+        };
+        match hub.rate(&request.csat_id, Some(&conversation_id), rating, comment.as_deref()).await {
+            Ok(Ok(_)) => {
+                self.forgive();
+                self.send(&ServerFrame::CsatRecorded { rating }).await
+            }
+            Ok(Err(RateRefusal::AlreadyRated)) => {
+                self.violations += 1;
+                self.send_error("already_rated", "this conversation was rated already; thank you").await
+            }
+            Ok(Err(_)) => {
+                self.violations += 1;
+                self.send_error("no_csat_request", "there is nothing to rate yet").await
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "storing a rating failed");
+                self.send_error("unavailable", "your rating was not stored; please try again").await
+            }
         }
     }
 
@@ -405,7 +539,8 @@ impl Connection {
             return Ok(());
         };
         let cmid = client_msg_id.as_deref();
-        let stored = self.state.hub.customer_message_from(&conversation_id, trimmed, cmid, self.peer).await;
+        let hub = self.state.hub.clone();
+        let stored = hub.customer_message_held(&conversation_id, trimmed, cmid, self.peer, &mut self.held).await;
         match stored {
             Ok(ack) => {
                 self.send(&ServerFrame::Ack { client_msg_id: client_msg_id.as_deref(), id: &ack.id, seq: ack.seq })
@@ -497,6 +632,9 @@ mod tests {
         assert_eq!(parse_frame(r#"{"text":"x"}"#).err().map(|r| r.code), Some("bad_frame"));
         assert_eq!(parse_frame(r#"{"type":"resume","after_seq":"x"}"#).err().map(|r| r.code), Some("bad_frame"));
         assert!(matches!(parse_frame(r#"{"type":"typing"}"#), Ok(ClientFrame::Typing {})));
+        assert!(matches!(parse_frame(r#"{"type":"csat","rating":5}"#), Ok(ClientFrame::Csat { rating: 5, .. })));
+        assert_eq!(parse_frame(r#"{"type":"csat","rating":"five"}"#).err().map(|r| r.code), Some("bad_frame"));
+        assert_eq!(parse_frame(r#"{"type":"csat","rating":4.5}"#).err().map(|r| r.code), Some("bad_frame"));
     }
 
     #[test]

@@ -251,6 +251,10 @@ pub struct MessageView {
     /// for ordinary messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    /// Answers the bot offers with this message (the widget shows them as buttons that send
+    /// the same text); empty for most messages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quick_replies: Vec<String>,
 }
 
 /// The author name of the `system` messages that record a bot action (an order cancelled, a

@@ -37,6 +37,8 @@ impl Hub {
                 }
                 _ => None,
             };
+            let mut csat = None;
+            let mut outbound_channel = None;
             let system_message = match &joined {
                 Some(agent_id) => {
                     let name = self.store.agent(agent_id).await?.map_or_else(|| "An agent".to_string(), |a| a.name);
@@ -47,19 +49,36 @@ impl Hub {
                         .unwrap_or_else(|_| format!("{name} joined the conversation."));
                     Some(NewMessage::ours(Author::System, "Kituo", &text, false))
                 }
+                None if to.status == ConversationStatus::Resolved => {
+                    // The customer is told and asked for a rating (one request per resolution).
+                    let (notice, request, outbound) = self.resolution_notice(&conv, &to).await?;
+                    csat = Some(request);
+                    outbound_channel = outbound;
+                    Some(notice)
+                }
                 None => None,
             };
             // Resolving, handing back, unassigning or transferring frees the previous owner.
             let frees_capacity = from.status == ConversationStatus::Assigned
                 && (to.status != ConversationStatus::Assigned || to.assignee != from.assignee);
-            let write =
-                TransitionWrite { conversation_id: conversation_id.to_string(), from, to: to.clone(), system_message };
+            let write = TransitionWrite {
+                conversation_id: conversation_id.to_string(),
+                from,
+                to: to.clone(),
+                system_message,
+                csat,
+                outbound_channel,
+            };
             match self.store.apply_transition(&write).await {
                 Ok(stored) => {
                     if let Some(agent) = joined {
                         self.store.mark_assigned(&agent).await?;
                     }
+                    let delivered = write.outbound_channel.is_some() && stored.is_some();
                     self.publish(stored.into_iter().collect(), &conv.channel);
+                    if delivered {
+                        self.outbox_signal.notify_waiters();
+                    }
                     if to.status == ConversationStatus::Queued || frees_capacity {
                         self.dispatch.notify_one();
                     }
@@ -74,7 +93,8 @@ impl Hub {
 
     /// The conversation's summary, also sent to every console.
     pub async fn summary(&self, conversation_id: &str) -> Result<ConversationSummary> {
-        let s = self.store.conversation_summary(conversation_id).await?.ok_or(Error::NotFound)?;
+        let mut s = self.store.conversation_summary(conversation_id).await?.ok_or(Error::NotFound)?;
+        self.with_sla(std::slice::from_mut(&mut s)).await?;
         self.bus.publish_agents(AgentEvent::Conversation(Arc::new(s.clone())));
         Ok(s)
     }

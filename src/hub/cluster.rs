@@ -70,15 +70,24 @@ impl Wire {
     }
 }
 
-/// Sends this node's events to the others (one NOTIFY each, after the commit that made them).
+/// Most notifications sent in one statement.
+const NOTIFY_BATCH: usize = 64;
+
+/// Sends this node's events to the others, after the commit that made them: one notification
+/// per event, but every event waiting at that moment in one statement (one round trip).
 pub async fn run_notifier(hub: Arc<Hub>, mut rx: mpsc::UnboundedReceiver<Wire>, token: CancellationToken) {
+    let mut wires = Vec::with_capacity(NOTIFY_BATCH);
     loop {
-        let wire = tokio::select! {
+        let received = tokio::select! {
             _ = token.cancelled() => return,
-            w = rx.recv() => match w { Some(w) => w, None => return },
+            n = rx.recv_many(&mut wires, NOTIFY_BATCH) => n,
         };
-        let payload = serde_json::to_string(&wire).expect("wire events serialise");
-        if let Err(e) = hub.store().notify(CHANNEL, &payload).await {
+        if received == 0 {
+            return;
+        }
+        let payloads: Vec<String> =
+            wires.drain(..).map(|w| serde_json::to_string(&w).expect("wire events serialise")).collect();
+        if let Err(e) = hub.store().notify_all(CHANNEL, &payloads).await {
             tracing::warn!(error = %e, "NOTIFY failed; other nodes catch up by resume");
         }
     }
@@ -139,7 +148,8 @@ async fn apply(hub: &Hub, w: Wire) {
             bus.publish_agents_local(AgentEvent::Message { message: m, channel: conv.channel });
         }
         Wire::Conversation { conversation_id, .. } => {
-            if let Ok(Some(s)) = hub.store().conversation_summary(&conversation_id).await {
+            if let Ok(Some(mut s)) = hub.store().conversation_summary(&conversation_id).await {
+                let _ = hub.with_sla(std::slice::from_mut(&mut s)).await;
                 bus.publish_agents_local(AgentEvent::Conversation(Arc::new(s)));
             }
         }

@@ -9,14 +9,17 @@ mod actions;
 mod agents;
 pub mod bus;
 pub mod cluster;
+pub mod csat;
+mod held;
 pub mod lease;
 mod proofs;
 mod rules;
+mod serial;
 
+pub use held::HeldState;
 pub use rules::{SaveError, run_housekeeping};
 
 use crate::backoffice::BackOffice;
-use crate::bot::dialogue::{HandoffReason, Outcome};
 use crate::bot::{Bot, DialogueState, Input};
 use crate::domain::{Author, Channel, ConversationStatus, Locale, MessageView, Verification, new_secret, now_ms};
 use crate::queue::hours::{BusinessHours, weekday_name};
@@ -92,6 +95,14 @@ pub struct Hub {
     codes_enabled: std::sync::atomic::AtomicBool,
     /// When old proof attempts were last pruned (ms).
     proofs_pruned_at: std::sync::atomic::AtomicI64,
+    /// Customer turns of one conversation run one at a time (they may act in the back office).
+    turn_locks: serial::TurnLocks,
+    /// Base URL of the public pages (`--public-url`), for rating links in mails.
+    public_url: RwLock<String>,
+    /// The key that signs rating links, read from the database once.
+    csat_key: tokio::sync::OnceCell<String>,
+    /// Identities added on this node outside a turn (see [`HeldState`]).
+    identities: std::sync::atomic::AtomicU64,
 }
 
 /// An inbound customer message, after the channel adapter parsed it.
@@ -149,6 +160,10 @@ impl Hub {
             node_id: crate::domain::new_id(),
             codes_enabled: Default::default(),
             proofs_pruned_at: Default::default(),
+            turn_locks: Default::default(),
+            public_url: RwLock::new("http://127.0.0.1:8080".into()),
+            csat_key: Default::default(),
+            identities: Default::default(),
         }
     }
 
@@ -206,6 +221,7 @@ impl Hub {
     pub async fn identify(&self, contact_id: &str, email: &str, name: Option<&str>) -> Result<()> {
         let identity = NewIdentity { kind: "email", value: email.to_string(), verification: Verification::Hmac };
         self.store.add_identity(contact_id, &identity, name).await?;
+        self.bump_identities();
         if name.is_none() {
             self.name_from_backoffice(contact_id, email).await;
         }
@@ -271,6 +287,7 @@ impl Hub {
                         verification: sender.verification,
                     };
                     self.store.add_identity(&id, &identity, None).await?;
+                    self.bump_identities();
                 }
                 id
             }
@@ -308,29 +325,53 @@ impl Hub {
 
     /// [`Hub::receive`] with the client's address when the channel knows it (the widget); on
     /// other channels proofs are counted against the contact (the channel identity).
-    #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]
     pub async fn receive_from(
         &self,
         conversation_id: &str,
         inbound: Inbound<'_>,
         client: Option<std::net::IpAddr>,
     ) -> Result<Ack> {
+        self.receive_inner(conversation_id, inbound, client, &mut HeldState::default()).await
+    }
+
+    // A debug span: at the default `info` level the hot path creates no span per message.
+    #[tracing::instrument(level = "debug", skip_all, fields(conversation_id = %conversation_id))]
+    async fn receive_inner(
+        &self,
+        conversation_id: &str,
+        inbound: Inbound<'_>,
+        client: Option<std::net::IpAddr>,
+        held: &mut HeldState,
+    ) -> Result<Ack> {
         // A repeated `client_msg_id` is found by the unique index when the turn is committed
         // (`Duplicate` below), which saves a read on every message. A repeated external id is
         // checked first: mail and Discord redeliver, and their turns may queue outbound work.
+        // Both checks see the committed state of any earlier turn of this conversation: turns
+        // are serialised (see `serial`).
+        let _serial = self.turn_locks.lock(conversation_id).await;
         if let Some(ext) = inbound.external_id
             && let Some(m) = self.store.message_by_external_id(ext).await?
         {
             return Ok(Ack { id: m.id, seq: m.seq });
         }
+        // A rating sent as a reply (Discord, email) to a resolved conversation.
+        if let Some(ack) = self.csat_reply(conversation_id, &inbound).await? {
+            return Ok(ack);
+        }
         // Optimistic concurrency: recompute the turn if the conversation moved meanwhile. Proof
         // attempts are counted once per message, however often the turn is recomputed.
         let attempt = crate::domain::new_id();
         for _ in 0..16 {
-            let turn = Arc::new(self.compute_turn(conversation_id, &inbound, &attempt, client).await?);
+            let identities = self.identities_changed();
+            let (conv, emails) = match held.take(conversation_id, identities) {
+                Some(copy) => copy,
+                None => self.store.conversation_for_turn(conversation_id).await?.ok_or(Error::NotFound)?,
+            };
+            let turn = Arc::new(self.compute_turn(&conv, &emails, &inbound, &attempt, client).await?);
             let committed = self.store.commit_turn(turn.clone()).await;
             match committed {
                 Ok(stored) => {
+                    held.keep(conv, emails, &turn, identities);
                     let ack = Ack { id: stored[0].id.clone(), seq: stored[0].seq };
                     let channel = turn.channel.as_str();
                     self.publish(stored, channel);
@@ -339,16 +380,14 @@ impl Hub {
                         self.dispatch.notify_one();
                     }
                     let m = &self.metrics;
-                    m.count("kituo_messages_in_total", &format!("channel=\"{channel}\""), 1);
+                    m.count_label("kituo_messages_in_total", "channel", channel, 1);
                     let out =
                         turn.messages.iter().filter(|x| x.author != Author::Customer && !x.private).count() as i64;
                     if out > 0 {
-                        m.count("kituo_messages_out_total", &format!("channel=\"{channel}\""), out);
+                        m.count_label("kituo_messages_out_total", "channel", channel, out);
                     }
                     match &turn.intent {
-                        Some(i) => {
-                            m.count("kituo_bot_matches_total", &format!("intent=\"{}\"", crate::metrics::escape(i)), 1)
-                        }
+                        Some(i) => m.count_label("kituo_bot_matches_total", "intent", i, 1),
                         None if turn.miss => m.count("kituo_bot_misses_total", "", 1),
                         None => {}
                     }
@@ -393,14 +432,14 @@ impl Hub {
 
     async fn compute_turn(
         &self,
-        conversation_id: &str,
+        conv: &store::ConversationRow,
+        emails: &store::ProvenEmails,
         inbound: &Inbound<'_>,
         attempt: &str,
         client: Option<std::net::IpAddr>,
     ) -> Result<Turn> {
         let text = inbound.text;
-        let (conv, emails) = self.store.conversation_for_turn(conversation_id).await?.ok_or(Error::NotFound)?;
-        let verified = emails.verified;
+        let verified = &emails.verified;
         let state: DialogueState = serde_json::from_str(&conv.dialogue_state).unwrap_or_else(|e| {
             tracing::warn!(error = %e, "unreadable dialogue state; starting afresh");
             DialogueState::default()
@@ -429,6 +468,7 @@ impl Hub {
                 client_msg_id: inbound.client_msg_id.map(str::to_string),
                 private: false,
                 external_id: inbound.external_id.map(str::to_string),
+                quick_replies: Vec::new(),
             }],
             identities: Vec::new(),
             outbound_channel: (conv.channel != Channel::Web.as_str()).then(|| conv.channel.clone()),
@@ -438,6 +478,7 @@ impl Hub {
             channel_meta: inbound.channel_meta.map(str::to_string),
             proof_mail: None,
             mails: Vec::new(),
+            labels: Vec::new(),
         };
         // The bot speaks while it owns the conversation, and while it waits in the queue until a
         // person has replied; never once an agent has the conversation.
@@ -451,7 +492,7 @@ impl Hub {
         }
         let state = if from.status == ConversationStatus::Resolved { DialogueState::default() } else { state };
         let bot = self.bot();
-        let guard = proofs::TurnGuard::new(self, &conv, attempt, client);
+        let guard = proofs::TurnGuard::new(self, conv, attempt, client);
         let outcome = bot
             .respond_guarded(
                 Input {
@@ -459,7 +500,7 @@ impl Hub {
                     state,
                     locale: conv.locale,
                     status: to.status,
-                    verified_emails: &verified,
+                    verified_emails: verified,
                     strong_emails: &emails.strong,
                 },
                 self.backoffice.as_ref(),
@@ -467,6 +508,10 @@ impl Hub {
             )
             .await?;
         turn.messages.extend(outcome.replies.iter().map(|text| NewMessage::ours(Author::Bot, BOT_NAME, text, false)));
+        if let Some(last) = turn.messages.last_mut().filter(|m| m.author == Author::Bot) {
+            // A restated action ends the turn with its question: yes / no as buttons.
+            last.quick_replies = crate::bot::actions::quick_replies(&outcome.state, outcome.locale);
+        }
         if let Some(request) = &outcome.code_request {
             proofs::add_code_mail(self, &mut turn, request, outcome.locale).await?;
         }
@@ -488,6 +533,13 @@ impl Hub {
             .collect();
         actions::record(self, &mut turn, &conv.contact_id, &conv.conversation_id, &outcome.actions);
         actions::invoice_mail(&mut turn, &outcome, &bot)?;
+        turn.labels = outcome
+            .intent
+            .as_deref()
+            .and_then(|i| bot.rules.intent(i))
+            .and_then(|d| d.label.clone())
+            .into_iter()
+            .collect();
         turn.intent = outcome.intent.clone();
         turn.miss = outcome.intent.is_none() && to.status == ConversationStatus::Bot;
         for email in &outcome.verified {
@@ -510,7 +562,7 @@ impl Hub {
             let priority =
                 outcome.intent.as_deref().and_then(|i| bot.rules.intent(i)).map_or(0, |d| d.handoff_priority);
             turn.handoff = Some(Handoff {
-                summary: handoff_summary(reason, &outcome, text),
+                summary: crate::bot::handoff::summary(reason, &outcome, text),
                 context: serde_json::json!({
                     "reason": reason,
                     "intent": outcome.intent,
@@ -567,33 +619,15 @@ impl Hub {
             return;
         }
         match self.store.conversation_summary(conversation_id).await {
-            Ok(Some(s)) => self.bus.publish_agents(AgentEvent::Conversation(Arc::new(s))),
+            Ok(Some(mut s)) => {
+                if let Err(e) = self.with_sla(std::slice::from_mut(&mut s)).await {
+                    tracing::warn!(error = %e, "cannot compute SLA clocks");
+                }
+                self.bus.publish_agents(AgentEvent::Conversation(Arc::new(s)))
+            }
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "cannot load a conversation summary"),
         }
-    }
-}
-
-/// One line for the agent who takes over: why, and what the customer last said.
-fn handoff_summary(reason: HandoffReason, outcome: &Outcome, text: &str) -> String {
-    let why = match reason {
-        HandoffReason::Asked => {
-            outcome.intent.as_deref().and_then(crate::bot::handoff::request).unwrap_or("Asked for a person").to_string()
-        }
-        HandoffReason::AfterMisses => "Bot did not understand; customer accepted a person".to_string(),
-        HandoffReason::VerificationFailed => {
-            format!("Failed the identity check {} times", outcome.state.verify_failures)
-        }
-    };
-    let slots: Vec<String> = outcome.slots.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    let mut said: String = text.chars().take(80).collect();
-    if text.chars().count() > 80 {
-        said.push('…');
-    }
-    if slots.is_empty() {
-        format!("{why}: “{said}”")
-    } else {
-        format!("{why} ({}): “{said}”", slots.join(", "))
     }
 }
 

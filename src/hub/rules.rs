@@ -92,8 +92,10 @@ pub enum SaveError {
     Store(store::Error),
 }
 
-/// Periodic chores: flush intent hit counts, pick up rule versions stored elsewhere.
+/// Periodic chores: flush intent hit counts, pick up rule versions stored elsewhere, and every
+/// 30 s mark SLA breaches.
 pub async fn run_housekeeping(hub: Arc<Hub>, token: tokio_util::sync::CancellationToken) {
+    let mut rounds: u32 = 0;
     loop {
         tokio::select! {
             _ = token.cancelled() => {
@@ -107,6 +109,12 @@ pub async fn run_housekeeping(hub: Arc<Hub>, token: tokio_util::sync::Cancellati
         }
         if let Err(e) = hub.reload_rules_if_newer().await {
             tracing::warn!(error = %e, "checking for a newer rule set failed");
+        }
+        rounds = rounds.wrapping_add(1);
+        if rounds.is_multiple_of(15)
+            && let Err(e) = hub.sla_sweep().await
+        {
+            tracing::warn!(error = %e, "the SLA sweep failed");
         }
     }
 }

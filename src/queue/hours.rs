@@ -82,6 +82,80 @@ impl BusinessHours {
     }
 }
 
+const DAY_MS: i64 = 86_400_000;
+/// How far the SLA arithmetic looks ahead or back (a year of days).
+const MAX_DAYS: i64 = 400;
+
+impl BusinessHours {
+    /// Open intervals in absolute milliseconds on the local day `day` (days since the epoch).
+    fn open_on(&self, day: i64) -> impl Iterator<Item = (Millis, Millis)> + '_ {
+        let offset_ms = self.offset.whole_seconds() as i64 * 1000;
+        // 1970-01-01 was a Thursday (Monday = 0).
+        let weekday = (day + 3).rem_euclid(7) as usize;
+        self.days[weekday].iter().map(move |(a, b)| {
+            let start = day * DAY_MS - offset_ms;
+            (start + *a as i64 * 60_000, start + *b as i64 * 60_000)
+        })
+    }
+
+    fn local_day(&self, at: Millis) -> i64 {
+        (at + self.offset.whole_seconds() as i64 * 1000).div_euclid(DAY_MS)
+    }
+
+    /// Open (business) milliseconds between `start` and `end`.
+    pub fn open_ms_between(&self, start: Millis, end: Millis) -> i64 {
+        if end <= start {
+            return 0;
+        }
+        let (first, last) = (self.local_day(start), self.local_day(end));
+        let mut total = 0;
+        for day in first..=last.min(first + MAX_DAYS) {
+            for (a, b) in self.open_on(day) {
+                total += (b.min(end) - a.max(start)).max(0);
+            }
+        }
+        total
+    }
+
+    /// The moment `open_ms` of business time have passed after `start`; `None` when the hours
+    /// never open.
+    pub fn after_open_ms(&self, start: Millis, open_ms: i64) -> Option<Millis> {
+        let mut left = open_ms.max(0);
+        let first = self.local_day(start);
+        for day in first..=first + MAX_DAYS {
+            let mut intervals: Vec<(Millis, Millis)> = self.open_on(day).collect();
+            intervals.sort();
+            for (a, b) in intervals {
+                let from = a.max(start);
+                if b <= from {
+                    continue;
+                }
+                if b - from >= left {
+                    return Some(from + left);
+                }
+                left -= b - from;
+            }
+        }
+        None
+    }
+}
+
+/// Business milliseconds between two moments: wall time when no hours are set.
+pub fn open_ms_between(hours: Option<&BusinessHours>, start: Millis, end: Millis) -> i64 {
+    match hours {
+        Some(h) => h.open_ms_between(start, end),
+        None => (end - start).max(0),
+    }
+}
+
+/// When `open_ms` of business time will have passed after `start`.
+pub fn after_open_ms(hours: Option<&BusinessHours>, start: Millis, open_ms: i64) -> Option<Millis> {
+    match hours {
+        Some(h) => h.after_open_ms(start, open_ms),
+        None => Some(start + open_ms.max(0)),
+    }
+}
+
 /// Parses a UTC offset ("+03:00", "-05:30", "Z", "UTC"); real offsets lie within ±14:00.
 pub fn parse_offset(s: &str) -> Option<UtcOffset> {
     let s = s.trim();
@@ -129,6 +203,22 @@ mod tests {
         let sat = parse_timestamp("2026-11-28T11:00:00Z").unwrap();
         assert!(!h.is_open(sat));
         assert_eq!(h.next_open(sat), Some((0, "08:00".into())));
+    }
+
+    #[test]
+    fn business_time_skips_closed_hours() {
+        let h = BusinessHours::parse("mon-fri 08:00-17:00", "+03:00").unwrap();
+        let t = |s: &str| parse_timestamp(s).unwrap();
+        // Friday 16:00 local (13:00 UTC) to Monday 09:00 local (06:00 UTC): 1 h + 1 h open.
+        assert_eq!(h.open_ms_between(t("2026-11-27T13:00:00Z"), t("2026-11-30T06:00:00Z")), 2 * 3_600_000);
+        // Two hours of business time from Friday 16:00 local end Monday 09:00 local.
+        assert_eq!(h.after_open_ms(t("2026-11-27T13:00:00Z"), 2 * 3_600_000), Some(t("2026-11-30T06:00:00Z")));
+        // Within one open day both are plain arithmetic.
+        assert_eq!(h.open_ms_between(t("2026-11-26T06:00:00Z"), t("2026-11-26T06:30:00Z")), 1_800_000);
+        assert_eq!(open_ms_between(None, 0, 5_000), 5_000);
+        assert_eq!(after_open_ms(None, 10, 5), Some(15));
+        let never = BusinessHours::parse("", "+03:00").unwrap();
+        assert_eq!(never.after_open_ms(0, 1), None);
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! The human agent queue: the ownership state machine ([`state`]), business hours ([`hours`]),
+//! SLA clocks and priority names ([`sla`]),
 //! and the dispatcher that offers waiting conversations to agents: priority, then oldest first;
 //! to an online agent with spare capacity, least loaded first, round robin on ties; only to the
 //! conversation's team when that team has members. It also returns the conversations of agents
@@ -7,6 +8,7 @@
 pub mod hours;
 /// The ownership state machine lives with the domain types; this path stays for callers.
 pub use crate::domain::ownership as state;
+pub mod sla;
 
 use crate::hub::{self, Hub};
 use state::Action;

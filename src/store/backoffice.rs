@@ -51,6 +51,8 @@ const ORDER_COLUMNS: &str = "order_number, customer_email, customer_name, status
      shipped_at, carrier, tracking_number, total_minor, currency";
 pub(super) const INVOICE_COLUMNS: &str = "invoice_number, order_number, customer_email, amount_minor, \
      currency, status, issued_at, due_at, paid_at";
+/// The settings key holding the built-in back office's version.
+const BACKOFFICE_GENERATION: &str = "backoffice_generation";
 const PRODUCT_COLUMNS: &str = "p.sku, p.name, p.quantity_on_hand, p.restock_date, p.price_minor, p.currency";
 
 /// Which back-office table an import batch goes to.
@@ -119,6 +121,38 @@ impl Store {
     /// Starts the single transaction an import runs in.
     pub async fn begin_import(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
         self.begin_write().await
+    }
+
+    /// The built-in back office's version: changed by every import and every write through the
+    /// interface, on any node or process (see `backoffice::memo`). None before the first change.
+    pub async fn backoffice_generation(&self) -> Result<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as("select value from settings where key = $1")
+            .bind(BACKOFFICE_GENERATION)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.0))
+    }
+
+    /// Gives the built-in back office a new version (inside `tx`: visible with the change).
+    pub async fn mark_backoffice_changed(tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> Result<()> {
+        sqlx::query(
+            "insert into settings (key, value, updated_at) values ($1, $2, $3)
+             on conflict (key) do update set value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(BACKOFFICE_GENERATION)
+        .bind(crate::domain::new_id())
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// [`Store::mark_backoffice_changed`] in a transaction of its own.
+    pub async fn bump_backoffice_generation(&self) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        Store::mark_backoffice_changed(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn upsert_orders(tx: &mut sqlx::Transaction<'static, sqlx::Any>, rows: &[Order]) -> Result<()> {

@@ -35,6 +35,8 @@ pub struct NewMessage {
     pub private: bool,
     /// The channel's own id of an inbound message (e.g. `email:<Message-ID>`): stored once.
     pub external_id: Option<String>,
+    /// Answers offered as buttons in the widget (see [`MessageView::quick_replies`]).
+    pub quick_replies: Vec<String>,
 }
 
 impl NewMessage {
@@ -47,6 +49,7 @@ impl NewMessage {
             client_msg_id: None,
             private,
             external_id: None,
+            quick_replies: Vec::new(),
         }
     }
 }
@@ -91,6 +94,8 @@ pub struct Turn {
     /// Mails the bot sends in this turn (an invoice copy): the index of the turn's message they
     /// hang on, and the JSON `{to, subject, body}`; queued in the same transaction.
     pub mails: Vec<(usize, String)>,
+    /// Labels the matched intent adds to the conversation (each created, grey, if missing).
+    pub labels: Vec<String>,
 }
 
 /// What the bot collected for the agent who takes over.
@@ -102,7 +107,8 @@ pub struct Handoff {
     pub priority: i64,
 }
 
-const MESSAGE_COLUMNS: &str = "message_id, conversation_id, seq, author, author_name, body, private, created_at";
+const MESSAGE_COLUMNS: &str =
+    "message_id, conversation_id, seq, author, author_name, body, private, created_at, quick_replies";
 
 pub(super) fn message_from_row(row: &sqlx::any::AnyRow) -> Result<MessageView> {
     let author: String = row.try_get("author")?;
@@ -118,6 +124,13 @@ pub(super) fn message_from_row(row: &sqlx::any::AnyRow) -> Result<MessageView> {
         text: row.try_get("body")?,
         private: row.try_get::<i64, _>("private")? != 0,
         created_at: row.try_get("created_at")?,
+        // Only the history queries select it; elsewhere a message has none.
+        quick_replies: row
+            .try_get::<Option<String>, _>("quick_replies")
+            .ok()
+            .flatten()
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default(),
     })
 }
 
@@ -233,11 +246,18 @@ impl Store {
         row.as_ref().map(message_from_row).transpose()
     }
 
-    /// `NOTIFY channel, payload` (PostgreSQL only; a no-op on SQLite).
-    pub async fn notify(&self, channel: &str, payload: &str) -> Result<()> {
-        if self.backend == super::Backend::Postgres {
-            sqlx::query("select pg_notify($1, $2)").bind(channel).bind(payload).execute(&self.pool).await?;
+    /// One `NOTIFY channel, payload` per payload, in one statement (PostgreSQL only).
+    pub async fn notify_all(&self, channel: &str, payloads: &[String]) -> Result<()> {
+        if self.backend != super::Backend::Postgres || payloads.is_empty() {
+            return Ok(());
         }
+        let calls: Vec<String> = (0..payloads.len()).map(|i| format!("pg_notify($1, ${})", i + 2)).collect();
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("select {}", calls.join(", "))));
+        query = query.bind(channel);
+        for p in payloads {
+            query = query.bind(p);
+        }
+        query.execute(&self.pool).await?;
         Ok(())
     }
 

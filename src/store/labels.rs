@@ -5,6 +5,44 @@ use crate::domain::now_ms;
 use sqlx::Row;
 use std::collections::HashMap;
 
+/// The colour of a label the bot creates (an intent's `label` that no admin defined yet).
+pub const DEFAULT_COLOR: &str = "#7f8c8d";
+
+/// Adds `name` to a conversation inside a turn's transaction, creating the label if missing.
+pub(super) async fn add_label_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    conversation_id: &str,
+    name: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("insert into labels (name, color, created_at) values ($1, $2, $3) on conflict (name) do nothing")
+        .bind(name)
+        .bind(DEFAULT_COLOR)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    label_conversation(tx, conversation_id, name, now).await
+}
+
+/// Puts an existing label on a conversation (once).
+async fn label_conversation(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    conversation_id: &str,
+    name: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "insert into conversation_labels (conversation_id, name, created_at) values ($1, $2, $3)
+         on conflict (conversation_id, name) do nothing",
+    )
+    .bind(conversation_id)
+    .bind(name)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// A label as admins define it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
@@ -47,15 +85,7 @@ impl Store {
             .await?;
         let now = now_ms();
         for name in names {
-            sqlx::query(
-                "insert into conversation_labels (conversation_id, name, created_at) values ($1, $2, $3)
-                 on conflict (conversation_id, name) do nothing",
-            )
-            .bind(conversation_id)
-            .bind(name)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            label_conversation(&mut tx, conversation_id, name, now).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -13,7 +13,9 @@
 mod admin;
 mod agents;
 mod backoffice;
+mod bulk;
 mod conversations;
+mod csat;
 mod email;
 mod labels;
 mod logins;
@@ -21,18 +23,28 @@ mod order_detail;
 mod outbox;
 mod proofs;
 mod queue;
+mod search;
+mod sla;
 mod turns;
+mod views;
 
 pub use admin::{AuditEntry, Miss, RuleVersion};
 pub use agents::{Agent, ApiToken, Principal};
 pub use backoffice::Table;
+pub use bulk::BulkConversation;
 pub use conversations::{ConversationRow, Handoff, NewIdentity, NewMessage, ProvenEmails, Turn};
+pub use csat::{CsatGroup, CsatReport, CsatRequest, NewCsat, RateRefusal};
 pub use email::{AttachmentInfo, EmailOriginal, NewAttachment, NewQuarantine, QuarantinedMail};
 pub use labels::Label;
 pub use logins::FailureWindow;
 pub use outbox::{DeliveryState, OutboxItem};
 pub use proofs::{ProofCode, ProofMail, ProofStats};
-pub use queue::{ConversationSummary, FIRST_RESPONSE_BOUNDS, ListFilter, MetricsSnapshot, ReportRow, TransitionWrite};
+pub use queue::{
+    ActionCounts, ConversationSummary, FIRST_RESPONSE_BOUNDS, ListFilter, MetricsSnapshot, ReportRow, TransitionWrite,
+};
+pub use search::SearchHit;
+pub use views::{NotificationPrefs, SavedView};
+pub use sla::{SlaClock, SlaDay, SlaKind, SlaTarget};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

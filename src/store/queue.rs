@@ -31,6 +31,10 @@ pub struct ConversationSummary {
     pub updated_at: Millis,
     /// 1-based place in the queue, for queued conversations.
     pub queue_position: Option<i64>,
+    pub first_response_at: Option<Millis>,
+    pub resolved_at: Option<Millis>,
+    /// SLA clocks; the store leaves this empty, the hub fills it (it knows targets and hours).
+    pub sla: Option<crate::queue::sla::SlaView>,
 }
 
 /// Which conversations a list shows.
@@ -42,20 +46,71 @@ pub struct ListFilter {
     pub assignee: Option<Option<String>>,
     /// Only conversations carrying this label.
     pub label: Option<String>,
+    /// Only conversations on this channel (`web`, `email`, `discord`).
+    pub channel: Option<String>,
+    /// Only conversations of this team.
+    pub team: Option<String>,
+    /// Only conversations started at or after this instant (epoch ms).
+    pub since: Option<Millis>,
+    /// Only conversations started before this instant (epoch ms, exclusive).
+    pub until: Option<Millis>,
     pub limit: i64,
 }
 
-const SUMMARY_SELECT: &str = "select c.conversation_id, c.status, c.channel, c.contact_id, ct.name as contact_name, ct.avatar_url as contact_avatar_url,
+impl ListFilter {
+    /// The `where` conditions on `conversations c` this filter asks for; string values are
+    /// appended to `binds` and referenced as `$n` (instants are integers written inline).
+    pub(super) fn clauses(&self, binds: &mut Vec<String>) -> Vec<String> {
+        let mut clauses = Vec::new();
+        let bind = |binds: &mut Vec<String>, value: &str| {
+            binds.push(value.to_string());
+            format!("${}", binds.len())
+        };
+        if let Some(statuses) = &self.statuses {
+            let marks: Vec<String> = statuses.iter().map(|s| bind(binds, s.as_str())).collect();
+            clauses.push(format!("c.status in ({})", marks.join(", ")));
+        }
+        match &self.assignee {
+            Some(Some(agent)) => clauses.push(format!("c.assignee_id = {}", bind(binds, agent))),
+            Some(None) => clauses.push("c.assignee_id is null".into()),
+            None => {}
+        }
+        if let Some(label) = &self.label {
+            clauses.push(format!(
+                "exists (select 1 from conversation_labels l where l.conversation_id = c.conversation_id and l.name = {})",
+                bind(binds, label)
+            ));
+        }
+        if let Some(channel) = &self.channel {
+            clauses.push(format!("c.channel = {}", bind(binds, channel)));
+        }
+        if let Some(team) = &self.team {
+            clauses.push(format!("c.team = {}", bind(binds, team)));
+        }
+        if let Some(since) = self.since {
+            clauses.push(format!("c.created_at >= {since}"));
+        }
+        if let Some(until) = self.until {
+            clauses.push(format!("c.created_at < {until}"));
+        }
+        // Conversations nobody wrote in (a widget opened and left) are not work.
+        clauses.push("c.last_seq > 0".into());
+        clauses
+    }
+}
+
+pub(super) const SUMMARY_SELECT: &str = "select c.conversation_id, c.status, c.channel, c.contact_id, ct.name as contact_name, ct.avatar_url as contact_avatar_url,
         (select i.value from contact_identities i where i.contact_id = c.contact_id and i.kind = 'email'
           order by case when i.verification = 'none' then 1 else 0 end, i.created_at limit 1) as contact_email,
         c.assignee_id, ag.name as assignee_name, c.team, c.priority, c.summary, c.unread, c.queued_at,
-        m.body as last_body, m.author as last_author, m.created_at as last_at, c.created_at, c.updated_at
+        m.body as last_body, m.author as last_author, m.created_at as last_at, c.created_at, c.updated_at,
+        c.first_response_at, c.resolved_at
    from conversations c
    join contacts ct on ct.contact_id = c.contact_id
    left join agents ag on ag.agent_id = c.assignee_id
    left join messages m on m.conversation_id = c.conversation_id and m.seq = c.last_seq";
 
-fn summary_from_row(r: &AnyRow) -> Result<ConversationSummary> {
+pub(super) fn summary_from_row(r: &AnyRow) -> Result<ConversationSummary> {
     let status: String = r.try_get("status")?;
     let last_body: Option<String> = r.try_get("last_body")?;
     let last = match last_body {
@@ -81,6 +136,9 @@ fn summary_from_row(r: &AnyRow) -> Result<ConversationSummary> {
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         queue_position: None,
+        first_response_at: r.try_get("first_response_at")?,
+        resolved_at: r.try_get("resolved_at")?,
+        sla: None,
     })
 }
 
@@ -92,6 +150,10 @@ pub struct TransitionWrite {
     pub to: Ownership,
     /// A system line for the customer and the console ("Amina joined the conversation").
     pub system_message: Option<NewMessage>,
+    /// A resolution's rating request, written with the system message (its notice).
+    pub csat: Option<super::csat::NewCsat>,
+    /// Where the system message is also delivered (email, Discord), through the outbox.
+    pub outbound_channel: Option<String>,
 }
 
 /// One row of the daily report.
@@ -135,33 +197,8 @@ impl Store {
     /// Conversations for the console lists: the queue by priority then oldest first, others
     /// most recently updated first.
     pub async fn list_conversations(&self, filter: &ListFilter) -> Result<Vec<ConversationSummary>> {
-        let mut clauses = Vec::new();
         let mut binds: Vec<String> = Vec::new();
-        if let Some(statuses) = &filter.statuses {
-            let mut marks = Vec::new();
-            for s in statuses {
-                binds.push(s.as_str().to_string());
-                marks.push(format!("${}", binds.len()));
-            }
-            clauses.push(format!("c.status in ({})", marks.join(", ")));
-        }
-        match &filter.assignee {
-            Some(Some(agent)) => {
-                binds.push(agent.clone());
-                clauses.push(format!("c.assignee_id = ${}", binds.len()));
-            }
-            Some(None) => clauses.push("c.assignee_id is null".into()),
-            None => {}
-        }
-        if let Some(label) = &filter.label {
-            binds.push(label.clone());
-            clauses.push(format!(
-                "exists (select 1 from conversation_labels l where l.conversation_id = c.conversation_id and l.name = ${})",
-                binds.len()
-            ));
-        }
-        // Conversations nobody wrote in (a widget opened and left) are not work.
-        clauses.push("c.last_seq > 0".into());
+        let clauses = filter.clauses(&mut binds);
         let queue_only = filter.statuses.as_deref() == Some(&[ConversationStatus::Queued][..]);
         let order = if queue_only {
             "c.priority desc, c.queued_at, c.conversation_id"
@@ -179,10 +216,16 @@ impl Store {
         }
         let rows = q.fetch_all(&self.pool).await?;
         let mut list = rows.iter().map(summary_from_row).collect::<Result<Vec<_>>>()?;
+        self.fill_queue_positions(&mut list).await?;
+        Ok(list)
+    }
+
+    /// Sets `queue_position` on the queued conversations of a list.
+    pub(super) async fn fill_queue_positions(&self, list: &mut [ConversationSummary]) -> Result<()> {
         for s in list.iter_mut().filter(|s| s.status == ConversationStatus::Queued) {
             s.queue_position = Some(self.queue_position(s.priority, s.queued_at.unwrap_or(0)).await?);
         }
-        Ok(list)
+        Ok(())
     }
 
     /// Queued conversations in the order they should be offered to agents.
@@ -242,7 +285,14 @@ impl Store {
         let seq: i64 = row.try_get(0)?;
         let mut stored = None;
         if let Some(m) = &w.system_message {
-            stored = Some(insert_message(&mut tx, &w.conversation_id, seq, m, now).await?);
+            let view = insert_message(&mut tx, &w.conversation_id, seq, m, now).await?;
+            if let Some(c) = &w.csat {
+                super::csat::insert_request(&mut tx, &w.conversation_id, &view.id, c, now).await?;
+            }
+            if let Some(channel) = &w.outbound_channel {
+                super::outbox::enqueue(&mut tx, &view, channel).await?;
+            }
+            stored = Some(view);
         }
         tx.commit().await?;
         Ok(stored)
@@ -395,7 +445,43 @@ impl Store {
     }
 }
 
-async fn insert_message(
+/// What the bot did in the back office in a report's window: per action, how often it was
+/// done, refused and failed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActionCounts {
+    pub done: i64,
+    pub refused: i64,
+    pub failed: i64,
+}
+
+impl Store {
+    /// Bot actions since `since`, per action (`cancel_order`, `return_refund`, `invoice_copy`),
+    /// from the audit rows the hub writes with each action's turn.
+    pub async fn bot_actions_since(&self, since: Millis) -> Result<std::collections::BTreeMap<String, ActionCounts>> {
+        let rows = sqlx::query("select action, details from audit_log where action like 'bot_action:%' and at >= $1")
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out: std::collections::BTreeMap<String, ActionCounts> = Default::default();
+        for r in &rows {
+            let action: String = r.try_get(0)?;
+            let details: String = r.try_get(1)?;
+            let result = serde_json::from_str::<serde_json::Value>(&details)
+                .ok()
+                .and_then(|d| d["result"].as_str().map(str::to_string))
+                .unwrap_or_default();
+            let counts = out.entry(action.trim_start_matches("bot_action:").to_string()).or_default();
+            match result.as_str() {
+                "done" => counts.done += 1,
+                "refused" => counts.refused += 1,
+                _ => counts.failed += 1,
+            }
+        }
+        Ok(out)
+    }
+}
+
+pub(super) async fn insert_message(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     conversation_id: &str,
     seq: i64,
@@ -412,6 +498,7 @@ async fn insert_message(
         private: m.private,
         created_at: now,
         kind: crate::domain::message_kind(m.author, &m.author_name),
+        quick_replies: Vec::new(),
     };
     sqlx::query(
         "insert into messages (message_id, conversation_id, seq, author, author_name, body, client_msg_id, private, created_at)
@@ -441,6 +528,8 @@ pub struct MetricsSnapshot {
     pub first_response_buckets: Vec<(f64, i64)>,
     pub first_response_sum_s: f64,
     pub first_response_count: i64,
+    /// SLA breaches ever marked: (first response, resolution).
+    pub sla_breaches: (i64, i64),
 }
 
 pub const FIRST_RESPONSE_BOUNDS: [f64; 7] = [10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 14400.0];
@@ -480,6 +569,7 @@ impl Store {
             first_response_buckets: buckets,
             first_response_sum_s: sum_ms / 1000.0,
             first_response_count: count,
+            sla_breaches: self.sla_breach_totals().await?,
         })
     }
 

@@ -2,7 +2,8 @@
 //! state, outbox rows, audit rows and proven identities), all or nothing.
 //!
 //! Order inside the transaction: the messages are inserted first, then the conversation is
-//! updated only if it is still at the version the turn was computed against. A repeated
+//! updated only if it is still at the version (and owner: status, assignee, team) the turn was
+//! computed against. A repeated
 //! `client_msg_id` (or a seq another writer took) fails the insert, which changes nothing; a
 //! conversation that moved on fails the update, and the turn's messages are deleted again.
 //! Either way the rest of the transaction is untouched, which is what lets SQLite commit many
@@ -20,7 +21,8 @@ use super::conversations::upsert_identity;
 use super::{Backend, Error, Placeholders, Result, Store, Turn, is_unique_violation, value_tuples};
 use crate::domain::{Author, MessageView, new_id, now_ms};
 use sqlx::AnyPool;
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most turns in one SQLite transaction.
@@ -48,7 +50,7 @@ impl Store {
     /// if it is still `expected_seq`), status, locale and dialogue state, all or nothing.
     /// `Conflict`: the conversation moved on, recompute. `Duplicate`: a message of the turn
     /// collides with a stored one (its `client_msg_id` or external id).
-    #[tracing::instrument(skip_all, fields(conversation_id = %turn.conversation_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(conversation_id = %turn.conversation_id))]
     pub async fn commit_turn(&self, turn: Arc<Turn>) -> Result<Vec<MessageView>> {
         if let Some(committer) = &self.committer {
             let (reply, answer) = oneshot::channel();
@@ -103,6 +105,25 @@ async fn commit_batch(writer: &AnyPool, jobs: Vec<TurnJob>) {
     }
 }
 
+/// The multi-row insert of a turn's messages, built once per row count (turns have 1–4).
+fn insert_messages_sql(rows: usize) -> Cow<'static, str> {
+    const KEPT: usize = 8;
+    static SQL: [OnceLock<String>; KEPT] = [const { OnceLock::new() }; KEPT];
+    let build = || {
+        format!(
+            "insert into messages
+               (message_id, conversation_id, seq, author, author_name, body, client_msg_id, private, created_at,
+                external_id, quick_replies)
+             values {}",
+            value_tuples(Placeholders::Numbered, rows, 11)
+        )
+    };
+    match rows.checked_sub(1).and_then(|i| SQL.get(i)) {
+        Some(cell) => Cow::Borrowed(cell.get_or_init(build).as_str()),
+        None => Cow::Owned(build()),
+    }
+}
+
 /// One turn's statements inside `tx`. On `Conflict` and `Duplicate` nothing of the turn remains.
 async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn) -> Result<Vec<MessageView>> {
     let now = now_ms();
@@ -120,17 +141,11 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
             private: m.private,
             created_at: now,
             kind: crate::domain::message_kind(m.author, &m.author_name),
+            quick_replies: m.quick_replies.clone(),
         })
         .collect();
     // All of the turn's messages in one statement: one round trip however many replies.
-    let sql = format!(
-        "insert into messages
-           (message_id, conversation_id, seq, author, author_name, body, client_msg_id, private, created_at,
-            external_id)
-         values {}",
-        value_tuples(Placeholders::Numbered, stored.len(), 10)
-    );
-    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+    let mut insert = sqlx::query(sqlx::AssertSqlSafe(insert_messages_sql(stored.len())));
     for (view, m) in stored.iter().zip(&turn.messages) {
         insert = insert
             .bind(&view.id)
@@ -142,7 +157,8 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
             .bind(m.client_msg_id.as_deref())
             .bind(i64::from(m.private))
             .bind(now)
-            .bind(m.external_id.as_deref());
+            .bind(m.external_id.as_deref())
+            .bind((!m.quick_replies.is_empty()).then(|| serde_json::json!(m.quick_replies).to_string()));
     }
     match insert.execute(&mut **tx).await {
         Err(e) if is_unique_violation(&e) => return Err(Error::Duplicate),
@@ -163,7 +179,7 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
                 agent_replied = case when $2 = 'bot' then 0 else agent_replied end,
                 channel_meta = coalesce($17, channel_meta)
           where conversation_id = $6 and last_seq = $7
-            and status = $15 and coalesce(assignee_id, '') = $16",
+            and status = $15 and coalesce(assignee_id, '') = $16 and coalesce(team, '') = $18",
     )
     .bind(new_seq)
     .bind(turn.to.status.as_str())
@@ -182,6 +198,7 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
     .bind(turn.from.status.as_str())
     .bind(turn.from.assignee.as_deref().unwrap_or(""))
     .bind(turn.channel_meta.as_deref())
+    .bind(turn.from.team.as_deref().unwrap_or(""))
     .execute(&mut **tx)
     .await?;
     if updated.rows_affected() != 1 {
@@ -220,6 +237,9 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
         if let Some(note) = stored.get(*index) {
             super::proofs::insert_mail(tx, &turn.conversation_id, &note.id, payload, now).await?;
         }
+    }
+    for label in &turn.labels {
+        super::labels::add_label_in(tx, &turn.conversation_id, label, now).await?;
     }
     Ok(stored)
 }

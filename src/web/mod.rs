@@ -6,12 +6,14 @@
 pub mod admin_api;
 pub mod agent_socket;
 pub mod client_addr;
+pub mod csat_api;
 pub mod email_api;
 pub mod error;
 pub mod headers;
 pub mod ip_slots;
 pub mod labels_api;
 pub mod rules_api;
+pub mod search_api;
 pub mod session;
 pub mod settings;
 pub mod staff_api;
@@ -36,6 +38,8 @@ const DEMO_JS: &str = include_str!("assets/demo.js");
 const CONSOLE_HTML: &str = include_str!("assets/console.html");
 const CONSOLE_JS: &str = include_str!("assets/console.js");
 const CONSOLE_CSS: &str = include_str!("assets/console.css");
+const CONSOLE_TOOLS_JS: &str = include_str!("assets/console-tools.js");
+const CONSOLE_TOOLS_CSS: &str = include_str!("assets/console-tools.css");
 const OPENAPI_JSON: &str = include_str!("assets/openapi.json");
 const ADMIN_HTML: &str = include_str!("assets/admin.html");
 const ADMIN_JS: &str = include_str!("assets/admin.js");
@@ -74,6 +78,8 @@ pub fn router(state: AppState) -> Router {
         .route("/console", get(|| async { Html(CONSOLE_HTML) }))
         .route("/console.js", get(|| async { asset("application/javascript; charset=utf-8", CONSOLE_JS) }))
         .route("/console.css", get(|| async { asset("text/css; charset=utf-8", CONSOLE_CSS) }))
+        .route("/console-tools.js", get(|| async { asset("application/javascript; charset=utf-8", CONSOLE_TOOLS_JS) }))
+        .route("/console-tools.css", get(|| async { asset("text/css; charset=utf-8", CONSOLE_TOOLS_CSS) }))
         .route("/api/openapi.json", get(openapi))
         .route("/admin", get(|| async { Html(ADMIN_HTML) }))
         .route("/admin.js", get(|| async { asset("application/javascript; charset=utf-8", ADMIN_JS) }))
@@ -86,6 +92,8 @@ pub fn router(state: AppState) -> Router {
         .merge(agent_socket::router())
         .merge(email_api::router())
         .merge(labels_api::router())
+        .merge(search_api::router())
+        .merge(csat_api::router())
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }
@@ -168,6 +176,14 @@ async fn metrics(
             let _ = writeln!(extra, "kituo_first_response_seconds_bucket{{le=\"+Inf\"}} {}", s.first_response_count);
             let _ = writeln!(extra, "kituo_first_response_seconds_sum {:.3}", s.first_response_sum_s);
             let _ = writeln!(extra, "kituo_first_response_seconds_count {}", s.first_response_count);
+            let _ = write!(
+                extra,
+                "# HELP kituo_sla_breaches_total Conversations that missed an SLA target, by clock.\n\
+                 # TYPE kituo_sla_breaches_total counter\n\
+                 kituo_sla_breaches_total{{kind=\"first_response\"}} {}\n\
+                 kituo_sla_breaches_total{{kind=\"resolution\"}} {}\n",
+                s.sla_breaches.0, s.sla_breaches.1
+            );
         }
         Err(e) => tracing::warn!(error = %e, "metrics: database figures unavailable"),
     }

@@ -1,6 +1,7 @@
 //! Settings admins change in the browser (business hours, widget secret, allowed widget
 //! origins): stored in the database, which wins over flags and environment once set, and in
-//! force at once. Also the audit-log reader and team membership removal.
+//! force at once. Also the back office as the admin sees it (source without credentials, its
+//! state, "test connection"), the audit-log reader and team membership removal.
 
 use super::error::{ApiError, ApiResult};
 use super::rules_api::audit;
@@ -9,7 +10,7 @@ use super::{AppState, views};
 use crate::queue::hours::BusinessHours;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -83,22 +84,50 @@ impl LiveSettings {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/admin/settings", get(get_settings).put(put_settings))
+        .route("/api/admin/backoffice/test", post(test_backoffice))
         .route("/api/admin/audit", get(get_audit))
         .route("/api/admin/teams/{team}/members/{agent_id}", delete(remove_member))
 }
 
-fn settings_json(s: &LiveSettings) -> Value {
+fn settings_json(state: &AppState) -> Value {
+    let s = &state.settings;
     let (hours, offset) = s.business_hours();
     json!({
         "business_hours": hours,
         "utc_offset": offset,
         "widget_secret_set": s.widget_secret().is_some(),
         "allowed_origins": s.allowed_origins(),
+        "backoffice": backoffice_json(state.hub.backoffice()),
+    })
+}
+
+/// The source (`builtin`, `tryton`, `sql`), where it is (no password) and its state.
+fn backoffice_json(bo: &dyn crate::backoffice::BackOffice) -> Value {
+    let health = bo.health();
+    json!({
+        "source": bo.source(),
+        "location": bo.location(),
+        "state": health.as_ref().map_or("up", |h| h.state),
+        "last_error": health.and_then(|h| h.last_error),
     })
 }
 
 async fn get_settings(State(state): State<AppState>, Admin(_a): Admin) -> Json<Value> {
-    Json(settings_json(&state.settings))
+    Json(settings_json(&state))
+}
+
+/// "Test connection": the source's own start-up check, now, timed. Errors name what is wrong,
+/// never a credential.
+async fn test_backoffice(State(state): State<AppState>, Admin(_a): Admin) -> Json<Value> {
+    let bo = state.hub.backoffice();
+    let started = std::time::Instant::now();
+    let result = bo.check().await;
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let mut out = backoffice_json(bo);
+    out["ok"] = json!(result.is_ok());
+    out["latency_ms"] = json!(latency_ms);
+    out["error"] = json!(result.err().map(|e| e.to_string()));
+    Json(out)
 }
 
 /// `Some(None)` for an explicit `null` (clear), `None` when the field is absent (keep).
@@ -175,7 +204,7 @@ async fn put_settings(
     .flatten()
     .collect();
     audit(&state, &who.agent_id, "settings.update", "settings", json!({"changed": changed})).await;
-    Ok(Json(settings_json(&state.settings)))
+    Ok(Json(settings_json(&state)))
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,7 @@
-//! The staff REST API (`/api/…`): login and session, conversations and their ownership,
+//! The staff REST API (`/api/…`): login and session, a conversation and its ownership,
 //! replies and notes, the contact's 360° view, stock search, agents, teams, canned responses and
-//! reports. Every route needs a console session or a bearer token; see `session.rs`.
+//! reports. Every route needs a console session or a bearer token; see `session.rs`. Lists,
+//! search and saved views are in `search_api.rs`.
 
 use super::client_addr::ClientIp;
 use super::error::{ApiError, ApiResult};
@@ -8,10 +9,9 @@ use super::session::Staff;
 use super::{AppState, views};
 use crate::auth::{self, LoginVerdict};
 use crate::bot::render::money;
-use crate::domain::{ConversationStatus, Presence, now_ms};
+use crate::domain::{Presence, now_ms};
 use crate::queue::state::Action;
 use crate::security::SecurityEvent;
-use crate::store::ListFilter;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -26,7 +26,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/logout", post(logout))
         .route("/api/me", get(me))
         .route("/api/me/presence", put(set_presence))
-        .route("/api/conversations", get(list_conversations))
         .route("/api/conversations/{id}", get(get_conversation))
         .route("/api/conversations/{id}/claim", post(claim))
         .route("/api/conversations/{id}/assign", post(assign))
@@ -144,48 +143,14 @@ async fn set_presence(
     Ok(Json(json!({"presence": presence})))
 }
 
-#[derive(Deserialize)]
-struct ListQuery {
-    status: Option<String>,
-    assignee: Option<String>,
-    label: Option<String>,
-    limit: Option<i64>,
-}
-
-async fn list_conversations(
-    State(state): State<AppState>,
-    Staff(who): Staff,
-    Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Value>> {
-    let statuses = match q.status.as_deref() {
-        None | Some("") | Some("all") => None,
-        Some("open") => Some(vec![ConversationStatus::Bot, ConversationStatus::Queued, ConversationStatus::Assigned]),
-        Some(s) => Some(vec![
-            ConversationStatus::parse(s)
-                .ok_or_else(|| ApiError::invalid("status", "one of bot, queued, assigned, resolved, open"))?,
-        ]),
-    };
-    let assignee = match q.assignee.as_deref() {
-        None | Some("") => None,
-        Some("me") => Some(Some(who.agent_id.clone())),
-        Some("none") => Some(None),
-        Some(id) => Some(Some(id.to_string())),
-    };
-    let label = q.label.as_deref().map(|l| l.trim().to_lowercase()).filter(|l| !l.is_empty());
-    let filter = ListFilter { statuses, assignee, label, limit: q.limit.unwrap_or(200) };
-    let list = state.hub.store().list_conversations(&filter).await?;
-    let mut conversations: Vec<Value> = list.iter().map(views::summary).collect();
-    super::labels_api::attach(state.hub.store(), &mut conversations).await?;
-    Ok(Json(json!({"conversations": conversations})))
-}
-
 async fn get_conversation(
     State(state): State<AppState>,
     Staff(_who): Staff,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let store = state.hub.store();
-    let summary = store.conversation_summary(&id).await?.ok_or_else(|| ApiError::not_found("conversation"))?;
+    let mut summary = store.conversation_summary(&id).await?.ok_or_else(|| ApiError::not_found("conversation"))?;
+    state.hub.with_sla(std::slice::from_mut(&mut summary)).await?;
     let history = store.contact_history(&summary.contact_id, 1000).await?;
     let messages: Vec<Value> = history.iter().map(|(m, channel)| views::message(m, channel)).collect();
     let handoff =
@@ -204,6 +169,7 @@ async fn get_conversation(
         .collect();
     let mut conversation = views::summary(&summary);
     super::labels_api::attach(store, std::slice::from_mut(&mut conversation)).await?;
+    super::csat_api::attach(store, std::slice::from_mut(&mut conversation)).await?;
     Ok(Json(json!({"conversation": conversation, "messages": messages, "handoff": handoff, "deliveries": deliveries})))
 }
 
@@ -312,8 +278,18 @@ async fn get_contact(
     for (_, email, _) in identities.iter().filter(|(kind, _, _)| kind == "email") {
         for o in backoffice.orders_of(email).await? {
             let lines = order_lines_with_stock(backoffice, &o.order_number).await?;
+            // Return/refund requests (the bot's or an agent's), newest first.
+            let requests: Vec<Value> = backoffice
+                .requests_of(&o.order_number)
+                .await?
+                .iter()
+                .map(|r| {
+                    json!({"request_id": r.request_id, "kind": r.kind.as_str(), "state": r.state,
+                           "skus": r.skus, "reason": r.reason, "created_at": views::time(Some(r.created_at))})
+                })
+                .collect();
             orders.push(json!({
-                "lines": lines,
+                "lines": lines, "requests": requests,
                 "order_number": o.order_number, "customer_email": o.customer_email, "customer_name": o.customer_name,
                 "status": o.status, "placed_at": views::time(o.placed_at), "shipped_at": views::time(o.shipped_at),
                 "carrier": o.carrier, "tracking_number": o.tracking_number,
@@ -411,7 +387,10 @@ async fn reports(
 ) -> ApiResult<Json<Value>> {
     let days = q.days.unwrap_or(14).clamp(1, 366);
     let today = now_ms() / 86_400_000;
-    let rows = state.hub.store().report((today - days + 1) * 86_400_000).await?;
+    let since = (today - days + 1) * 86_400_000;
+    let store = state.hub.store();
+    let rows = store.report(since).await?;
+    let breaches = store.sla_report(since).await?;
     let out: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -424,10 +403,59 @@ async fn reports(
                 "containment_rate": if r.conversations > 0 { Some(r.bot_resolved as f64 / r.conversations as f64) } else { None },
                 "first_response_avg_s": r.first_response_avg_ms.map(|ms| ms / 1000.0),
                 "resolution_avg_s": r.resolution_avg_ms.map(|ms| ms / 1000.0),
+                "sla_breaches": breaches.iter().find(|b| b.day == r.day && b.channel == r.channel).map_or(
+                    json!({"first_response": 0, "resolution": 0}),
+                    |b| json!({"first_response": b.first_response, "resolution": b.resolution})
+                ),
             })
         })
         .collect();
-    Ok(Json(json!({"days": out})))
+    // Containment: what the bot finished without a person, in conversations and in actions.
+    let conversations: i64 = rows.iter().map(|r| r.conversations).sum();
+    let bot_resolved: i64 = rows.iter().map(|r| r.bot_resolved).sum();
+    let actions = store.bot_actions_since(since).await?;
+    let bot_actions: serde_json::Map<String, Value> = ["cancel_order", "return_refund", "invoice_copy"]
+        .into_iter()
+        .map(|a| {
+            let c = actions.get(a).cloned().unwrap_or_default();
+            (a.to_string(), json!({"done": c.done, "refused": c.refused, "failed": c.failed}))
+        })
+        .collect();
+    let csat = store.csat_report(since).await?;
+    let groups = |list: &[crate::store::CsatGroup], key: &str| -> Vec<Value> {
+        list.iter()
+            .map(|g| {
+                let mut v = json!({"ratings": g.ratings, "average": g.average, "satisfied": g.satisfied,
+                                   "satisfied_rate": if g.ratings > 0 { Some(g.satisfied as f64 / g.ratings as f64) } else { None }});
+                v[key] = json!(g.key);
+                if key == "agent_id" {
+                    v["agent_name"] = json!(g.name);
+                }
+                v
+            })
+            .collect()
+    };
+    let (fr, res) = breaches.iter().fold((0, 0), |(a, b), d| (a + d.first_response, b + d.resolution));
+    let labels: Vec<Value> = store
+        .label_report(since)
+        .await?
+        .into_iter()
+        .map(|(name, color, n)| json!({"name": name, "color": color, "conversations": n}))
+        .collect();
+    Ok(Json(json!({
+        "days": out,
+        "totals": {"conversations": conversations, "bot_resolved": bot_resolved,
+                   "bot_actions_done": actions.values().map(|c| c.done).sum::<i64>()},
+        "bot_actions": bot_actions,
+        "csat": {
+            "by_agent": groups(&csat.by_agent, "agent_id"),
+            "by_team": groups(&csat.by_team, "team"),
+            "by_channel": groups(&csat.by_channel, "channel"),
+            "by_day": groups(&csat.by_day, "date"),
+        },
+        "sla_breaches": {"first_response": fr, "resolution": res},
+        "labels": labels,
+    })))
 }
 
 async fn retry_delivery(

@@ -13,6 +13,8 @@ pub fn summary(s: &ConversationSummary) -> Value {
         "assignee": s.assignee_id.as_ref().map(|id| json!({"id": id, "name": s.assignee_name})),
         "team": s.team,
         "priority": s.priority,
+        "priority_name": crate::queue::sla::priority_name(s.priority),
+        "sla": s.sla.as_ref().map(sla),
         "summary": s.summary,
         "queue_position": s.queue_position,
         "unread": s.unread,
@@ -23,6 +25,22 @@ pub fn summary(s: &ConversationSummary) -> Value {
         "created_at": rfc3339(s.created_at),
         "updated_at": rfc3339(s.updated_at),
     })
+}
+
+/// SLA clocks: per kind, target, due time, business seconds left (negative once breached).
+fn sla(v: &crate::queue::sla::SlaView) -> Value {
+    let clock = |c: &Option<crate::queue::sla::ClockView>| {
+        c.as_ref().map(|c| {
+            json!({
+                "target_s": c.target_s,
+                "due_at": time(c.due_at),
+                "left_s": c.left_ms / 1000,
+                "breached": c.breached,
+                "stopped": c.stopped,
+            })
+        })
+    };
+    json!({"first_response": clock(&v.first_response), "resolution": clock(&v.resolution)})
 }
 
 pub fn message(m: &MessageView, channel: &str) -> Value {

@@ -6,7 +6,7 @@ use crate::helpers::{Chat, TestApp, WIDGET_SECRET, agent, backends, http, sign, 
 use serde_json::{Value, json};
 
 /// A widget chat whose email is vouched for by the embedding site.
-async fn signed_chat(app: &TestApp, email: &str) -> Chat {
+pub(crate) async fn signed_chat(app: &TestApp, email: &str) -> Chat {
     let mut chat = app.chat().await;
     chat.send(json!({"type": "identify", "email": email, "hmac": sign(WIDGET_SECRET, email)})).await;
     let ok = chat.frame().await;
@@ -14,11 +14,11 @@ async fn signed_chat(app: &TestApp, email: &str) -> Chat {
     chat
 }
 
-async fn status(app: &TestApp, number: &str) -> String {
+pub(crate) async fn status(app: &TestApp, number: &str) -> String {
     app.hub.backoffice().order(number).await.unwrap().unwrap().status
 }
 
-fn activities(conv: &Value) -> Vec<Value> {
+pub(crate) fn activities(conv: &Value) -> Vec<Value> {
     conv["messages"]
         .as_array()
         .unwrap()
@@ -28,7 +28,7 @@ fn activities(conv: &Value) -> Vec<Value> {
         .collect()
 }
 
-async fn next_frame(chat: &mut Chat, kind: &str) -> Value {
+pub(crate) async fn next_frame(chat: &mut Chat, kind: &str) -> Value {
     loop {
         let f = chat.frame().await;
         if f["type"] == kind {
@@ -37,7 +37,7 @@ async fn next_frame(chat: &mut Chat, kind: &str) -> Value {
     }
 }
 
-async fn metrics(app: &TestApp) -> String {
+pub(crate) async fn metrics(app: &TestApp) -> String {
     http(app.addr, "GET", "/metrics", &[], None).await.text
 }
 

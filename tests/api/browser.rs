@@ -116,14 +116,19 @@ pub async fn screenshot(c: &Client, name: &str) {
     std::fs::write(dir.join(name), png).unwrap();
 }
 
+/// Opens the demo page of `addr` and its widget panel.
+pub async fn open_widget(c: &Client, addr: std::net::SocketAddr) {
+    c.goto(&format!("http://{addr}/")).await.unwrap();
+    c.find(Locator::Css("#kituo-launcher")).await.expect("launcher button").click().await.unwrap();
+    c.wait().for_element(Locator::Css("#kituo-panel")).await.unwrap();
+}
+
 #[tokio::test]
 async fn customer_chats_on_the_demo_page_and_history_survives_a_reload() {
     let Some(b) = browser().await else { return };
     let app = spawn_app(backends()[0]).await;
     let c = &b.client;
-    c.goto(&format!("http://{}/", app.addr)).await.unwrap();
-    c.find(Locator::Css("#kituo-launcher")).await.expect("launcher button").click().await.unwrap();
-    c.wait().for_element(Locator::Css("#kituo-panel")).await.unwrap();
+    open_widget(c, app.addr).await;
 
     send_in_widget(c, "Where is my order SO-2026-0042?").await;
     wait_for_bot_text(c, "email").await;

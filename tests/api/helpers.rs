@@ -224,8 +224,18 @@ impl Chat {
         self.ws.send(Message::Text(text.to_string().into())).await.expect("send");
     }
 
-    /// The next JSON frame (typing frames skipped); panics after a timeout.
+    /// The next JSON frame (typing and agent-name frames skipped); panics after a timeout.
     pub async fn frame(&mut self) -> Value {
+        loop {
+            let v = self.any_frame().await;
+            if v["type"] != "agent" {
+                return v;
+            }
+        }
+    }
+
+    /// The next JSON frame of any type but typing; panics after a timeout.
+    pub async fn any_frame(&mut self) -> Value {
         loop {
             let msg = tokio::time::timeout(FRAME_TIMEOUT, self.ws.next())
                 .await
@@ -258,7 +268,8 @@ impl Chat {
         // Frames of earlier turns (e.g. a queue notice after a handoff) may still be on the way.
         let ack = loop {
             let f = self.frame().await;
-            if f["type"] == "message" {
+            // A resolution's rating request may also still be on the way.
+            if f["type"] == "message" || f["type"] == "csat_request" {
                 continue;
             }
             break f;
@@ -355,6 +366,18 @@ impl Resp {
 
 /// One request to the app: `headers` are sent as given; a JSON `body` gets its content type.
 pub async fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Resp {
+    let body = body.map(|b| ("application/json", b.to_string()));
+    http_raw(addr, method, path, headers, body).await
+}
+
+/// [`http`] with a body of any content type: `(content type, body)`.
+pub async fn http_raw(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, String)>,
+) -> Resp {
     let mut req = axum::http::Request::builder()
         .method(axum::http::Method::from_bytes(method.as_bytes()).expect("a valid method"))
         .uri(format!("http://{addr}{path}"));
@@ -362,9 +385,9 @@ pub async fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, 
         req = req.header(*k, *v);
     }
     let body = match body {
-        Some(b) => {
-            req = req.header("content-type", "application/json");
-            axum::body::Body::from(b.to_string())
+        Some((content_type, b)) => {
+            req = req.header("content-type", content_type);
+            axum::body::Body::from(b)
         }
         None => axum::body::Body::empty(),
     };
@@ -717,7 +740,8 @@ impl Chat {
         self.send(json!({"type": "message", "text": text, "client_msg_id": id})).await;
         let ack = loop {
             let f = self.frame().await;
-            if f["type"] == "message" {
+            // A resolution's rating request may also still be on the way.
+            if f["type"] == "message" || f["type"] == "csat_request" {
                 continue;
             }
             break f;

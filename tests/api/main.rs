@@ -2,6 +2,8 @@
 //! Every storage-touching test runs on SQLite, and on PostgreSQL when
 //! `KITUO_TEST_POSTGRES_URL` is set (`.ci/run` sets it, so in CI nothing skips).
 
+mod action_browser;
+mod action_dialogue;
 mod actions;
 mod admin_browser;
 mod authz;
@@ -12,9 +14,13 @@ mod cli;
 mod cluster;
 mod console_keys;
 mod console_socket;
+mod console_tools;
+mod csat;
+mod csat_browser;
 mod discord;
 mod email;
 mod helpers;
+mod hot;
 mod import;
 mod intents;
 mod labels;
@@ -24,5 +30,7 @@ mod protocol;
 mod queue;
 mod rough_edges;
 mod rules;
+mod search;
 mod security;
+mod sql_backoffice;
 mod tryton;

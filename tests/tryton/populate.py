@@ -193,6 +193,7 @@ s6 = sale('wanjiru', [('KG-KAN-01', 1)], 2, confirm=False)
 s6.click('cancel')                                             # SO00006: cancelled
 s7 = sale('neema', [('SL-LAN-10', 2)], 1)                      # SO00007: processing (tests ship it)
 s8 = sale('juma', [('MS-SHU-01', 1)], 1)                       # SO00008: processing
+s9 = sale('baraka', [('SL-LAN-10', 1), ('CF-KAA-01', 2)], 1, confirm=False)  # SO00009: quotation (the bot cancels it)
 
 for s in Sale.find([], order=[('id', 'ASC')]):
     print(s.number, s.state, s.shipment_state, s.invoice_state,

@@ -237,6 +237,14 @@ impl BackOffice for Tryton {
         "tryton"
     }
 
+    fn location(&self) -> String {
+        self.rpc.target().redacted()
+    }
+
+    fn check(&self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(Tryton::check(self))
+    }
+
     fn order<'a>(&'a self, number: &'a str) -> BoxFuture<'a, Result<Option<Order>>> {
         Box::pin(async move {
             let Some(s) = self.sale_row(number).await? else { return Ok(None) };
@@ -260,12 +268,17 @@ impl BackOffice for Tryton {
             let lines = rows
                 .iter()
                 .filter(|l| text(l, "type").as_deref() == Some("line"))
-                .map(|l| OrderLine {
-                    order_number: order.order_number.clone(),
-                    sku: dotted(l, "product", "code").unwrap_or_default(),
-                    name: dotted(l, "product", "rec_name").or_else(|| text(l, "description")).unwrap_or_default(),
-                    quantity: l["quantity"].as_f64().unwrap_or(0.0) as i64,
-                    unit_price_minor: decimal(&l["unit_price"]),
+                .map(|l| {
+                    let sku = dotted(l, "product", "code").unwrap_or_default();
+                    let name = dotted(l, "product", "rec_name").or_else(|| text(l, "description")).unwrap_or_default();
+                    OrderLine {
+                        order_number: order.order_number.clone(),
+                        // Tryton's rec_name is "[CODE] Name": the SKU is a field of its own.
+                        name: name.strip_prefix(&format!("[{sku}] ")).map_or(name.clone(), str::to_string),
+                        sku,
+                        quantity: l["quantity"].as_f64().unwrap_or(0.0) as i64,
+                        unit_price_minor: decimal(&l["unit_price"]),
+                    }
                 })
                 .collect();
             let mut invoices = self.invoices(&ids_of(&s, "invoices")).await?;

@@ -27,6 +27,8 @@ pub struct LookupOpts {
     /// Time bound of each lookup measurement.
     #[arg(long, default_value_t = 10)]
     pub secs: u64,
+    #[command(flatten)]
+    pub sources: crate::sources::SourceOpts,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -75,9 +77,10 @@ fn order_number(i: usize) -> String {
 const STATUSES: &[&str] = &["pending", "processing", "shipped", "delivered", "cancelled"];
 const CURRENCIES: &[&str] = &["KES", "TZS", "UGX", "RWF", "USD", "EUR"];
 const CARRIERS: &[&str] = &["Posta Tanzania", "G4S Courier", "DHL Express", "Fargo Courier", "Sendy"];
-const FIRST: &[&str] =
+pub const FIRST: &[&str] =
     &["Amina", "Juma", "Neema", "Wanjiru", "Baraka", "Achieng", "Halima", "Mugisha", "Sofia", "Chen"];
-const LAST: &[&str] = &["Mwakilema", "Otieno", "Mushi", "Kamau", "Nyirenda", "Odhiambo", "Said", "Tumusiime", "Wei"];
+pub const LAST: &[&str] =
+    &["Mwakilema", "Otieno", "Mushi", "Kamau", "Nyirenda", "Odhiambo", "Said", "Tumusiime", "Wei"];
 
 /// Writes an orders CSV of `rows` rows (about 20 orders per customer) into `path`.
 pub fn write_csv(path: &Path, rows: usize) -> anyhow::Result<u64> {
@@ -123,7 +126,7 @@ pub fn write_csv(path: &Path, rows: usize) -> anyhow::Result<u64> {
 }
 
 /// Opens (and migrates) a fresh database of the backend, runs `f`, cleans up.
-async fn with_fresh_store<T>(
+pub async fn with_fresh_store<T>(
     backend: &'static str,
     postgres: Option<&str>,
     dir: &TempDir,
@@ -184,7 +187,7 @@ async fn lookups(store: &Store, orders: usize, opts: &LookupOpts) -> anyhow::Res
     Ok(Summary::of(&mut samples))
 }
 
-fn backends(postgres: Option<&str>) -> Vec<&'static str> {
+pub fn backends(postgres: Option<&str>) -> Vec<&'static str> {
     let mut v = vec!["SQLite"];
     if postgres.is_some() {
         v.push("PostgreSQL");
@@ -207,6 +210,10 @@ fn csv_for(dir: &TempDir, rows: usize) -> anyhow::Result<(PathBuf, u64)> {
 }
 
 pub async fn run_lookup(opts: &LookupOpts) -> anyhow::Result<Vec<LookupRow>> {
+    crate::sources::run(&opts.sources).await?;
+    if opts.sources.sources_only {
+        return Ok(Vec::new());
+    }
     println!("\n## lookup: order lookup by key at {:?} orders", opts.sizes);
     let dir = TempDir::new("lookup")?;
     let mut rows = Vec::new();

@@ -44,6 +44,15 @@ pub struct ChatOpts {
     /// Pause between a reply and the customer's next message (0 = closed loop, no pause).
     #[arg(long, default_value_t = 0)]
     pub think_ms: u64,
+    /// Open loop: each customer sends one message every this many ms on a fixed schedule,
+    /// replies or not (0 = closed loop). Latency counts from when a message was due.
+    #[arg(long, default_value_t = 0, conflicts_with = "think_ms")]
+    pub interval_ms: u64,
+    /// Drive a Kituo already running at this address (started with the bench's widget secret
+    /// `kituo-bench-widget-secret`, demo data and `--max-sockets-per-ip 0`), e.g. one under
+    /// `valgrind --tool=callgrind`; no breakdown is run then.
+    #[arg(long, conflicts_with_all = ["database_url", "postgres"])]
+    pub kituo_addr: Option<SocketAddr>,
     /// Longest wait for one round trip before the session gives up.
     #[arg(long, default_value_t = 30)]
     pub timeout_secs: u64,
@@ -79,10 +88,10 @@ impl LoadResult {
 }
 
 /// What one session does: its frames, prepared before the clock starts.
-struct Plan {
+pub struct Plan {
     identify: Option<String>,
     /// (frame text, its client_msg_id)
-    frames: Vec<(String, String)>,
+    pub frames: Vec<(String, String)>,
 }
 
 fn plans(opts: &ChatOpts, customers: &[Customer]) -> Vec<Plan> {
@@ -157,24 +166,24 @@ pub async fn start_echo(listen: &str) -> anyhow::Result<(SocketAddr, tokio::task
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum Target {
+pub enum Target {
     Echo,
     Kituo,
 }
 
 /// The fields of a Kituo frame the generator looks at (the rest is skipped unparsed).
 #[derive(Deserialize)]
-struct Frame<'a> {
+pub struct Frame<'a> {
     #[serde(rename = "type", borrow)]
-    kind: &'a str,
+    pub kind: &'a str,
     #[serde(default, borrow)]
-    client_msg_id: Option<&'a str>,
+    pub client_msg_id: Option<&'a str>,
     #[serde(default)]
-    seq: Option<i64>,
+    pub seq: Option<i64>,
     #[serde(default, borrow)]
-    author: Option<&'a str>,
+    pub author: Option<&'a str>,
     #[serde(default, borrow)]
-    code: Option<&'a str>,
+    pub code: Option<&'a str>,
 }
 
 #[derive(Default)]
@@ -184,7 +193,7 @@ pub struct SessionOutcome {
     pub error: Option<String>,
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
+pub type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
 
 async fn next_text(ws: &mut Ws, deadline: tokio::time::Instant) -> anyhow::Result<String> {
     loop {
@@ -307,6 +316,7 @@ async fn run_load(
     let n = plans.len();
     let timeout = Duration::from_secs(opts.timeout_secs);
     let think = Duration::from_millis(opts.think_ms);
+    let interval = Duration::from_millis(opts.interval_ms);
     let (ready_tx, mut ready_rx) = mpsc::channel::<bool>(n.max(1));
     let (start_tx, start_rx) = watch::channel(false);
     let gate = Arc::new(Semaphore::new(CONNECT_CONCURRENCY));
@@ -336,7 +346,12 @@ async fn run_load(
             if start.wait_for(|go| *go).await.is_err() {
                 return out;
             }
-            if let Err(e) = converse(target, &mut ws, plan, think, timeout, i as u64, &mut out).await {
+            let conversed = if interval.is_zero() {
+                converse(target, &mut ws, plan, think, timeout, i as u64, &mut out).await
+            } else {
+                crate::openloop::converse(target, &mut ws, plan, interval, timeout, i as u64, &mut out).await
+            };
+            if let Err(e) = conversed {
                 out.error = Some(format!("session {i}: {e:#}"));
             }
             out
@@ -444,8 +459,11 @@ pub async fn run(opts: &ChatOpts, echo_from_before: Option<LoadResult>) -> anyho
     let plans = Arc::new(plans(opts, &customers));
     let total: usize = plans.iter().map(|p| p.frames.len()).sum();
     println!(
-        "\n## chat: {} sessions × {} messages ({} round trips per target), think time {} ms",
-        opts.sessions, opts.messages, total, opts.think_ms
+        "\n## chat: {} sessions × {} messages ({} round trips per target), {}",
+        opts.sessions,
+        opts.messages,
+        total,
+        pacing(opts)
     );
     if opts.messages > 20 && opts.think_ms < 200 {
         eprintln!(
@@ -465,6 +483,12 @@ pub async fn run(opts: &ChatOpts, echo_from_before: Option<LoadResult>) -> anyho
         }
     };
 
+    if let Some(addr) = opts.kituo_addr {
+        let kituo =
+            run_load(&format!("Kituo widget → bot reply (at {addr})"), Target::Kituo, addr, &plans, opts).await?;
+        print_load(&echo, &kituo, opts);
+        return Ok(ChatReport { echo, kituo });
+    }
     let temp = TempDir::new("chat")?;
     let pg = match &opts.postgres {
         Some(url) => Some(PgDb::create(url).await?),
@@ -506,6 +530,15 @@ pub async fn run(opts: &ChatOpts, echo_from_before: Option<LoadResult>) -> anyho
     Ok(ChatReport { echo, kituo: result? })
 }
 
+/// How the customers pace their messages, in words.
+fn pacing(opts: &ChatOpts) -> String {
+    if opts.interval_ms > 0 {
+        format!("open loop, one message every {} ms per customer", opts.interval_ms)
+    } else {
+        format!("closed loop, think time {} ms", opts.think_ms)
+    }
+}
+
 fn print_load(echo: &Option<LoadResult>, kituo: &LoadResult, opts: &ChatOpts) {
     let mut t =
         Table::new(&["target", "sessions", "round trips", "time", "msgs/s", "p50", "p95", "p99", "max", "vs echo"]);
@@ -529,8 +562,10 @@ fn print_load(echo: &Option<LoadResult>, kituo: &LoadResult, opts: &ChatOpts) {
         ]);
     }
     t.print(&format!(
-        "WebSocket round trips ({} concurrent sessions, {} messages each, think time {} ms)",
-        opts.sessions, opts.messages, opts.think_ms
+        "WebSocket round trips ({} concurrent sessions, {} messages each, {})",
+        opts.sessions,
+        opts.messages,
+        pacing(opts)
     ));
     for r in echo.iter().chain(std::iter::once(kituo)) {
         println!("  {}: sockets opened in {}, {} re-sends after refusals", r.label, secs(r.connect), r.retries);

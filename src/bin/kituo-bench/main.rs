@@ -6,7 +6,9 @@
 //! target/release/kituo-bench idle --connections 10000
 //! target/release/kituo-bench match
 //! target/release/kituo-bench lookup [--postgres postgres://postgres@127.0.0.1:5432/postgres]
+//!     [--tryton tryton://…] [--sql postgres://… --sql-map backoffice/tryton.toml] [--sources-only]
 //! target/release/kituo-bench import [--postgres …]
+//! target/release/kituo-bench search [--sizes 10000,1000000] [--postgres …]
 //! target/release/kituo-bench all [--postgres …]
 //! ```
 //!
@@ -18,14 +20,17 @@ mod chat;
 mod corpus;
 mod idle;
 mod matching;
+mod openloop;
 mod phases;
+mod sources;
+mod search;
 mod util;
 
 use clap::{Parser, Subcommand};
 use std::time::Instant;
 
 #[derive(Debug, Parser)]
-#[command(name = "kituo-bench", about = "Kituo benchmarks: chat load, idle sockets, matching, lookups, import")]
+#[command(name = "kituo-bench", about = "Kituo benchmarks: chat load, idle sockets, matching, lookups, import, search")]
 struct Cli {
     #[command(subcommand)]
     scenario: Scenario,
@@ -43,6 +48,8 @@ enum Scenario {
     Lookup(backoffice::LookupOpts),
     /// Rows per second importing a 1-million-row orders CSV.
     Import(backoffice::ImportOpts),
+    /// Search latency at 10 thousand and 1 million messages (bulk-loaded history).
+    Search(search::SearchOpts),
     /// Every scenario in order with its defaults.
     All(AllOpts),
     /// (internal) Serve Kituo in this process: the `idle` fallback when no `kituo` binary is built.
@@ -133,6 +140,9 @@ async fn async_main(cli: Cli) -> anyhow::Result<()> {
         Scenario::Import(o) => {
             backoffice::run_import(&o).await?;
         }
+        Scenario::Search(o) => {
+            search::run(&o).await?;
+        }
         Scenario::All(a) => all(a).await?,
         Scenario::ServeChild(_) | Scenario::ServeEcho { .. } => unreachable!("handled above"),
     }
@@ -147,6 +157,8 @@ async fn all(a: AllOpts) -> anyhow::Result<()> {
         database_url: None,
         postgres: None,
         think_ms: 0,
+        interval_ms: 0,
+        kituo_addr: None,
         timeout_secs: 30,
         max_secs: 600,
         no_echo: false,
@@ -179,6 +191,7 @@ async fn all(a: AllOpts) -> anyhow::Result<()> {
         postgres: a.postgres.clone(),
         lookups: 20_000,
         secs: 10,
+        sources: sources::SourceOpts::default(),
     })
     .await?;
     let largest = lookups.iter().map(|r| r.orders).max().unwrap_or(0);

@@ -24,7 +24,10 @@
     order_status: ['order.number', 'order.status', 'order.placed_at', 'order.shipped_at', 'order.carrier', 'order.tracking_number', 'order.total'],
     invoice_status: ['invoice.number', 'invoice.status', 'invoice.amount', 'invoice.issued_at', 'invoice.due_at', 'invoice.paid_at', 'invoice.order_number'],
     stock_check: ['product.name', 'product.sku', 'product.price', 'product.quantity_on_hand', 'product.in_stock', 'product.restock_date', 'alternatives'],
-    handoff: ['customer_name']
+    handoff: ['customer_name'],
+    cancel_order: ['customer_name'],
+    return_refund: ['customer_name'],
+    invoice_copy: ['customer_name']
   };
   // Words that make a short message Swahili rather than English (for the default locale of a miss).
   const SW_WORDS = new Set(('yangu wangu langu changu zangu yako iko liko uko kiko ziko ipo zipo lipo kipo vipo wapi nataka naomba ' +
@@ -432,7 +435,7 @@
       if (!ok) return false;
       if (view !== 'intents') w.location.hash = '#/intents';
       clearTimeout(valTimer);
-      const base = intent ? clone(intent) : { name: '', priority: 20, action: 'reply', team: null, fuzzy: false, handoff_priority: 0, patterns: { en: [], sw: [] }, unless: { en: [], sw: [] }, examples: { en: [], sw: [] }, slots: {}, reply: { en: '', sw: '' } };
+      const base = intent ? clone(intent) : { name: '', priority: 20, action: 'reply', team: null, label: null, fuzzy: false, handoff_priority: 0, patterns: { en: [], sw: [] }, unless: { en: [], sw: [] }, examples: { en: [], sw: [] }, slots: {}, reply: { en: '', sw: '' } };
       delete base.hits;
       ed = { isNew: !intent, name: base.name, base: base, dirty: false, seq: 0, client: [], server: { problems: [], broken: [] }, saveError: null, missIds: new Set() };
       fillEditor(base);
@@ -477,6 +480,7 @@
     el.ieTeam.value = str(it.team);
     el.ieFuzzy.checked = !!it.fuzzy;
     el.ieHandoffPriority.value = str(it.handoff_priority || 0);
+    el.ieLabel.value = str(it.label);
     LOCALES.forEach((l) => {
       TA['patterns.' + l].value = ((it.patterns || {})[l] || []).join('\n');
       TA['unless.' + l].value = ((it.unless || {})[l] || []).join('\n');
@@ -493,7 +497,7 @@
     renderVars();
     setDirty(false);
   }
-  const ACTION_HELP = { reply: 'Answers with the template.', order_status: 'Looks up the order.', invoice_status: 'Looks up the invoice.', stock_check: 'Looks up stock.', handoff: 'Passes to a person.' };
+  const ACTION_HELP = { reply: 'Answers with the template.', order_status: 'Looks up the order.', invoice_status: 'Looks up the invoice.', stock_check: 'Looks up stock.', handoff: 'Passes to a person.', cancel_order: 'Cancels the order after an explicit yes (strong proof).', return_refund: 'Opens a return request after an explicit yes, or reads its state.', invoice_copy: 'Emails a copy of the invoice to the address on it.' };
   function renderVars() {
     el.ieActionHelp.textContent = ACTION_HELP[el.ieAction.value] || '';
     clear(el.ieVars);
@@ -576,6 +580,7 @@
     it.fuzzy = el.ieFuzzy.checked;
     const hp = el.ieHandoffPriority.value.trim();
     it.handoff_priority = /^-?\d+$/.test(hp) ? parseInt(hp, 10) : 0;
+    it.label = el.ieLabel.value.trim().toLowerCase() || null;
     ['patterns', 'unless', 'examples'].forEach((k) => { it[k] = isObj(it[k]) ? it[k] : {}; });
     it.reply = isObj(it.reply) ? it.reply : {};
     LOCALES.forEach((l) => {
@@ -737,7 +742,7 @@
         return { el: r.querySelector(part), label: 'Slot ' + m[1] + (m[2] ? ' ' + m[2] + (m[3] ? ' (' + m[3] + ')' : '') : ''), prefix: '' };
       }
     }
-    const basic = { name: el.ieName, priority: el.iePriority, action: el.ieAction, team: el.ieTeam, fuzzy: el.ieFuzzy, handoff_priority: el.ieHandoffPriority }[f];
+    const basic = { name: el.ieName, priority: el.iePriority, action: el.ieAction, team: el.ieTeam, fuzzy: el.ieFuzzy, handoff_priority: el.ieHandoffPriority, label: el.ieLabel }[f];
     if (basic) return { el: basic, label: f.charAt(0).toUpperCase() + f.slice(1), prefix: '' };
     return { el: null, label: f || 'Rules', prefix: '' };
   }
@@ -1301,6 +1306,7 @@
     return api('GET', '/api/admin/settings').then((r) => {
       S.settings = r || {};
       fillSettings();
+      fillBackoffice(S.settings.backoffice);
     }).catch((e) => {
       el.settingsError.hidden = false;
       el.settingsError.textContent = 'Could not load the settings: ' + e.message;
@@ -1317,6 +1323,25 @@
       ? 'A secret is set (it is never shown). Leave empty to keep it; type or generate a new one to replace it.'
       : 'No secret is set: the widget’s identify is refused until you set one.';
     el.setSecretState.classList.toggle('is-warn', !s.widget_secret_set);
+  }
+  function fillBackoffice(b) {
+    b = b || {};
+    el.boSource.textContent = str(b.source) || 'builtin';
+    el.boLocation.textContent = str(b.location) || '—';
+    el.boState.textContent = str(b.state) || 'unknown';
+    el.boState.classList.toggle('is-warn', b.state === 'down');
+    el.boLastError.textContent = str(b.last_error) || 'none';
+  }
+  function testBackoffice() {
+    busy(el.boTest, true);
+    el.boTestResult.textContent = 'Testing…';
+    api('POST', '/api/admin/backoffice/test', {}).then((r) => {
+      fillBackoffice(r);
+      el.boTestResult.textContent = r.ok ? 'Connected: answered in ' + r.latency_ms + ' ms.'
+        : 'Failed after ' + r.latency_ms + ' ms: ' + str(r.error);
+      el.boTestResult.classList.toggle('is-warn', !r.ok);
+    }).catch((er) => { el.boTestResult.textContent = 'Could not test: ' + er.message; })
+      .then(() => busy(el.boTest, false));
   }
   function setSecretVisible(v) {
     el.setWidgetSecret.type = v ? 'text' : 'password';
@@ -1338,6 +1363,37 @@
       fillSettings(body.widget_secret);
       toast('Settings saved.', 'ok');
     }).catch((er) => formError(el.settingsError, 'set-', er)).then(() => busy(el.settingsSave, false));
+  }
+
+  // =========================================================================== SLA targets
+  function loadSla() {
+    return api('GET', '/api/admin/sla').then((r) => {
+      const body = el.slaTable.querySelector('tbody');
+      while (body.firstChild) body.removeChild(body.firstChild);
+      const rows = (r && r.targets) || [];
+      const mins = (s) => (s ? Math.round(s / 60) + ' min' : '—');
+      if (!rows.length) body.appendChild(h('tr', null)).appendChild(h('td', { colspan: '4', class: 'list-empty' }, 'No targets yet.'));
+      rows.forEach((t) => {
+        const tr = h('tr', { 'data-team': str(t.team), 'data-priority': str(t.priority) });
+        [t.team || 'every team', t.priority, mins(t.first_response_secs), mins(t.resolution_secs)].forEach((x) => tr.appendChild(h('td', null, str(x))));
+        body.appendChild(tr);
+      });
+    }).catch((e) => formError(el.slaFormError, 'sla-', e));
+  }
+  function saveSla() {
+    clearFormError(el.slaFormError);
+    const secs = (input) => (input.value.trim() ? Math.round(Number(input.value) * 60) : null);
+    const body = {
+      team: el.slaTeam.value.trim() || null,
+      priority: el.slaPriority.value,
+      first_response_secs: secs(el.slaFirstResponse),
+      resolution_secs: secs(el.slaResolution)
+    };
+    busy(el.slaSave, true);
+    api('PUT', '/api/admin/sla', body).then(() => {
+      toast('SLA target saved.', 'ok');
+      loadSla();
+    }).catch((er) => formError(el.slaFormError, 'sla-', er)).then(() => busy(el.slaSave, false));
   }
 
   // =========================================================================== API tokens
@@ -1422,7 +1478,10 @@
     io: () => { if (!S.exportData) loadExport(); },
     agents: loadAgents,
     canned: loadCanned,
-    settings: loadSettings,
+    settings: () => {
+      loadSettings();
+      loadSla();
+    },
     tokens: loadTokens,
     audit: loadAudit
   };
@@ -1488,6 +1547,7 @@
         el.cannedForm.reset();
         clearFormError(el.cannedFormError);
       },
+      boTest: testBackoffice,
       setSecretShow: () => setSecretVisible(el.setWidgetSecret.type === 'password'),
       setSecretGenerate: () => {
         el.setWidgetSecret.value = randomHex(32);
@@ -1508,7 +1568,7 @@
       }
     };
     Object.keys(clicks).forEach((k) => on(el[k], 'click', clicks[k]));
-    const forms = { intentEditor: save, tryForm: runTry, agentForm: addAgent, cannedForm: saveCanned, settingsForm: saveSettings, tokenForm: createToken, auditForm: loadAudit };
+    const forms = { intentEditor: save, tryForm: runTry, agentForm: addAgent, cannedForm: saveCanned, settingsForm: saveSettings, slaForm: saveSla, tokenForm: createToken, auditForm: loadAudit };
     Object.keys(forms).forEach((k) => submit(el[k], forms[k]));
     // "Done" on a secret shown once forgets it.
     [[el.agentCreatedHide, el.agentCreated, el.agentCreatedPassword], [el.tokenHide, el.tokenOnce, el.tokenValue]].forEach((x) => on(x[0], 'click', () => {

@@ -120,6 +120,32 @@
   }
   const contactName = (s) => (s && s.contact && s.contact.name) || 'Visitor';
   const badge = (text, cls) => sp('badge ' + (cls || ''), text);
+  // The running SLA clock (first reply, then resolution) as a chip: time left until it is due,
+  // amber in the last quarter, red once breached. A clock that stopped shows only if missed.
+  function slaChip(s) {
+    const sla = s && s.sla;
+    if (!sla) return null;
+    const clocks = [[sla.first_response, 'First reply'], [sla.resolution, 'Resolve']].filter((x) => x[0]);
+    const running = clocks.find((x) => !x[0].stopped);
+    if (!running) {
+      const missed = clocks.find((x) => x[0].breached);
+      return missed ? badge(missed[1] + ' SLA missed', 'sla sla-breached') : null;
+    }
+    const c = running[0];
+    const left = ms(c.due_at) ? ms(c.due_at) - Date.now() : (c.left_s || 0) * 1000;
+    const breached = c.breached || left < 0;
+    const near = !breached && left < (c.target_s || 0) * 250;
+    const text = breached ? running[1] + ' overdue ' + fmtDuration(-left / 1000) : running[1] + ' in ' + fmtDuration(left / 1000);
+    const chip = badge(text, 'sla ' + (breached ? 'sla-breached' : near ? 'sla-near' : 'sla-ok'));
+    chip.title = 'SLA target ' + fmtDuration(c.target_s) + ' of business time';
+    return chip;
+  }
+  const csatBadge = (s) => {
+    if (!s || !s.csat) return null;
+    const b = badge('CSAT ' + s.csat.rating + '/5', 'csat');
+    if (s.csat.comment) b.title = str(s.csat.comment);
+    return b;
+  };
   const channelBadge = (ch) => badge(CHANNELS[ch] || str(ch) || '?', 'ch ch-' + (CHANNELS[ch] ? ch : 'other'));
   const statusBadge = (st) => badge(STATUS[st] || str(st), 'st st-' + (STATUS[st] ? st : 'other'));
 
@@ -180,6 +206,8 @@
     });
   }
   const convPath = (id, rest) => '/api/conversations/' + enc(id) + (rest ? '/' + rest : '');
+  // console-tools.js (search, views, notifications, shortcuts) calls the API through this.
+  w.kituoConsole = Object.freeze({ api: (method, path, body) => api(method, path, body) });
   function loadMe() {
     return api('GET', '/api/me').then((r) => {
       me = r.agent;
@@ -231,6 +259,8 @@
     if (old && ms(s.updated_at) < ms(old.s.updated_at)) return;
     // Socket events carry no labels: keep the ones the REST lists brought.
     if (!Array.isArray(s.labels) && old && Array.isArray(old.s.labels)) s = Object.assign({}, s, { labels: old.s.labels });
+    // Nor the rating: keep it unless the REST answer carried one (or null).
+    if (!('csat' in s) && old && old.s.csat) s = Object.assign({}, s, { csat: old.s.csat });
     convs.set(s.id, { s: s, stamp: ++stamp });
     if (cur && cur.id === s.id) {
       cur.summary = s;
@@ -287,6 +317,10 @@
     const meta = sp('ci-meta');
     meta.appendChild(statusBadge(s.status));
     if ((s.priority || 0) > 0) meta.appendChild(badge('P' + s.priority, 'prio'));
+    const chip = slaChip(s);
+    if (chip) meta.appendChild(chip);
+    const rated = csatBadge(s);
+    if (rated) meta.appendChild(rated);
     if (s.status === 'queued') meta.appendChild(sp('ci-wait', (pos ? '#' + pos + ' · ' : '') + 'waiting ' + fmtWait(s)));
     else if (s.assignee) meta.appendChild(sp('ci-assignee', me && s.assignee.id === me.id ? 'You' : str(s.assignee.name)));
     if (s.team) meta.appendChild(sp('ci-team', s.team));
@@ -428,7 +462,14 @@
     clear(el.meta);
     if (s) {
       el.meta.append(channelBadge(s.channel), statusBadge(s.status));
-      if ((s.priority || 0) > 0) el.meta.appendChild(badge('Priority ' + s.priority, 'prio'));
+      if ((s.priority || 0) > 0) el.meta.appendChild(badge('Priority ' + (s.priority_name || s.priority), 'prio'));
+      const chip = slaChip(s);
+      if (chip) el.meta.appendChild(chip);
+      const rated = csatBadge(s);
+      if (rated) {
+        if (s.csat.comment) rated.textContent += ' · “' + str(s.csat.comment) + '”';
+        el.meta.appendChild(rated);
+      }
       let who = 'Unassigned';
       if (s.assignee) who = 'Assigned to ' + (me && s.assignee.id === me.id ? 'you' : str(s.assignee.name));
       else if (s.status === 'queued') who = 'Unassigned · waiting ' + fmtWait(s);
@@ -922,6 +963,10 @@
         const f = field(x.info, str(o.carrier) || 'Tracking', '', 'f-track');
         f.querySelector('.f-v').appendChild(h('code', { class: 'tracking' }, str(o.tracking_number) || '—'));
       }
+      (o.requests || []).forEach((q) => {
+        const what = str(q.kind) + ' ' + str(q.request_id) + (q.skus && q.skus.length ? ' (' + q.skus.join(', ') + ')' : '');
+        field(x.info, 'Request', what + ': ' + str(q.state), 'f-request');
+      });
       return x.row;
     });
 
@@ -996,10 +1041,20 @@
       if (token !== reportsToken) return;
       reportsData = (r && r.days) || [];
       el.repStatus.textContent = '';
+      renderContainment(r || {});
       renderReports();
     }, (e) => {
       if (token === reportsToken) el.repStatus.textContent = e.message;
     });
+  }
+  // Containment over the whole period: conversations the bot finished alone, actions it did.
+  const ACTION_NAMES = { cancel_order: 'orders cancelled', return_refund: 'returns opened', invoice_copy: 'invoice copies sent' };
+  function renderContainment(r) {
+    const t = r.totals || {};
+    const acts = r.bot_actions || {};
+    const parts = Object.keys(ACTION_NAMES).map((a) => String((acts[a] || {}).done || 0) + ' ' + ACTION_NAMES[a]);
+    el.repActions.textContent = 'Without a person: ' + String(t.bot_resolved || 0) + ' of ' + String(t.conversations || 0) +
+      ' conversations; the bot did ' + parts.join(', ') + '.';
   }
   function dayLabel(ds) {
     const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(str(ds));
@@ -1205,6 +1260,8 @@
     if (cur && cur.loaded) send({ type: 'resume', conversation_id: cur.id, after_seq: maxSeq() });
   }
   function handleFrame(f) {
+    // console-tools.js (notifications) listens to every frame.
+    d.dispatchEvent(new CustomEvent('kituo:frame', { detail: f }));
     if (f.type === 'hello') {
       // After every (re)connect: re-read the lists and catch up the open conversation.
       clearTimeout(helloTimer);
@@ -1281,7 +1338,7 @@
     'conv-main:main conv-title:title conv-meta:meta conv-avatar:avatar btn-info transfer-menu:menu handoff messages new-below typing composer ' +
     'note-toggle composer-hint:hint canned reply-input:input reply-label reply-send:send cp-avatar cp-name cp-since cp-identities:cpIdent ' +
     'cp-orders cp-orders-count cp-invoices cp-invoices-count cp-conversations:cpConvs cp-refresh cp-close stock-form stock-q stock-results ' +
-    'reports-days:repDays reports-channel:repChannel reports-status:repStatus reports-chart:repChart reports-table:repTable';
+    'reports-days:repDays reports-channel:repChannel reports-status:repStatus reports-actions:repActions reports-chart:repChart reports-table:repTable';
   function bind() {
     IDS.split(' ').forEach((spec) => {
       const p = spec.split(':');
@@ -1384,7 +1441,7 @@
     setInterval(() => {
       if (d.visibilityState !== 'visible') return;
       scheduleList();
-      if (cur && cur.summary && cur.summary.status === 'queued') renderHeader();
+      if (cur && cur.summary && (cur.summary.status === 'queued' || cur.summary.sla)) renderHeader();
     }, TICK_EVERY);
   }
 

@@ -184,6 +184,15 @@
     '#kituo-root .kituo-title{font-size:16.5px;font-weight:650;line-height:1.3}',
     '#kituo-root .kituo-sub,#kituo-root .kituo-status{font-size:12.5px;opacity:.9;line-height:1.35;margin-top:2px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}',
     '#kituo-root .kituo-status{opacity:1;font-style:italic}',
+    '#kituo-root .kituo-avatar{display:inline-flex;align-items:center;justify-content:center;width:20px;height:20px;border-radius:50%;background:#fff;color:' + TEAL + ';font-size:10.5px;font-weight:700;margin-right:6px;vertical-align:middle}',
+    '#kituo-root .kituo-csat{align-self:stretch;background:#fff;border:1px solid #e2e8f0;border-radius:12px;padding:10px 12px;display:flex;flex-direction:column;gap:8px}',
+    '#kituo-root .kituo-csat-q{font-weight:600}',
+    '#kituo-root .kituo-csat-row{display:flex;gap:6px}',
+    '#kituo-root .kituo-csat-star{flex:1;height:34px;border:1px solid #cbd5e1;border-radius:8px;background:#f8fafc;font-weight:600;cursor:pointer}',
+    '#kituo-root .kituo-csat-star[aria-pressed="true"]{background:' + TEAL + ';border-color:' + TEAL + ';color:#fff}',
+    '#kituo-root .kituo-csat-comment{font:inherit;border:1px solid #cbd5e1;border-radius:8px;padding:6px 8px;resize:vertical}',
+    '#kituo-root .kituo-csat-send{align-self:flex-end;background:' + TEAL + ';color:#fff;border-radius:8px;padding:6px 14px;font-weight:600}',
+    '#kituo-root .kituo-csat-send:disabled{opacity:.5}',
     '#kituo-root .kituo-status::before{content:"";display:inline-block;width:7px;height:7px;border-radius:50%;background:#fbbf24;margin-right:6px;vertical-align:1px}',
     '#kituo-root .kituo-close{width:34px;height:34px;border-radius:8px;color:#fff;display:flex;align-items:center;justify-content:center;flex:none}',
     '#kituo-root .kituo-close:hover{background:rgba(255,255,255,.16)}',
@@ -201,6 +210,9 @@
     '#kituo-root .kituo-msg[data-author="system"] .kituo-text{background:#f1f5f9;border:1px dashed #cbd5e1;color:#334155;font-size:13px;font-style:italic}',
     '#kituo-root .kituo-link{color:' + TEAL + ';text-decoration:underline;text-underline-offset:2px}',
     '#kituo-root .kituo-msg[data-author="customer"] .kituo-link{color:#fff}',
+    '#kituo-root .kituo-quick{display:flex;gap:6px;margin-top:6px;flex-wrap:wrap}',
+    '#kituo-root .kituo-quick-reply{font:inherit;font-size:13px;padding:5px 14px;border-radius:15px;border:1px solid ' + TEAL + ';background:#fff;color:' + TEAL + ';cursor:pointer}',
+    '#kituo-root .kituo-quick-reply:hover,#kituo-root .kituo-quick-reply:focus-visible{background:' + TEAL + ';color:#fff}',
     '#kituo-root .kituo-meta{font-size:11px;color:#64748b;margin:3px 5px 0;display:flex;gap:6px;align-items:center}',
     '#kituo-root .kituo-pending{opacity:.6}',
     '#kituo-root .kituo-failed{opacity:1}',
@@ -246,6 +258,8 @@
   let conversationId = null;
   let identity = null;
   let identifiedAs = '';
+  let agentName = ''; // the agent helping, from the server's agent frame
+  let csatCard = null; // the open rating card, if any
   let lastTypingSent = 0;
   let typingTimer = 0;
   let noticeTimer = 0;
@@ -390,6 +404,9 @@
       case 'typing': onTyping(f); break;
       case 'identified': onIdentified(f); break;
       case 'error': onError(f); break;
+      case 'agent': onAgent(f); break;
+      case 'csat_request': onCsatRequest(f); break;
+      case 'csat_recorded': onCsatRecorded(f); break;
       default: break;
     }
   }
@@ -430,7 +447,10 @@
     }
     if (bySeq.has(seq)) return;
     const stick = author === 'customer' || nearBottom();
-    insertMessage(seq, id, buildMessage(f, seq, author));
+    const node = buildMessage(f, seq, author);
+    insertMessage(seq, id, node);
+    if (seq === seqs[seqs.length - 1]) clearQuickReplies(node);
+    else node.querySelectorAll('.kituo-quick').forEach(function (q) { q.remove(); });
     if (author !== 'customer' && !isOpen && seq > seenSeq()) {
       unread++;
       updateBadge();
@@ -463,6 +483,64 @@
     typingEl.hidden = false;
     clearTimeout(typingTimer);
     typingTimer = setTimeout(hideTyping, TYPING_SHOW_FOR);
+  }
+
+  function onAgent(f) {
+    agentName = typeof f.name === 'string' ? f.name.trim() : '';
+    updateSub();
+  }
+
+  function initials(name) {
+    const parts = name.split(/\s+/).filter(Boolean);
+    const first = parts.length ? Array.from(parts[0])[0] : '';
+    const last = parts.length > 1 ? Array.from(parts[parts.length - 1])[0] : '';
+    return (first + last).toUpperCase() || '?';
+  }
+
+  // The rating card: five buttons, an optional comment, sent as {type:'csat',rating,comment}.
+  function onCsatRequest(f) {
+    if (!list || csatCard) return;
+    const card = h('div', { class: 'kituo-csat', id: 'kituo-csat', role: 'group', 'aria-label': 'Rate this conversation' });
+    card.appendChild(h('div', { class: 'kituo-csat-q' }, 'How did we do?'));
+    const row = h('div', { class: 'kituo-csat-row' });
+    let chosen = 0;
+    const comment = h('textarea', { class: 'kituo-csat-comment', id: 'kituo-csat-comment', rows: '2', maxlength: '1000', placeholder: 'Add a comment (optional)', 'aria-label': 'Comment' });
+    const submitBtn = h('button', { type: 'button', class: 'kituo-csat-send', id: 'kituo-csat-send', disabled: '' }, 'Send rating');
+    for (let n = 1; n <= 5; n++) {
+      const b = h('button', { type: 'button', class: 'kituo-csat-star', 'data-rating': String(n), 'aria-label': n + ' out of 5', 'aria-pressed': 'false' }, String(n));
+      b.addEventListener('click', function () {
+        chosen = n;
+        row.querySelectorAll('button').forEach(function (x) {
+          x.setAttribute('aria-pressed', Number(x.getAttribute('data-rating')) <= n ? 'true' : 'false');
+        });
+        submitBtn.disabled = false;
+      });
+      row.appendChild(b);
+    }
+    submitBtn.addEventListener('click', function () {
+      if (!chosen) return;
+      const text = comment.value.trim();
+      const frame = { type: 'csat', rating: chosen };
+      if (text) frame.comment = text;
+      if (send(frame)) {
+        submitBtn.disabled = true;
+        submitBtn.textContent = 'Sending\u2026';
+      }
+    });
+    card.appendChild(row);
+    card.appendChild(comment);
+    card.appendChild(submitBtn);
+    card.setAttribute('data-conversation', f.conversation_id ? String(f.conversation_id) : '');
+    csatCard = card;
+    list.appendChild(card);
+    scrollToEnd();
+  }
+
+  function onCsatRecorded(f) {
+    if (!csatCard) return;
+    while (csatCard.firstChild) csatCard.removeChild(csatCard.firstChild);
+    csatCard.appendChild(h('div', { class: 'kituo-csat-done', id: 'kituo-csat-done' }, 'Thank you! You rated us ' + Number(f.rating) + ' out of 5.'));
+    csatCard = null;
   }
 
   function onIdentified(f) {
@@ -565,7 +643,28 @@
     const meta = h('div', { class: 'kituo-meta' });
     meta.appendChild(timeEl(f.created_at));
     m.appendChild(meta);
+    if (author === 'bot' && Array.isArray(f.quick_replies) && f.quick_replies.length) {
+      // Answers the bot offers (yes / no to a restated action): a click sends the same text.
+      const q = h('div', { class: 'kituo-quick', role: 'group', 'aria-label': 'Quick replies' });
+      f.quick_replies.slice(0, 4).forEach(function (label) {
+        const text = String(label);
+        const b = h('button', { type: 'button', class: 'kituo-quick-reply' }, text);
+        b.addEventListener('click', function () {
+          clearQuickReplies();
+          sendMessage(text);
+        });
+        q.appendChild(b);
+      });
+      m.appendChild(q);
+    }
     return m;
+  }
+
+  // Quick replies belong to the latest question only: gone once anything newer arrives or is sent.
+  function clearQuickReplies(keep) {
+    list.querySelectorAll('.kituo-quick').forEach(function (q) {
+      if (!keep || !keep.contains(q)) q.remove();
+    });
   }
 
   function insertMessage(seq, id, node) {
@@ -648,6 +747,7 @@
   }
 
   function sendMessage(text) {
+    clearQuickReplies();
     const p = { cid: uuid(), text: text, at: Date.now(), ackId: null, ackSeq: null, state: 'pending', sentAt: 0, el: null };
     pending.push(p);
     savePending();
@@ -666,7 +766,15 @@
   }
 
   function updateSub() {
-    if (subEl) subEl.textContent = identifiedAs ? 'Signed in as ' + identifiedAs : 'We usually reply within minutes';
+    if (!subEl) return;
+    while (subEl.firstChild) subEl.removeChild(subEl.firstChild);
+    if (agentName) {
+      // An agent joined: their name and initials instead of the generic promise.
+      subEl.appendChild(h('span', { class: 'kituo-avatar', id: 'kituo-agent-avatar', 'aria-hidden': 'true' }, initials(agentName)));
+      subEl.appendChild(h('span', { id: 'kituo-agent-name' }, agentName));
+    } else {
+      subEl.textContent = identifiedAs ? 'Signed in as ' + identifiedAs : 'We usually reply within minutes';
+    }
   }
 
   function updateBadge() {

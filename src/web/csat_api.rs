@@ -1,0 +1,254 @@
+//! Satisfaction and SLA over HTTP. Public: the rating page a resolution mail links to
+//! (`GET /csat/{token}` shows the form, `POST /csat/{token}` stores the one rating; the token is
+//! the request id signed by the hub). Staff: a conversation's priority (`PUT
+//! /api/conversations/{id}/priority`); admins: SLA targets (`GET`/`PUT /api/admin/sla`). Also
+//! adds `"csat"` to conversation JSON ([`attach`]).
+
+use super::error::{ApiError, ApiResult};
+use super::session::{Admin, Staff};
+use super::{AppState, views};
+use crate::queue::sla::{PRIORITIES, parse_priority};
+use crate::store::{RateRefusal, SlaTarget, Store};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+const CSAT_CSS: &str = "body{font:16px/1.5 system-ui,Arial,sans-serif;color:#1f2933;max-width:32rem;margin:3rem auto;padding:0 1rem}\
+fieldset{border:0;padding:0;margin:1rem 0;display:flex;gap:.5rem}label.r{border:1px solid #cbd2d9;border-radius:6px;padding:.4rem .8rem;cursor:pointer}\
+textarea{width:100%;min-height:5rem}button{margin-top:1rem;padding:.5rem 1.2rem;background:#0f766e;color:#fff;border:0;border-radius:6px}";
+
+/// Longest target accepted: 30 days of business time.
+const MAX_TARGET_SECS: i64 = 30 * 86_400;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/csat/{token}", get(page).post(submit))
+        .route("/csat.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSAT_CSS) }))
+        .route("/api/conversations/{id}/priority", put(set_priority))
+        .route("/api/admin/sla", get(targets).put(set_target))
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn html_page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+         content=\"width=device-width,initial-scale=1\"><title>{t}</title><link rel=\"stylesheet\" href=\"/csat.css\">\
+         </head><body><h1>{t}</h1>{body}</body></html>",
+        t = escape(title)
+    );
+    (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
+}
+
+fn thanks_page(rating: i64) -> Response {
+    html_page(StatusCode::OK, "Thank you", &format!("<p id=\"csat-done\">You rated us {rating} out of 5. Asante!</p>"))
+}
+
+/// The request a token names, if its signature holds.
+async fn request_of(state: &AppState, token: &str) -> ApiResult<Option<crate::store::CsatRequest>> {
+    let Some(id) = state.hub.csat_id_of_token(token).await? else { return Ok(None) };
+    Ok(state.hub.store().csat_request(&id).await?)
+}
+
+fn invalid_link() -> Response {
+    html_page(StatusCode::NOT_FOUND, "Link not valid", "<p>This rating link is not valid.</p>")
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    rating: Option<String>,
+}
+
+/// The form, with the rating the mail's link chose selected. Showing it stores nothing (mail
+/// scanners open links).
+async fn page(State(state): State<AppState>, Path(token): Path<String>, Query(q): Query<PageQuery>) -> Response {
+    let request = match request_of(&state, &token).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return invalid_link(),
+        Err(e) => return e.into_response(),
+    };
+    if let Some(rating) = request.rating {
+        return html_page(
+            StatusCode::OK,
+            "Already rated",
+            &format!("<p>You rated us {rating} out of 5. Thank you!</p>"),
+        );
+    }
+    if request.superseded {
+        return html_page(StatusCode::GONE, "Link expired", "<p>A newer rating request replaced this one.</p>");
+    }
+    let chosen = q.rating.and_then(|r| r.parse::<i64>().ok()).filter(|r| (1..=5).contains(r));
+    let mut radios = String::new();
+    for n in 1..=5 {
+        let checked = if chosen == Some(n) { " checked" } else { "" };
+        radios.push_str(&format!(
+            "<label class=\"r\"><input type=\"radio\" name=\"rating\" value=\"{n}\" required{checked}> {n}</label>"
+        ));
+    }
+    let body = format!(
+        "<p>How did we do? 1 is poor, 5 is excellent. / Tulikuhudumiaje?</p>\
+         <form method=\"post\" action=\"/csat/{}\"><fieldset>{radios}</fieldset>\
+         <label for=\"comment\">Comment (optional)</label><textarea id=\"comment\" name=\"comment\" maxlength=\"1000\"></textarea>\
+         <button type=\"submit\">Send rating</button></form>",
+        escape(&token)
+    );
+    html_page(StatusCode::OK, "Rate our help", &body)
+}
+
+/// Stores the rating sent by the form (`rating=1..5&comment=…`, form-encoded).
+async fn submit(State(state): State<AppState>, Path(token): Path<String>, body: String) -> Response {
+    let request = match request_of(&state, &token).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return invalid_link(),
+        Err(e) => return e.into_response(),
+    };
+    let mut rating = None;
+    let mut comment = None;
+    for (k, v) in url::form_urlencoded::parse(body.as_bytes()) {
+        match k.as_ref() {
+            "rating" => rating = v.trim().parse::<i64>().ok().filter(|r| (1..=5).contains(r)),
+            "comment" => comment = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    let Some(rating) = rating else {
+        return html_page(StatusCode::UNPROCESSABLE_ENTITY, "Pick a rating", "<p>Choose a rating from 1 to 5.</p>");
+    };
+    let comment = match crate::hub::csat::parse_comment(comment.as_deref()) {
+        Ok(c) => c,
+        Err(m) => {
+            return html_page(StatusCode::UNPROCESSABLE_ENTITY, "Comment too long", &format!("<p>{}</p>", escape(&m)));
+        }
+    };
+    match state.hub.rate(&request.csat_id, None, rating, comment.as_deref()).await {
+        Ok(Ok(_)) => thanks_page(rating),
+        Ok(Err(RateRefusal::AlreadyRated)) => html_page(
+            StatusCode::CONFLICT,
+            "Already rated",
+            "<p id=\"csat-already\">This conversation was rated already.</p>",
+        ),
+        Ok(Err(_)) => html_page(StatusCode::GONE, "Link expired", "<p>A newer rating request replaced this one.</p>"),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// Adds `"csat":{"rating","comment"}` (or null) to conversation JSON objects (each with an `"id"`).
+pub async fn attach(store: &Store, conversations: &mut [Value]) -> ApiResult<()> {
+    let ids: Vec<String> = conversations.iter().filter_map(|c| c["id"].as_str().map(str::to_string)).collect();
+    let ratings = store.csat_of(&ids).await?;
+    for c in conversations.iter_mut() {
+        let rated = c["id"].as_str().and_then(|id| ratings.get(id));
+        c["csat"] = rated.map_or(Value::Null, |(rating, comment)| json!({"rating": rating, "comment": comment}));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct PriorityBody {
+    priority: String,
+}
+
+async fn set_priority(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    Path(id): Path<String>,
+    Json(b): Json<PriorityBody>,
+) -> ApiResult<Json<Value>> {
+    let value = parse_priority(b.priority.trim()).ok_or_else(|| ApiError::invalid("priority", priority_help()))?;
+    if !state.hub.store().set_priority(&id, value).await? {
+        return Err(ApiError::not_found("conversation"));
+    }
+    super::rules_api::audit(
+        &state,
+        &who.agent_id,
+        "conversation.priority",
+        &format!("conversation:{id}"),
+        json!({"priority": b.priority.trim()}),
+    )
+    .await;
+    let s = state.hub.summary(&id).await?;
+    let mut conversation = views::summary(&s);
+    super::labels_api::attach(state.hub.store(), std::slice::from_mut(&mut conversation)).await?;
+    attach(state.hub.store(), std::slice::from_mut(&mut conversation)).await?;
+    Ok(Json(json!({"conversation": conversation})))
+}
+
+fn priority_help() -> String {
+    let names: Vec<&str> = PRIORITIES.iter().map(|(n, _)| *n).collect();
+    format!("one of {}", names.join(", "))
+}
+
+fn target_json(t: &SlaTarget) -> Value {
+    json!({
+        "team": if t.team.is_empty() { Value::Null } else { json!(t.team) },
+        "priority": t.priority,
+        "first_response_secs": t.first_response_secs,
+        "resolution_secs": t.resolution_secs,
+    })
+}
+
+async fn targets(State(state): State<AppState>, Admin(_w): Admin) -> ApiResult<Json<Value>> {
+    let list = state.hub.store().sla_targets().await?;
+    Ok(Json(json!({"targets": list.iter().map(target_json).collect::<Vec<_>>()})))
+}
+
+#[derive(Deserialize)]
+struct TargetBody {
+    #[serde(default)]
+    team: Option<String>,
+    priority: String,
+    #[serde(default)]
+    first_response_secs: Option<i64>,
+    #[serde(default)]
+    resolution_secs: Option<i64>,
+}
+
+fn check_secs(field: &str, v: Option<i64>) -> ApiResult<Option<i64>> {
+    match v {
+        Some(s) if !(1..=MAX_TARGET_SECS).contains(&s) => {
+            Err(ApiError::invalid(field, format!("seconds from 1 to {MAX_TARGET_SECS}, or null for no target")))
+        }
+        v => Ok(v),
+    }
+}
+
+/// Sets the target of a team (null: the default for every team) and priority; both targets
+/// null removes it.
+async fn set_target(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    Json(b): Json<TargetBody>,
+) -> ApiResult<Json<Value>> {
+    let priority = b.priority.trim().to_string();
+    if parse_priority(&priority).is_none() {
+        return Err(ApiError::invalid("priority", priority_help()));
+    }
+    let team = b.team.map(|t| t.trim().to_string()).unwrap_or_default();
+    let store = state.hub.store();
+    if !team.is_empty() && !store.team_exists(&team).await? {
+        return Err(ApiError::invalid("team", "no such team"));
+    }
+    let target = SlaTarget {
+        team,
+        priority,
+        first_response_secs: check_secs("first_response_secs", b.first_response_secs)?,
+        resolution_secs: check_secs("resolution_secs", b.resolution_secs)?,
+    };
+    store.set_sla_target(&target).await?;
+    let details = target_json(&target);
+    super::rules_api::audit(
+        &state,
+        &who.agent_id,
+        "sla.save",
+        &format!("sla:{}/{}", target.team, target.priority),
+        details.clone(),
+    )
+    .await;
+    Ok(Json(json!({"target": details})))
+}

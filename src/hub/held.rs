@@ -162,6 +162,7 @@ mod tests {
             miss: false,
             proof_mail: None,
             mails: Vec::new(),
+            labels: Vec::new(),
         }
     }
 

@@ -12,8 +12,10 @@
 //!   a whole-answer timeout and a circuit breaker
 //! - [`bot`]        intent rules (TOML: patterns, unless, fuzzy words, gaps), matching, dialogue, proofs
 //!   (limits, one-time codes), actions on a strong proof, reply templates (minijinja)
-//! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions
-//! - [`queue`]      ownership state machine, business hours, dispatcher (auto-assign, requeue)
+//! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions;
+//!   the resolution notice and its rating (CSAT), SLA clocks and the breach sweep
+//! - [`queue`]      ownership state machine, business hours, SLA arithmetic and priority names,
+//!   dispatcher (auto-assign, requeue)
 //! - [`auth`]       staff passwords (argon2), sessions, API tokens, login throttle (counted in the store)
 //! - [`channel`]    channel adapters: web widget WebSocket; Discord bot (serenity gateway in, REST out);
 //!   email (IMAP in with IDLE + UID tracking, MIME, reply stripping, threading, quarantine; threaded
@@ -22,7 +24,8 @@
 //! - [`security`]   security events: counted per kind, logged summarised (target `kituo::security`)
 //! - [`outbox`]     durable delivery of replies on email and Discord: claim, send, retry
 //! - [`web`]        axum router, shared state, pages (security headers), staff REST API (incl. email
-//!   quarantine, labels), console socket, client address (trusted proxies)
+//!   quarantine, labels, priority, SLA targets), the public rating page (`/csat/{token}`), console
+//!   socket, client address (trusted proxies)
 //! - [`commands`]   `kituo import` and `kituo intents check|classify`
 
 pub mod app;

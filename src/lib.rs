@@ -14,8 +14,10 @@
 //!   timeout and a circuit breaker
 //! - [`bot`]        intent rules (TOML: patterns, unless, fuzzy words, gaps), matching, dialogue, proofs
 //!   (limits, one-time codes), actions on a strong proof, reply templates (minijinja)
-//! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions
-//! - [`queue`]      business hours, dispatcher (auto-assign, requeue) over the domain's ownership rules
+//! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions;
+//!   the resolution notice and its rating (CSAT), SLA clocks and the breach sweep
+//! - [`queue`]      business hours, SLA arithmetic and priority names, dispatcher (auto-assign,
+//!   requeue) over the domain's ownership rules
 //! - [`auth`]       staff passwords (argon2), sessions, API tokens, login throttle (counted in the store)
 //! - [`channel`]    channel adapters: web widget WebSocket; Discord bot (serenity gateway in, REST out);
 //!   email (IMAP in with IDLE + UID tracking, MIME, reply stripping, threading, quarantine; threaded
@@ -25,8 +27,8 @@
 //! - [`security`]   security events: counted per kind, logged summarised (target `kituo::security`)
 //! - [`outbox`]     durable delivery of replies on email and Discord: claim, send, retry
 //! - [`web`]        axum router, shared state, pages (security headers), staff REST API (incl. email
-//!   quarantine, labels, search and saved views, notification preferences), console socket, client
-//!   address (trusted proxies)
+//!   quarantine, labels, search and saved views, notification preferences, priority, SLA targets),
+//!   the public rating page (`/csat/{token}`), console socket, client address (trusted proxies)
 //! - [`commands`]   `kituo import` and `kituo intents check|classify`
 
 pub mod app;

@@ -90,18 +90,24 @@ impl Hub {
             agent_id: to.assignee.clone(),
             team: to.team.clone(),
         };
-        let mut links = Vec::new();
+        let mut urls = Vec::new();
         if conv.channel == Channel::Email.as_str() {
             let token = self.csat_token(&csat.csat_id).await?;
             let base = self.public_url.read().expect("public url lock poisoned: a holder panicked").clone();
-            for rating in 1..=5 {
-                links.push(context! { rating => rating, url => format!("{base}/csat/{token}?rating={rating}") });
-            }
+            urls = (1..=5).map(|rating| (rating, format!("{base}/csat/{token}?rating={rating}"))).collect();
         }
+        let links: Vec<_> = urls.iter().map(|(rating, url)| context! { rating => rating, url => url }).collect();
         let ctx = context! { channel => &conv.channel, links => links };
+        // A rule set stored before these templates existed lacks them: the plain fallback still
+        // carries the rating links.
         let text = self.bot().templates.render(conv.locale, "resolved_csat", ctx).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "resolved_csat template failed");
-            "This conversation is resolved. How did we do, from 1 to 5?".into()
+            tracing::warn!(error = %e, "resolved_csat template unavailable; using the built-in text");
+            let mut text =
+                String::from("This conversation is resolved. How did we do, from 1 (poor) to 5 (excellent)?");
+            for (rating, url) in &urls {
+                text.push_str(&format!("\n{rating}: {url}"));
+            }
+            text
         });
         let outbound = (conv.channel != Channel::Web.as_str()).then(|| conv.channel.clone());
         Ok((NewMessage::ours(Author::System, CSAT_AUTHOR, &text, false), csat, outbound))

@@ -8,11 +8,13 @@
 //! - [`domain`]     pure types: ids, locales, authors, statuses, verification levels
 //! - [`store`]      the only module with SQL (SQLite and PostgreSQL through sqlx `Any`)
 //! - [`backoffice`] one interface to orders (lines, shipments), invoices, stock and return requests, read
-//!   and write: the built-in tables (CSV import, demo data) or Tryton over JSON-RPC, behind a cache,
+//!   and write: the built-in tables (CSV import, demo data; answers held in memory until an import or
+//!   a write changes them) or Tryton over JSON-RPC, behind a cache,
 //!   a whole-answer timeout and a circuit breaker
 //! - [`bot`]        intent rules (TOML: patterns, unless, fuzzy words, gaps), matching, dialogue, proofs
 //!   (limits, one-time codes), actions on a strong proof, reply templates (minijinja)
-//! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions
+//! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions;
+//!   the widget socket holds its conversation's turn state (`HeldState`), so a message needs no read
 //! - [`queue`]      ownership state machine, business hours, dispatcher (auto-assign, requeue)
 //! - [`auth`]       staff passwords (argon2), sessions, API tokens, login throttle (counted in the store)
 //! - [`channel`]    channel adapters: web widget WebSocket; Discord bot (serenity gateway in, REST out);

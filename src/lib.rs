@@ -9,13 +9,14 @@
 //!   conversation ownership state machine
 //! - [`store`]      the only module with SQL (SQLite and PostgreSQL through sqlx `Any`)
 //! - [`backoffice`] one interface to orders (lines, shipments), invoices, stock and return requests, read
-//!   and write: the built-in tables (CSV import, demo data), Tryton over JSON-RPC, or any ERP database
-//!   (PostgreSQL, MySQL/MariaDB, SQLite) read through a TOML mapping, behind a cache, a whole-answer
-//!   timeout and a circuit breaker
+//!   and write: the built-in tables (CSV import, demo data; answers held in memory until an import or
+//!   a write changes them), Tryton over JSON-RPC, or any ERP database (PostgreSQL, MySQL/MariaDB,
+//!   SQLite) read through a TOML mapping, behind a cache, a whole-answer timeout and a circuit breaker
 //! - [`bot`]        intent rules (TOML: patterns, unless, fuzzy words, gaps), matching, dialogue, proofs
 //!   (limits, one-time codes), actions on a strong proof, reply templates (minijinja)
 //! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions;
-//!   the resolution notice and its rating (CSAT), SLA clocks and the breach sweep
+//!   the resolution notice and its rating (CSAT), SLA clocks and the breach sweep; the widget socket
+//!   holds its conversation's turn state (`HeldState`), so a message needs no read
 //! - [`queue`]      business hours, SLA arithmetic and priority names, dispatcher (auto-assign,
 //!   requeue) over the domain's ownership rules
 //! - [`auth`]       staff passwords (argon2), sessions, API tokens, login throttle (counted in the store)

@@ -7,13 +7,16 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+/// A one-label counter's values: label value → count.
+type LabelValues = HashMap<String, i64>;
+
 #[derive(Default)]
 pub struct Metrics {
     /// (name, labels) → value, for labelled counters.
     counters: Mutex<BTreeMap<(&'static str, String), i64>>,
     /// (name, label name) → label value → value, for counters with one label counted per
     /// message: found without building the label text (rendered at scrape time).
-    labelled: Mutex<HashMap<(&'static str, &'static str), HashMap<String, i64>>>,
+    labelled: Mutex<HashMap<(&'static str, &'static str), LabelValues>>,
     pub widget_sockets: AtomicI64,
     pub agent_sockets: AtomicI64,
     /// 1 while connected, 0 while not, per channel connection ("imap:<mailbox>", "discord").

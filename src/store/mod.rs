@@ -43,8 +43,8 @@ pub use queue::{
     ActionCounts, ConversationSummary, FIRST_RESPONSE_BOUNDS, ListFilter, MetricsSnapshot, ReportRow, TransitionWrite,
 };
 pub use search::SearchHit;
-pub use views::{NotificationPrefs, SavedView};
 pub use sla::{SlaClock, SlaDay, SlaKind, SlaTarget};
+pub use views::{NotificationPrefs, SavedView};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

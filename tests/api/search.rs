@@ -79,7 +79,7 @@ async fn a_conversation_is_found_by_a_word_an_address_and_an_order_number() {
 
         for q in ["SO-2026-0042", "so-2026-0042", "SO-2026-00", "0042"] {
             let found = search(&neema, &format!("q={q}")).await;
-            assert_eq!(ids(&found), [other.conversation_id.clone()], "{backend:?}: order number as {q}");
+            assert_eq!(ids(&found), [other.conversation_id.clone()], "{backend:?}: order number as {q}: {found:#?}");
         }
         let found = search(&neema, "q=SO-2026-0042").await;
         assert_eq!(marked(&found[0]), ["so", "2026", "0042"], "{backend:?}");

@@ -162,8 +162,9 @@ pub async fn console_login(c: &Client, addr: std::net::SocketAddr, email: &str, 
 }
 
 /// Polls a JavaScript expression until it returns a truthy value.
+/// Waits up to 30 s: CI runs some twenty browsers at once on two cores.
 pub async fn wait_js(c: &Client, what: &str, script: &str) -> serde_json::Value {
-    for _ in 0..150 {
+    for _ in 0..300 {
         let v = c.execute(script, vec![]).await.expect("script runs");
         if !(v.is_null() || v == serde_json::Value::Bool(false)) {
             return v;

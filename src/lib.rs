@@ -25,8 +25,8 @@
 //! - [`security`]   security events: counted per kind, logged summarised (target `kituo::security`)
 //! - [`outbox`]     durable delivery of replies on email and Discord: claim, send, retry
 //! - [`web`]        axum router, shared state, pages (security headers), staff REST API (incl. email
-//!   quarantine, labels, search and saved views, notification preferences), console socket, client
-//!   address (trusted proxies)
+//!   quarantine, labels, search and saved views, notification preferences), attachments (upload,
+//!   type by content, serving), console socket, client address (trusted proxies)
 //! - [`commands`]   `kituo import` and `kituo intents check|classify`
 
 pub mod app;

@@ -12,6 +12,7 @@
 
 mod admin;
 mod agents;
+mod attachments;
 mod backoffice;
 mod bulk;
 mod conversations;
@@ -30,6 +31,7 @@ mod views;
 
 pub use admin::{AuditEntry, Miss, RuleVersion};
 pub use agents::{Agent, ApiToken, Principal};
+pub use attachments::{NewStoredFile, StoredFile};
 pub use backoffice::Table;
 pub use bulk::BulkConversation;
 pub use conversations::{ConversationRow, Handoff, NewIdentity, NewMessage, ProvenEmails, Turn};
@@ -43,8 +45,8 @@ pub use queue::{
     ActionCounts, ConversationSummary, FIRST_RESPONSE_BOUNDS, ListFilter, MetricsSnapshot, ReportRow, TransitionWrite,
 };
 pub use search::SearchHit;
-pub use views::{NotificationPrefs, SavedView};
 pub use sla::{SlaClock, SlaDay, SlaKind, SlaTarget};
+pub use views::{NotificationPrefs, SavedView};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

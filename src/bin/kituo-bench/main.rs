@@ -22,8 +22,8 @@ mod idle;
 mod matching;
 mod openloop;
 mod phases;
-mod sources;
 mod search;
+mod sources;
 mod util;
 
 use clap::{Parser, Subcommand};

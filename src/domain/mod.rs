@@ -270,13 +270,9 @@ pub struct AttachmentRef {
     /// The type found in the file's first bytes (never the name's extension).
     pub content_type: String,
     pub size: i64,
-}
-
-impl AttachmentRef {
-    /// Where staff and the owning visitor fetch the file.
-    pub fn url(&self) -> String {
-        format!("/api/attachments/{}", self.id)
-    }
+    /// Where it is fetched: `/api/attachments/{id}` for uploads (staff and the owning
+    /// visitor), `/api/email/attachments/{id}` for files kept from a mail (staff).
+    pub url: String,
 }
 
 /// The author name of the `system` messages that record a bot action (an order cancelled, a

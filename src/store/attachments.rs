@@ -1,6 +1,6 @@
 //! SQL for attachments: the metadata row of each stored file (the bytes are on disk, see
 //! `web::attachments`), its link to the message that carries it, and the lookups that put
-//! attachments on messages and decide who may read one.
+//! attachments on messages (uploads and files kept from inbound mail) and decide who may read one.
 
 use super::{Result, Store};
 use crate::domain::{AttachmentRef, now_ms};
@@ -118,14 +118,33 @@ impl Store {
             for r in q.fetch_all(&self.pool).await? {
                 out.entry(r.try_get("message_id")?).or_default().push(attachment_ref(&r)?);
             }
+            // Files kept from inbound mail (the email channel stores them; staff download them).
+            let sql = format!(
+                "select message_id, attachment_id, name, content_type, size from email_attachments
+                  where content is not null and message_id in ({}) order by position",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.entry(r.try_get("message_id")?).or_default().push(file_ref(&r, "/api/email/attachments/")?);
+            }
         }
         Ok(out)
     }
 }
 
 fn attachment_ref(r: &sqlx::any::AnyRow) -> Result<AttachmentRef> {
+    file_ref(r, "/api/attachments/")
+}
+
+fn file_ref(r: &sqlx::any::AnyRow, route: &str) -> Result<AttachmentRef> {
+    let id: String = r.try_get("attachment_id")?;
     Ok(AttachmentRef {
-        id: r.try_get("attachment_id")?,
+        url: format!("{route}{id}"),
+        id,
         name: r.try_get("name")?,
         content_type: r.try_get("content_type")?,
         size: r.try_get("size")?,

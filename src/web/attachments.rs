@@ -7,7 +7,7 @@
 //!   hub like any message. With a staff session or bearer token and `conversation_id=…` the file
 //!   is only stored; a reply then names it (`"attachments": [id]` in the reply body).
 //! - `GET /api/attachments/{id}` — the bytes, to that conversation's visitor or to staff;
-//!   everyone else gets 404 (not 403: an id's existence is not revealed).
+//!   another visitor gets 404 (not 403: an id's existence is not revealed), no credential 401.
 //!
 //! The type is decided by the file's first bytes ([`sniff`]): PNG, JPEG, GIF, WebP or PDF;
 //! anything else is refused with 415, whatever its name says. The name is kept only for display,
@@ -236,6 +236,7 @@ async fn upload_inner(state: &AppState, ip: std::net::IpAddr, request: Request) 
         name: file.name.clone(),
         content_type: file.content_type.clone(),
         size: file.size,
+        url: format!("/api/attachments/{}", file.attachment_id),
     };
     let mut body = json!({"attachment": attachment_json(&attachment)});
     if let Uploader::Visitor { conversation_id } = &who {
@@ -252,7 +253,7 @@ async fn upload_inner(state: &AppState, ip: std::net::IpAddr, request: Request) 
 
 /// An attachment as message JSON carries it.
 pub fn attachment_json(a: &AttachmentRef) -> Value {
-    json!({"id": a.id, "name": a.name, "content_type": a.content_type, "size": a.size, "url": a.url()})
+    json!({"id": a.id, "name": a.name, "content_type": a.content_type, "size": a.size, "url": a.url})
 }
 
 /// Puts each message's stored files on it (history reads; live messages carry them already).
@@ -272,19 +273,25 @@ struct DownloadQuery {
     visitor_token: Option<String>,
 }
 
-/// Whether the caller may read files of `conversation_id`: its visitor, or staff.
-async fn may_read(
-    state: &AppState,
-    parts: &axum::http::request::Parts,
-    token: Option<String>,
-    conversation_id: &str,
-) -> ApiResult<bool> {
-    if let Some(token) = token {
-        return Ok(state.hub.visitor_conversation(token.trim()).await?.as_deref() == Some(conversation_id));
-    }
-    Ok(principal_of(parts, state).await.ok().flatten().is_some())
+/// Who asks for a file: a visitor (the conversation their token opens, `None` for an unknown
+/// token) or staff. Without any credential the answer is 401, like every `/api` route.
+enum Reader {
+    Visitor(Option<String>),
+    Staff,
 }
 
+async fn reader(state: &AppState, parts: &axum::http::request::Parts, token: Option<String>) -> ApiResult<Reader> {
+    if let Some(token) = token {
+        return Ok(Reader::Visitor(state.hub.visitor_conversation(token.trim()).await?));
+    }
+    match principal_of(parts, state).await {
+        Ok(Some(_)) => Ok(Reader::Staff),
+        _ => Err(ApiError::unauthorized()),
+    }
+}
+
+/// Staff read every file; a visitor only their conversation's. Anyone else gets 404 (not 403:
+/// whether an id exists is not revealed).
 async fn download(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -293,10 +300,13 @@ async fn download(
 ) -> ApiResult<Response> {
     let (parts, _) = request.into_parts();
     let token = parts.headers.get(VISITOR_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string).or(q.visitor_token);
-    let Some(file) = state.hub.store().attachment(&id).await? else { return Err(ApiError::not_found("attachment")) };
-    if !may_read(&state, &parts, token, &file.conversation_id).await? {
-        return Err(ApiError::not_found("attachment"));
-    }
+    let who = reader(&state, &parts, token).await?;
+    let file = state.hub.store().attachment(&id).await?;
+    let file = match (who, file) {
+        (Reader::Staff, Some(f)) => f,
+        (Reader::Visitor(Some(conversation_id)), Some(f)) if f.conversation_id == conversation_id => f,
+        _ => return Err(ApiError::not_found("attachment")),
+    };
     let path = state.files.path_of(&file.attachment.id);
     let bytes = match tokio::task::spawn_blocking(move || std::fs::read(path)).await {
         Ok(Ok(b)) => b,

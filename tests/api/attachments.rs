@@ -113,13 +113,13 @@ async fn a_widget_upload_reaches_the_agent_and_only_its_owner_can_read_it() {
         assert_eq!(by_staff.status, 200, "{}", by_staff.text);
         assert_eq!(by_staff.text, own.text);
 
-        // Another visitor, a wrong token, or nobody: 404, as if the file did not exist.
+        // Another visitor or a wrong token: 404, as if the file did not exist; nobody: 401.
         let other = Chat::connect(app.addr, None).await;
         let path = format!("/api/attachments/{id}");
         let theirs = get_as(app, &path, &[("x-visitor-token".into(), other.visitor_token.clone())]).await;
         assert_eq!(theirs.status, 404, "another visitor: {}", theirs.text);
         assert_eq!(get_as(app, &path, &[("x-visitor-token".into(), "nope".into())]).await.status, 404);
-        assert_eq!(get_as(app, &path, &[]).await.status, 404, "anonymous");
+        assert_eq!(get_as(app, &path, &[]).await.status, 401, "no credential at all");
         assert_eq!(get_as(app, "/api/attachments/doesnotexist", &staff_headers(&neema, false)).await.status, 404);
         // An unknown token cannot upload (and starts no visitor).
         assert_eq!(upload_as_visitor(app, "not-a-token", "a.png", PNG).await.status, 401);
@@ -221,5 +221,65 @@ async fn agents_attach_uploaded_files_to_replies() {
                 .await;
         assert_eq!(got.status, 200);
         assert!(carrying(&neema.conversation(&id).await, &file).is_some());
+    }
+}
+
+#[tokio::test]
+async fn files_kept_from_a_mail_appear_in_the_same_list() {
+    for backend in backends() {
+        let files = spawn_files_app(backend).await;
+        let app = &files.app;
+        let neema = agent(app, "Neema Barua").await;
+        let sender = kituo::hub::Sender {
+            kind: "email",
+            value: "amina@example.co.tz".into(),
+            verification: kituo::domain::Verification::EmailChannel,
+            name: Some("Amina".into()),
+        };
+        let hub = &app.hub;
+        let (_, id) =
+            hub.open_conversation(kituo::domain::Channel::Email, &sender, kituo::hub::Thread::New, "{}").await.unwrap();
+        let inbound = kituo::hub::Inbound {
+            text: "Scan of my receipt attached",
+            client_msg_id: None,
+            external_id: Some("email:receipt@example.co.tz"),
+            channel_meta: None,
+        };
+        let ack = hub.receive(&id, inbound).await.unwrap();
+        let original = kituo::store::EmailOriginal {
+            message_id: ack.id.clone(),
+            rfc_message_id: "receipt@example.co.tz".into(),
+            sender: "amina@example.co.tz".into(),
+            subject: "Receipt".into(),
+            body: "Scan of my receipt attached".into(),
+            from_html: false,
+            attachments: Vec::new(),
+        };
+        let kept = kituo::store::NewAttachment {
+            name: "receipt.pdf",
+            content_type: "application/pdf",
+            size: PDF.len() as i64,
+            content: Some(PDF),
+        };
+        // Over the email channel's cap: listed with the mail, not kept, so not offered here.
+        let dropped = kituo::store::NewAttachment {
+            name: "huge.mov",
+            content_type: "video/quicktime",
+            size: 1 << 30,
+            content: None,
+        };
+        hub.store().save_email_original(&original, &[kept, dropped]).await.unwrap();
+
+        let c = neema.conversation(&id).await;
+        let m = c["messages"].as_array().unwrap().iter().find(|m| m["id"] == ack.id.as_str()).cloned();
+        let m = m.unwrap_or_else(|| panic!("{backend:?}: message {} not in {c}", ack.id));
+        let list = m["attachments"].as_array().unwrap_or_else(|| panic!("{backend:?}: {m}"));
+        assert_eq!(list.len(), 1, "{m}");
+        assert_eq!(list[0]["name"], "receipt.pdf");
+        let url = list[0]["url"].as_str().unwrap();
+        assert!(url.starts_with("/api/email/attachments/"), "{url}");
+        let got = get_as(app, url, &staff_headers(&neema, false)).await;
+        assert_eq!(got.status, 200, "{}", got.text);
+        assert_eq!(got.text, String::from_utf8_lossy(PDF));
     }
 }

@@ -576,7 +576,7 @@
   function buildFiles(files) {
     const box = h('div', { class: 'msg-files' });
     files.forEach((a) => {
-      if (!a || typeof a.url !== 'string' || a.url.indexOf('/api/attachments/') !== 0) return;
+      if (!a || typeof a.url !== 'string' || !/^\/api\/(email\/)?attachments\//.test(a.url)) return;
       const link = h('a', { class: 'msg-file', href: a.url, target: '_blank', rel: 'noopener noreferrer' });
       if (str(a.content_type).indexOf('image/') === 0) {
         link.appendChild(h('img', { class: 'msg-thumb', src: a.url, alt: str(a.name) || 'image', loading: 'lazy' }));

@@ -92,6 +92,10 @@ impl App {
                 .map(crate::config::Secret::expose)
                 .filter(|t| !t.is_empty())
                 .map(Arc::from),
+            files: Arc::new(crate::web::attachments::Files::new(
+                crate::web::attachments::folder(args.attachments_dir.as_deref(), &args.database_url),
+                args.max_upload_bytes,
+            )),
         };
         let offline_grace = std::time::Duration::from_secs(args.offline_grace_secs);
         Ok(App {

@@ -105,6 +105,13 @@ pub struct ServeArgs {
     /// `https://support.example.co.tz`; default `http://<listen address>`.
     #[arg(long, env = "KITUO_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Largest file a customer or agent may upload (bytes); larger uploads get 413.
+    #[arg(long, env = "KITUO_MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_upload_bytes: usize,
+    /// Folder uploaded files are kept in; default: `attachments/` beside the SQLite database
+    /// file, or `./attachments` with PostgreSQL.
+    #[arg(long, env = "KITUO_ATTACHMENTS_DIR")]
+    pub attachments_dir: Option<PathBuf>,
     #[command(flatten)]
     pub email: EmailArgs,
     #[command(flatten)]
@@ -213,6 +220,8 @@ impl ServeArgs {
             trusted_proxy: Vec::new(),
             metrics_token: None,
             public_url: None,
+            max_upload_bytes: 10 * 1024 * 1024,
+            attachments_dir: None,
             email: EmailArgs::default(),
             discord: DiscordArgs::default(),
             backoffice: BackofficeArgs::default(),

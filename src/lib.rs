@@ -28,8 +28,9 @@
 //! - [`security`]   security events: counted per kind, logged summarised (target `kituo::security`)
 //! - [`outbox`]     durable delivery of replies on email and Discord: claim, send, retry
 //! - [`web`]        axum router, shared state, pages (security headers), staff REST API (incl. email
-//!   quarantine, labels, search and saved views, notification preferences, priority, SLA targets),
-//!   the public rating page (`/csat/{token}`), console socket, client address (trusted proxies)
+//!   quarantine, labels, search and saved views, notification preferences, priority, SLA targets,
+//!   attachments: upload, type by content, serving), the public rating page (`/csat/{token}`),
+//!   console socket, client address (trusted proxies)
 //! - [`commands`]   `kituo import` and `kituo intents check|classify`
 
 pub mod app;

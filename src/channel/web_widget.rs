@@ -135,6 +135,9 @@ enum ServerFrame<'a> {
         /// none (older widgets ignore the field).
         #[serde(skip_serializing_if = "none_offered")]
         quick_replies: &'a [String],
+        /// Files the message carries (`id`, `name`, `content_type`, `size`, `url`); absent when none.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        attachments: Option<serde_json::Value>,
     },
     Typing {
         author: Author,
@@ -288,6 +291,9 @@ impl Connection {
             text: &m.text,
             created_at: rfc3339(m.created_at),
             quick_replies: &m.quick_replies,
+            attachments: (!m.attachments.is_empty()).then(|| {
+                m.attachments.iter().map(crate::web::attachments::attachment_json).collect::<serde_json::Value>()
+            }),
         };
         let text = serde_json::to_string(&frame).expect("server frames always serialise");
         self.socket.send(Message::Text(Utf8Bytes::from(text))).await?;
@@ -587,13 +593,17 @@ impl Connection {
         };
         let mut after = after_seq;
         loop {
-            let page = match self.state.hub.store().messages_after(&conversation_id, after, RESUME_PAGE, false).await {
+            let store = self.state.hub.store();
+            let mut page = match store.messages_after(&conversation_id, after, RESUME_PAGE, false).await {
                 Ok(p) => p,
                 Err(e) => {
                     tracing::error!(error = %e, "resume failed");
                     return self.send_error("unavailable", "could not load history; reconnect to retry").await;
                 }
             };
+            if let Err(e) = crate::web::attachments::fill(store, page.iter_mut().collect()).await {
+                tracing::warn!(error = %e, "resume: attachments not shown");
+            }
             let n = page.len() as i64;
             for m in &page {
                 after = m.seq;

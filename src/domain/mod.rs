@@ -255,6 +255,24 @@ pub struct MessageView {
     /// the same text); empty for most messages.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quick_replies: Vec<String>,
+    /// Files sent with this message (an upload from the widget or the console); empty for most.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentRef>,
+}
+
+/// A stored file as a message carries it: what clients need to show it and fetch it from
+/// `/api/attachments/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentRef {
+    pub id: String,
+    /// The sanitised original file name (for display and downloads only; never a path).
+    pub name: String,
+    /// The type found in the file's first bytes (never the name's extension).
+    pub content_type: String,
+    pub size: i64,
+    /// Where it is fetched: `/api/attachments/{id}` for uploads (staff and the owning
+    /// visitor), `/api/email/attachments/{id}` for files kept from a mail (staff).
+    pub url: String,
 }
 
 /// The author name of the `system` messages that record a bot action (an order cancelled, a

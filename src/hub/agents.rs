@@ -101,13 +101,26 @@ impl Hub {
 
     /// An agent's reply (sent to the customer on the conversation's channel) or private note
     /// (never sent). A reply to an unowned conversation makes it the agent's.
-    #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]
     pub async fn agent_message(
         &self,
         conversation_id: &str,
         agent: &Principal,
         text: &str,
         private: bool,
+    ) -> Result<MessageView> {
+        self.agent_message_with_files(conversation_id, agent, text, private, &[]).await
+    }
+
+    /// [`Hub::agent_message`] carrying files the agent uploaded to this conversation
+    /// (`attachments`: their ids), linked before the message is published.
+    #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]
+    pub async fn agent_message_with_files(
+        &self,
+        conversation_id: &str,
+        agent: &Principal,
+        text: &str,
+        private: bool,
+        attachments: &[String],
     ) -> Result<MessageView> {
         for _ in 0..16 {
             let conv = self.store.conversation(conversation_id).await?.ok_or(Error::NotFound)?;
@@ -120,7 +133,8 @@ impl Hub {
             let message = NewMessage::ours(Author::Agent, &agent.name, text, private);
             let outbound = (conv.channel != Channel::Web.as_str()).then_some(conv.channel.as_str());
             match self.store.commit_agent_message(conversation_id, &from, &to, &message, outbound).await {
-                Ok(stored) => {
+                Ok(mut stored) => {
+                    self.link_files(&mut stored, attachments).await;
                     if to.assignee != from.assignee
                         && let Some(a) = &to.assignee
                     {

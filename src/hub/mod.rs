@@ -10,6 +10,7 @@ mod agents;
 pub mod bus;
 pub mod cluster;
 pub mod csat;
+mod files;
 mod held;
 pub mod lease;
 mod proofs;
@@ -331,7 +332,7 @@ impl Hub {
         inbound: Inbound<'_>,
         client: Option<std::net::IpAddr>,
     ) -> Result<Ack> {
-        self.receive_inner(conversation_id, inbound, client, &mut HeldState::default()).await
+        self.receive_inner(conversation_id, inbound, client, &mut HeldState::default(), &[]).await
     }
 
     // A debug span: at the default `info` level the hot path creates no span per message.
@@ -342,6 +343,7 @@ impl Hub {
         inbound: Inbound<'_>,
         client: Option<std::net::IpAddr>,
         held: &mut HeldState,
+        attachments: &[String],
     ) -> Result<Ack> {
         // A repeated `client_msg_id` is found by the unique index when the turn is committed
         // (`Duplicate` below), which saves a read on every message. A repeated external id is
@@ -370,8 +372,11 @@ impl Hub {
             let turn = Arc::new(self.compute_turn(&conv, &emails, &inbound, &attempt, client).await?);
             let committed = self.store.commit_turn(turn.clone()).await;
             match committed {
-                Ok(stored) => {
+                Ok(mut stored) => {
                     held.keep(conv, emails, &turn, identities);
+                    if let Some(first) = stored.first_mut() {
+                        self.link_files(first, attachments).await;
+                    }
                     let ack = Ack { id: stored[0].id.clone(), seq: stored[0].seq };
                     let channel = turn.channel.as_str();
                     self.publish(stored, channel);

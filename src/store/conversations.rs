@@ -131,6 +131,7 @@ pub(super) fn message_from_row(row: &sqlx::any::AnyRow) -> Result<MessageView> {
             .flatten()
             .and_then(|j| serde_json::from_str(&j).ok())
             .unwrap_or_default(),
+        attachments: Vec::new(),
     })
 }
 

@@ -12,6 +12,7 @@
 
 mod admin;
 mod agents;
+mod attachments;
 mod backoffice;
 mod bulk;
 mod conversations;
@@ -30,6 +31,7 @@ mod views;
 
 pub use admin::{AuditEntry, Miss, RuleVersion};
 pub use agents::{Agent, ApiToken, Principal};
+pub use attachments::{NewStoredFile, StoredFile};
 pub use backoffice::Table;
 pub use bulk::BulkConversation;
 pub use conversations::{ConversationRow, Handoff, NewIdentity, NewMessage, ProvenEmails, Turn};

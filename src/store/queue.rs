@@ -499,6 +499,7 @@ pub(super) async fn insert_message(
         created_at: now,
         kind: crate::domain::message_kind(m.author, &m.author_name),
         quick_replies: Vec::new(),
+        attachments: Vec::new(),
     };
     sqlx::query(
         "insert into messages (message_id, conversation_id, seq, author, author_name, body, client_msg_id, private, created_at)

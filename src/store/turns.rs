@@ -142,6 +142,7 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
             created_at: now,
             kind: crate::domain::message_kind(m.author, &m.author_name),
             quick_replies: m.quick_replies.clone(),
+            attachments: Vec::new(),
         })
         .collect();
     // All of the turn's messages in one statement: one round trip however many replies.

@@ -204,7 +204,7 @@ async fn handle(
             };
             let mut after = after_seq.max(0);
             loop {
-                let page = match store.messages_after(&conversation_id, after, 500, true).await {
+                let mut page = match store.messages_after(&conversation_id, after, 500, true).await {
                     Ok(p) => p,
                     Err(e) => {
                         tracing::error!(error = %e, "console resume failed");
@@ -215,6 +215,9 @@ async fn handle(
                         .await;
                     }
                 };
+                if let Err(e) = super::attachments::fill(store, page.iter_mut().collect()).await {
+                    tracing::warn!(error = %e, "console resume: attachments not shown");
+                }
                 for m in &page {
                     after = m.seq;
                     send(socket, json!({"type": "message", "message": views::message(m, &channel)})).await?;

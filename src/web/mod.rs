@@ -5,6 +5,7 @@
 
 pub mod admin_api;
 pub mod agent_socket;
+pub mod attachments;
 pub mod client_addr;
 pub mod csat_api;
 pub mod email_api;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     /// Bearer token `/metrics` requires (`--metrics-token`); open when `None`.
     pub metrics_token: Option<Arc<str>>,
+    /// Where uploaded files live and how large they may be (see `attachments`).
+    pub files: Arc<attachments::Files>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -94,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .merge(labels_api::router())
         .merge(search_api::router())
         .merge(csat_api::router())
+        .merge(attachments::router())
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }

@@ -151,7 +151,8 @@ async fn get_conversation(
     let store = state.hub.store();
     let mut summary = store.conversation_summary(&id).await?.ok_or_else(|| ApiError::not_found("conversation"))?;
     state.hub.with_sla(std::slice::from_mut(&mut summary)).await?;
-    let history = store.contact_history(&summary.contact_id, 1000).await?;
+    let mut history = store.contact_history(&summary.contact_id, 1000).await?;
+    super::attachments::fill(store, history.iter_mut().map(|(m, _)| m).collect()).await?;
     let messages: Vec<Value> = history.iter().map(|(m, channel)| views::message(m, channel)).collect();
     let handoff =
         store.handoff_context(&id).await?.and_then(|h| serde_json::from_str::<Value>(&h).ok()).map(|mut h| {
@@ -243,6 +244,9 @@ struct MessageBody {
     text: String,
     #[serde(default)]
     private: bool,
+    /// Ids of files uploaded to this conversation (`POST /api/widget/attachments` as staff).
+    #[serde(default)]
+    attachments: Vec<String>,
 }
 
 async fn post_message(
@@ -252,13 +256,18 @@ async fn post_message(
     Json(b): Json<MessageBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let text = b.text.trim();
-    if text.is_empty() {
+    if text.is_empty() && b.attachments.is_empty() {
         return Err(ApiError::invalid("text", "must not be empty"));
     }
+    if b.attachments.len() > 10 {
+        return Err(ApiError::invalid("attachments", "at most 10 files per message"));
+    }
+    // A file sent alone still shows as a line of text on channels that do not carry files.
+    let text = if text.is_empty() { "📎" } else { text };
     if text.chars().count() > 10_000 {
         return Err(ApiError::invalid("text", "at most 10,000 characters"));
     }
-    let m = state.hub.agent_message(&id, &who, text, b.private).await?;
+    let m = state.hub.agent_message_with_files(&id, &who, text, b.private, &b.attachments).await?;
     let channel = state.hub.store().conversation(&id).await?.map(|c| c.channel).unwrap_or_default();
     Ok((StatusCode::CREATED, Json(json!({"message": views::message(&m, &channel)}))))
 }

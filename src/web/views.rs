@@ -58,6 +58,9 @@ pub fn message(m: &MessageView, channel: &str) -> Value {
     if let Some(kind) = &m.kind {
         v["kind"] = json!(kind);
     }
+    if !m.attachments.is_empty() {
+        v["attachments"] = m.attachments.iter().map(super::attachments::attachment_json).collect();
+    }
     v
 }
 

@@ -378,6 +378,17 @@ pub async fn http_raw(
     headers: &[(&str, &str)],
     body: Option<(&str, String)>,
 ) -> Resp {
+    http_bytes(addr, method, path, headers, body.map(|(t, b)| (t, b.into_bytes()))).await
+}
+
+/// [`http_raw`] with a body of bytes (files).
+pub async fn http_bytes(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<(&str, Vec<u8>)>,
+) -> Resp {
     let mut req = axum::http::Request::builder()
         .method(axum::http::Method::from_bytes(method.as_bytes()).expect("a valid method"))
         .uri(format!("http://{addr}{path}"));

@@ -6,6 +6,8 @@ mod action_browser;
 mod action_dialogue;
 mod actions;
 mod admin_browser;
+mod attachments;
+mod attachments_browser;
 mod authz;
 mod backoffice;
 mod browser;

@@ -568,8 +568,24 @@
       bubble.appendChild(lab);
     }
     bubble.appendChild(h('div', { class: 'msg-text' }, str(m.text)));
+    if (Array.isArray(m.attachments) && m.attachments.length) bubble.appendChild(buildFiles(m.attachments));
     node.appendChild(bubble);
     return node;
+  }
+  // A message's files: images as CSS-sized thumbnails (a click opens the file), PDFs as links.
+  function buildFiles(files) {
+    const box = h('div', { class: 'msg-files' });
+    files.forEach((a) => {
+      if (!a || typeof a.url !== 'string' || !/^\/api\/(email\/)?attachments\//.test(a.url)) return;
+      const link = h('a', { class: 'msg-file', href: a.url, target: '_blank', rel: 'noopener noreferrer' });
+      if (str(a.content_type).indexOf('image/') === 0) {
+        link.appendChild(h('img', { class: 'msg-thumb', src: a.url, alt: str(a.name) || 'image', loading: 'lazy' }));
+      } else {
+        link.textContent = '\ud83d\udcc4 ' + (str(a.name) || 'file');
+      }
+      box.appendChild(link);
+    });
+    return box;
   }
   function renderMessages() {
     clear(el.messages);

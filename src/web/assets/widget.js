@@ -229,6 +229,10 @@
     '#kituo-root .kituo-input:focus{border-color:' + TEAL + ';box-shadow:0 0 0 3px rgba(15,118,110,.18)}',
     '#kituo-root .kituo-send{width:42px;height:42px;border-radius:50%;background:' + TEAL + ';color:#fff;display:flex;align-items:center;justify-content:center;flex:none;transition:background .15s ease,opacity .15s ease}',
     '#kituo-root .kituo-send:hover{background:#115e59}',
+    '#kituo-root .kituo-files{display:flex;flex-wrap:wrap;gap:6px;margin-top:4px}',
+    '#kituo-root .kituo-file{display:inline-block;color:' + TEAL + ';text-decoration:underline}',
+    '#kituo-root .kituo-thumb{display:block;max-width:160px;max-height:120px;border-radius:8px;border:1px solid #e2e8f0}',
+    '#kituo-root .kituo-attach{width:36px;height:42px;color:#475569;display:flex;align-items:center;justify-content:center;flex:none;font-size:20px;cursor:pointer}',
     '#kituo-root .kituo-send:disabled{opacity:.4;cursor:default;background:' + TEAL + '}',
     '#kituo-root .kituo-send svg{width:20px;height:20px;fill:currentColor}',
     '#kituo-root .kituo-foot{display:flex;justify-content:space-between;font-size:11px;color:#94a3b8;margin-top:6px;padding:0 2px}',
@@ -629,6 +633,40 @@
     return t;
   }
 
+  // Files a message carries: images as thumbnails (a click opens the full file), others as links.
+  // The visitor token goes in the query: an <img> cannot send a header.
+  function fileUrl(a) {
+    const token = sget(LS, K_TOKEN) || '';
+    return base.protocol + '//' + base.host + String(a.url) + '?visitor_token=' + encodeURIComponent(token);
+  }
+  function buildFiles(files) {
+    const box = h('div', { class: 'kituo-files' });
+    files.forEach(function (a) {
+      if (!a || typeof a.url !== 'string') return;
+      const link = h('a', { class: 'kituo-file', href: fileUrl(a), target: '_blank', rel: 'noopener noreferrer' });
+      if (String(a.content_type).indexOf('image/') === 0) {
+        link.appendChild(h('img', { class: 'kituo-thumb', src: fileUrl(a), alt: String(a.name || 'image') }));
+      } else {
+        link.textContent = '\ud83d\udcc4 ' + String(a.name || 'file');
+      }
+      box.appendChild(link);
+    });
+    return box;
+  }
+
+  // Sends a chosen file over HTTP; it comes back as a message on the socket like any other.
+  function uploadFile(file) {
+    const token = sget(LS, K_TOKEN);
+    if (!file || !token) return;
+    const url = base.protocol + '//' + base.host + '/api/widget/attachments?name=' + encodeURIComponent(file.name || '');
+    fetch(url, { method: 'POST', headers: { 'X-Visitor-Token': token }, body: file }).then(function (r) {
+      if (r.ok) return;
+      return r.json().then(function (j) {
+        showNotice((j && j.error && j.error.message) || 'The file could not be sent.', 'upload_failed');
+      }, function () { showNotice('The file could not be sent.', 'upload_failed'); });
+    }, function () { showNotice('The file could not be sent; check your connection.', 'upload_failed'); });
+  }
+
   function buildMessage(f, seq, author) {
     const m = h('div', { class: 'kituo-msg kituo-from-' + author, 'data-author': author, 'data-seq': String(seq) });
     if (f.id !== null && f.id !== undefined) m.setAttribute('data-id', String(f.id));
@@ -640,6 +678,7 @@
     const t = h('div', { class: 'kituo-text' });
     fillText(t, f.text === null || f.text === undefined ? '' : String(f.text), author === 'bot' || author === 'agent');
     m.appendChild(t);
+    if (Array.isArray(f.attachments) && f.attachments.length) m.appendChild(buildFiles(f.attachments));
     const meta = h('div', { class: 'kituo-meta' });
     meta.appendChild(timeEl(f.created_at));
     m.appendChild(meta);
@@ -939,6 +978,15 @@
     });
     sendBtn = h('button', { type: 'button', id: 'kituo-send', class: 'kituo-send', 'aria-label': 'Send message', disabled: '' });
     sendBtn.innerHTML = ICON_SEND;
+    const fileInput = h('input', { type: 'file', id: 'kituo-file', class: 'kituo-sr', accept: 'image/png,image/jpeg,image/gif,image/webp,application/pdf', tabindex: '-1' });
+    const attachBtn = h('button', { type: 'button', id: 'kituo-attach', class: 'kituo-attach', 'aria-label': 'Send a photo or PDF' }, '\ud83d\udcce');
+    attachBtn.addEventListener('click', function () { fileInput.click(); });
+    fileInput.addEventListener('change', function () {
+      if (fileInput.files && fileInput.files[0]) uploadFile(fileInput.files[0]);
+      fileInput.value = '';
+    });
+    row.appendChild(fileInput);
+    row.appendChild(attachBtn);
     row.appendChild(input);
     row.appendChild(sendBtn);
     const foot = h('div', { class: 'kituo-foot' });

@@ -1,0 +1,370 @@
+//! Attachments over HTTP: uploads from the widget (visitor token) and the console (staff), and
+//! serving stored files to the visitor who owns the conversation and to staff.
+//!
+//! - `POST /api/widget/attachments?name=photo.png` — the body is the file's bytes. With the
+//!   visitor token (`X-Visitor-Token` header or `visitor_token` query, the credential the widget
+//!   socket uses) the file becomes a customer message in the visitor's conversation, through the
+//!   hub like any message. With a staff session or bearer token and `conversation_id=…` the file
+//!   is only stored; a reply then names it (`"attachments": [id]` in the reply body).
+//! - `GET /api/attachments/{id}` — the bytes, to that conversation's visitor or to staff;
+//!   another visitor gets 404 (not 403: an id's existence is not revealed), no credential 401.
+//!
+//! The type is decided by the file's first bytes ([`sniff`]): PNG, JPEG, GIF, WebP or PDF;
+//! anything else is refused with 415, whatever its name says. The name is kept only for display,
+//! sanitised to a safe subset ([`sanitise_name`]); files are stored under their random id.
+//!
+//! Storage: on disk, in the attachments folder (default `attachments/` beside the SQLite
+//! database file, see [`folder`]), not in the database: files are large and written once,
+//! serving them should not hold a database connection, the database stays small for backups
+//! and `VACUUM`, and the same layout works for SQLite and PostgreSQL. The row in the store
+//! (id, conversation, message, type, size, name, sha256) says who may read which file.
+
+use super::AppState;
+use super::client_addr::ClientIp;
+use super::error::{ApiError, ApiResult};
+use super::session::{Staff, principal_of};
+use crate::domain::{AttachmentRef, MessageView, new_id};
+use crate::hub::Inbound;
+use crate::store::{NewStoredFile, Store};
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::path::{Path as FsPath, PathBuf};
+
+/// Longest kept file name (characters).
+const MAX_NAME_CHARS: usize = 100;
+/// Header carrying the widget's visitor token on uploads.
+pub const VISITOR_HEADER: &str = "x-visitor-token";
+
+/// Where files live and how large an upload may be.
+#[derive(Debug)]
+pub struct Files {
+    dir: PathBuf,
+    max_bytes: usize,
+}
+
+impl Files {
+    pub fn new(dir: PathBuf, max_bytes: usize) -> Files {
+        Files { dir, max_bytes }
+    }
+
+    fn path_of(&self, attachment_id: &str) -> PathBuf {
+        self.dir.join(attachment_id)
+    }
+}
+
+/// The attachments folder: `--attachments-dir` when given; otherwise `attachments/` beside a
+/// SQLite database file (the data folder), or `./attachments` (PostgreSQL, in-memory SQLite).
+pub fn folder(configured: Option<&FsPath>, database_url: &str) -> PathBuf {
+    if let Some(dir) = configured {
+        return dir.to_path_buf();
+    }
+    let file = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(""))
+        .filter(|p| !p.is_empty() && !p.contains(":memory:"));
+    match file.and_then(|p| FsPath::new(p).parent()) {
+        Some(parent) => parent.join("attachments"),
+        None => PathBuf::from("attachments"),
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/widget/attachments", post(upload)).route("/api/attachments/{id}", get(download))
+}
+
+/// The file types accepted, found by their magic bytes; `None` for anything else.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(b"\xff\xd8\xff") {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        Some("image/gif")
+    } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else {
+        None
+    }
+}
+
+fn extension(content_type: &str) -> &'static str {
+    match content_type {
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        _ => "pdf",
+    }
+}
+
+/// A display name safe in a header and in HTML: the last path segment, ASCII letters, digits,
+/// `.`, `-`, `_` and spaces kept (others become `_`), no leading dots, at most
+/// [`MAX_NAME_CHARS`]; `file.<ext>` when nothing is left.
+pub fn sanitise_name(raw: Option<&str>, content_type: &str) -> String {
+    let base = raw.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') { c } else { '_' })
+        .take(MAX_NAME_CHARS)
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim();
+    if cleaned.chars().all(|c| c == '_' || c == '.') {
+        return format!("file.{}", extension(content_type));
+    }
+    cleaned.to_string()
+}
+
+#[derive(Deserialize, Default)]
+struct UploadQuery {
+    name: Option<String>,
+    visitor_token: Option<String>,
+    conversation_id: Option<String>,
+}
+
+/// Who uploads: a widget visitor (their conversation) or a staff member (a conversation they name).
+enum Uploader {
+    Visitor { conversation_id: String },
+    Staff { agent_id: String, conversation_id: String },
+}
+
+fn too_large(max: usize) -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", format!("the file is larger than {max} bytes"))
+}
+
+fn unsupported() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_type",
+        "only PNG, JPEG, GIF and WebP images and PDF documents can be sent",
+    )
+}
+
+async fn uploader(state: &AppState, parts: &mut axum::http::request::Parts, q: &UploadQuery) -> ApiResult<Uploader> {
+    let token = parts
+        .headers
+        .get(VISITOR_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| q.visitor_token.clone());
+    if let Some(token) = token {
+        return match state.hub.visitor_conversation(token.trim()).await? {
+            Some(conversation_id) => Ok(Uploader::Visitor { conversation_id }),
+            None => Err(ApiError::unauthorized()),
+        };
+    }
+    let Staff(who) = Staff::from_request_parts(parts, state).await?;
+    let conversation_id =
+        q.conversation_id.clone().ok_or_else(|| ApiError::invalid("conversation_id", "required for staff uploads"))?;
+    if state.hub.store().conversation(&conversation_id).await?.is_none() {
+        return Err(ApiError::not_found("conversation"));
+    }
+    Ok(Uploader::Staff { agent_id: who.agent_id, conversation_id })
+}
+
+/// Reads the body, refusing more than `max` bytes (by `Content-Length` before reading, and
+/// while reading for bodies that do not announce their length).
+async fn read_limited(body: Body, headers: &axum::http::HeaderMap, max: usize) -> ApiResult<Vec<u8>> {
+    let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    if announced.is_some_and(|n: usize| n > max) {
+        return Err(too_large(max));
+    }
+    match axum::body::to_bytes(body, max).await {
+        Ok(b) => Ok(b.to_vec()),
+        // The only limit here is the size (a broken connection cannot be answered anyway).
+        Err(_) => Err(too_large(max)),
+    }
+}
+
+/// Writes the file under its id (through a temporary name, so a half-written file is never
+/// served).
+async fn write_file(dir: PathBuf, path: PathBuf, bytes: Vec<u8>) -> std::io::Result<()> {
+    tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir)?;
+        let partial = path.with_extension("part");
+        std::fs::write(&partial, &bytes)?;
+        std::fs::rename(&partial, &path)
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
+async fn upload(State(state): State<AppState>, ClientIp(ip): ClientIp, request: Request) -> Response {
+    match upload_inner(&state, ip, request).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn upload_inner(state: &AppState, ip: std::net::IpAddr, request: Request) -> ApiResult<Response> {
+    let (mut parts, body) = request.into_parts();
+    let q: UploadQuery = Query::try_from_uri(&parts.uri).map(|Query(q)| q).unwrap_or_default();
+    let who = uploader(state, &mut parts, &q).await?;
+    let max = state.files.max_bytes;
+    let bytes = read_limited(body, &parts.headers, max).await?;
+    if bytes.is_empty() {
+        return Err(ApiError::invalid("body", "the file is empty"));
+    }
+    let content_type = sniff(&bytes).ok_or_else(unsupported)?;
+    let (conversation_id, uploaded_by) = match &who {
+        Uploader::Visitor { conversation_id } => (conversation_id.clone(), "visitor".to_string()),
+        Uploader::Staff { agent_id, conversation_id } => (conversation_id.clone(), agent_id.clone()),
+    };
+    let file = NewStoredFile {
+        attachment_id: new_id(),
+        conversation_id: conversation_id.clone(),
+        content_type: content_type.to_string(),
+        size: bytes.len() as i64,
+        name: sanitise_name(q.name.as_deref(), content_type),
+        sha256: hex::encode(Sha256::digest(&bytes)),
+        uploaded_by,
+    };
+    let path = state.files.path_of(&file.attachment_id);
+    write_file(state.files.dir.clone(), path, bytes).await.map_err(ApiError::internal)?;
+    state.hub.store_attachment(&file).await?;
+    let attachment = AttachmentRef {
+        id: file.attachment_id.clone(),
+        name: file.name.clone(),
+        content_type: file.content_type.clone(),
+        size: file.size,
+        url: format!("/api/attachments/{}", file.attachment_id),
+    };
+    let mut body = json!({"attachment": attachment_json(&attachment)});
+    if let Uploader::Visitor { conversation_id } = &who {
+        let text = format!("📎 {}", attachment.name);
+        let client_msg_id = format!("attachment:{}", attachment.id);
+        let inbound =
+            Inbound { text: &text, client_msg_id: Some(&client_msg_id), external_id: None, channel_meta: None };
+        let ids = [attachment.id.clone()];
+        let ack = state.hub.receive_with_files(conversation_id, inbound, Some(ip), &ids).await?;
+        body["message"] = json!({"id": ack.id, "seq": ack.seq});
+    }
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// An attachment as message JSON carries it.
+pub fn attachment_json(a: &AttachmentRef) -> Value {
+    json!({"id": a.id, "name": a.name, "content_type": a.content_type, "size": a.size, "url": a.url})
+}
+
+/// Puts each message's stored files on it (history reads; live messages carry them already).
+pub async fn fill(store: &Store, messages: Vec<&mut MessageView>) -> Result<(), crate::store::Error> {
+    let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
+    let mut found = store.attachments_of(&ids).await?;
+    for m in messages {
+        if let Some(files) = found.remove(&m.id) {
+            m.attachments = files;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct DownloadQuery {
+    visitor_token: Option<String>,
+}
+
+/// Who asks for a file: a visitor (the conversation their token opens, `None` for an unknown
+/// token) or staff. Without any credential the answer is 401, like every `/api` route.
+enum Reader {
+    Visitor(Option<String>),
+    Staff,
+}
+
+async fn reader(state: &AppState, parts: &axum::http::request::Parts, token: Option<String>) -> ApiResult<Reader> {
+    if let Some(token) = token {
+        return Ok(Reader::Visitor(state.hub.visitor_conversation(token.trim()).await?));
+    }
+    match principal_of(parts, state).await {
+        Ok(Some(_)) => Ok(Reader::Staff),
+        _ => Err(ApiError::unauthorized()),
+    }
+}
+
+/// Staff read every file; a visitor only their conversation's. Anyone else gets 404 (not 403:
+/// whether an id exists is not revealed).
+async fn download(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<DownloadQuery>,
+    request: Request,
+) -> ApiResult<Response> {
+    let (parts, _) = request.into_parts();
+    let token = parts.headers.get(VISITOR_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string).or(q.visitor_token);
+    let who = reader(&state, &parts, token).await?;
+    let file = state.hub.store().attachment(&id).await?;
+    let file = match (who, file) {
+        (Reader::Staff, Some(f)) => f,
+        (Reader::Visitor(Some(conversation_id)), Some(f)) if f.conversation_id == conversation_id => f,
+        _ => return Err(ApiError::not_found("attachment")),
+    };
+    let path = state.files.path_of(&file.attachment.id);
+    let bytes = match tokio::task::spawn_blocking(move || std::fs::read(path)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::warn!(attachment_id = %id, "attachment row without its file");
+            return Err(ApiError::not_found("attachment"));
+        }
+        Ok(Err(e)) => return Err(ApiError::internal(e)),
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    let a = &file.attachment;
+    let disposition = if a.content_type.starts_with("image/") { "inline" } else { "attachment" };
+    let disposition = format!("{disposition}; filename=\"{}\"", a.name);
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    let value = |s: &str| HeaderValue::from_str(s).map_err(ApiError::internal);
+    h.insert(header::CONTENT_TYPE, value(&a.content_type)?);
+    h.insert(header::CONTENT_DISPOSITION, value(&disposition)?);
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    // Opened directly, a stored file runs nothing and loads nothing.
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_come_from_the_bytes_not_the_name() {
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some("image/png"));
+        assert_eq!(sniff(b"\xff\xd8\xff\xe0\0\x10JFIF"), Some("image/jpeg"));
+        assert_eq!(sniff(b"GIF89a\x01\0"), Some("image/gif"));
+        assert_eq!(sniff(b"RIFF\x24\0\0\0WEBPVP8 "), Some("image/webp"));
+        assert_eq!(sniff(b"%PDF-1.7\n"), Some("application/pdf"));
+        assert_eq!(sniff(b"RIFF\x24\0\0\0WAVEfmt "), None);
+        assert_eq!(sniff(b"<svg xmlns='http://www.w3.org/2000/svg'/>"), None);
+        assert_eq!(sniff(b"hello, this is text"), None);
+        assert_eq!(sniff(b""), None);
+    }
+
+    #[test]
+    fn names_are_made_safe() {
+        assert_eq!(sanitise_name(Some("../../etc/passwd"), "image/png"), "passwd");
+        assert_eq!(sanitise_name(Some("C:\\Users\\a\\photo 1.png"), "image/png"), "photo 1.png");
+        assert_eq!(sanitise_name(Some("a\"b<c>.png"), "image/png"), "a_b_c_.png");
+        assert_eq!(sanitise_name(Some(".hidden.pdf"), "application/pdf"), "hidden.pdf");
+        assert_eq!(sanitise_name(None, "image/jpeg"), "file.jpg");
+        assert_eq!(sanitise_name(Some("ñ"), "application/pdf"), "file.pdf");
+        assert_eq!(sanitise_name(Some(&"x".repeat(500)), "image/png").len(), MAX_NAME_CHARS);
+    }
+
+    #[test]
+    fn the_folder_sits_beside_the_sqlite_file() {
+        assert_eq!(folder(None, "sqlite:///var/lib/kituo/kituo.db"), PathBuf::from("/var/lib/kituo/attachments"));
+        assert_eq!(folder(None, "sqlite://data/kituo.db?mode=rwc"), PathBuf::from("data/attachments"));
+        assert_eq!(folder(None, "postgres://u@h/db"), PathBuf::from("attachments"));
+        assert_eq!(folder(Some(FsPath::new("/srv/files")), "sqlite://k.db"), PathBuf::from("/srv/files"));
+    }
+}

@@ -179,7 +179,8 @@ impl Hub {
     }
 
     /// Fills the SLA clocks of summaries (targets read once for all).
-    pub async fn with_sla(&self, summaries: &mut [ConversationSummary]) -> Result<()> {
+    pub async fn with_sla<'a>(&self, summaries: impl IntoIterator<Item = &'a mut ConversationSummary>) -> Result<()> {
+        let mut summaries: Vec<&mut ConversationSummary> = summaries.into_iter().collect();
         if summaries.iter().all(|s| s.queued_at.is_none()) {
             return Ok(());
         }

@@ -171,9 +171,8 @@ async fn list_conversations(
         }
         Some(query) => {
             let mut hits = store.search_conversations(query, &filter).await?;
-            for h in &mut hits {
-                state.hub.with_sla(std::slice::from_mut(&mut h.summary)).await?;
-            }
+            // One read of the SLA targets for the whole page, not one per hit.
+            state.hub.with_sla(hits.iter_mut().map(|h| &mut h.summary)).await?;
             hits.iter().map(|h| hit(query, h)).collect()
         }
     };

@@ -4,8 +4,8 @@
 
 use super::bus::{AgentEvent, Event};
 use super::{Error, Hub, Result};
+use crate::domain::ownership::{self, Action};
 use crate::domain::{Author, Channel, ConversationStatus, MessageView, Presence};
-use crate::queue::state::{self, Action};
 use crate::store::{self, ConversationSummary, NewMessage, Principal, TransitionWrite};
 use minijinja::context;
 use std::sync::Arc;
@@ -30,7 +30,7 @@ impl Hub {
         for _ in 0..16 {
             let conv = self.store.conversation(conversation_id).await?.ok_or(Error::NotFound)?;
             let from = conv.ownership();
-            let to = state::transition(&from, &action)?;
+            let to = ownership::transition(&from, &action)?;
             let joined = match &to.assignee {
                 Some(new) if to.status == ConversationStatus::Assigned && from.assignee.as_ref() != Some(new) => {
                     Some(new.clone())
@@ -128,7 +128,7 @@ impl Hub {
             let to = if private {
                 from.clone()
             } else {
-                state::transition(&from, &Action::AgentReply { agent: agent.agent_id.clone() })?
+                ownership::transition(&from, &Action::AgentReply { agent: agent.agent_id.clone() })?
             };
             let message = NewMessage::ours(Author::Agent, &agent.name, text, private);
             let outbound = (conv.channel != Channel::Web.as_str()).then_some(conv.channel.as_str());

@@ -6,9 +6,9 @@
 
 use super::bus::{AgentEvent, Event};
 use super::{Ack, Hub, Inbound, Result};
+use crate::domain::ownership::Ownership;
 use crate::domain::{Author, Channel, ConversationStatus, now_ms};
 use crate::queue::sla::{self, ClockInput};
-use crate::queue::state::Ownership;
 use crate::store::{ConversationRow, ConversationSummary, CsatRequest, NewCsat, NewMessage, RateRefusal, SlaKind};
 use hmac::{Hmac, Mac};
 use minijinja::context;

@@ -115,8 +115,8 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ownership::Ownership;
     use crate::domain::{Locale, Verification};
-    use crate::queue::state::Ownership;
     use crate::store::{NewIdentity, NewMessage};
 
     fn row() -> ConversationRow {

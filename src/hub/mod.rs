@@ -22,9 +22,9 @@ pub use rules::{SaveError, run_housekeeping};
 
 use crate::backoffice::BackOffice;
 use crate::bot::{Bot, DialogueState, Input};
+use crate::domain::ownership::{self, Action, TransitionError};
 use crate::domain::{Author, Channel, ConversationStatus, Locale, MessageView, Verification, new_secret, now_ms};
 use crate::queue::hours::{BusinessHours, weekday_name};
-use crate::queue::state::{self, Action, TransitionError};
 use crate::store::{self, Handoff, NewIdentity, NewMessage, Store, Turn};
 use bus::{AgentEvent, Bus, Event};
 use minijinja::context;
@@ -451,7 +451,7 @@ impl Hub {
         });
         let from = conv.ownership();
         // A customer writing into a resolved conversation reopens it with the bot.
-        let mut to = state::transition(&from, &Action::CustomerWrites)?;
+        let mut to = ownership::transition(&from, &Action::CustomerWrites)?;
         let mut turn = Turn {
             conversation_id: conv.conversation_id.clone(),
             contact_id: conv.contact_id.clone(),
@@ -561,7 +561,7 @@ impl Hub {
                 Some(t) if self.store.team_exists(&t).await? => Some(t),
                 _ => None,
             };
-            to = state::transition(&to, &Action::Handoff { team })?;
+            to = ownership::transition(&to, &Action::Handoff { team })?;
             let all_verified: Vec<&String> = verified.iter().chain(outcome.verified.iter()).collect();
             // complaint raises the queue priority (the intent's handoff_priority)
             let priority =

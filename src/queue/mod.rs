@@ -6,12 +6,10 @@
 //! who stayed offline past the grace period to the queue.
 
 pub mod hours;
-/// The ownership state machine lives with the domain types; this path stays for callers.
-pub use crate::domain::ownership as state;
 pub mod sla;
 
+use crate::domain::ownership::Action;
 use crate::hub::{self, Hub};
-use state::Action;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;

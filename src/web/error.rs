@@ -76,7 +76,7 @@ impl From<crate::backoffice::Error> for ApiError {
 
 impl From<crate::hub::Error> for ApiError {
     fn from(e: crate::hub::Error) -> ApiError {
-        use crate::queue::state::TransitionError as T;
+        use crate::domain::ownership::TransitionError as T;
         match e {
             crate::hub::Error::NotFound => ApiError::not_found("conversation"),
             crate::hub::Error::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "try again"),

@@ -124,7 +124,7 @@ impl App {
         let token = self.state.shutdown.clone();
         let tracker = tokio_util::task::TaskTracker::new();
         let hub = self.state.hub.clone();
-        tracker.spawn(crate::queue::run_dispatcher(hub.clone(), self.offline_grace, token.clone()));
+        tracker.spawn(crate::hub::dispatch::run_dispatcher(hub.clone(), self.offline_grace, token.clone()));
         tracker.spawn(crate::hub::run_housekeeping(hub.clone(), token.clone()));
         if let Some(url) = self.cluster_url {
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();

@@ -6,7 +6,7 @@
 //! - [`config`]     command line and environment (`kituo serve|import|intents`); secrets never print
 //! - [`app`]        assembly: store, bot, hub, listener; runs until shutdown
 //! - [`domain`]     pure types at the bottom: ids, locales, authors, statuses, verification levels, the
-//!   conversation ownership state machine
+//!   conversation ownership state machine, back-office records (orders, invoices, stock, requests)
 //! - [`store`]      the only module with SQL (SQLite and PostgreSQL through sqlx `Any`)
 //! - [`backoffice`] one interface to orders (lines, shipments), invoices, stock and return requests, read
 //!   and write: the built-in tables (CSV import, demo data; answers held in memory until an import or
@@ -16,15 +16,16 @@
 //!   (limits, one-time codes), actions on a strong proof, reply templates (minijinja)
 //! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions;
 //!   the resolution notice and its rating (CSAT), SLA clocks and the breach sweep; the widget socket
-//!   holds its conversation's turn state (`HeldState`), so a message needs no read
-//! - [`queue`]      business hours, SLA arithmetic and priority names, dispatcher (auto-assign,
-//!   requeue) over the domain's ownership rules
+//!   holds its conversation's turn state (`HeldState`), so a message needs no read; the queue
+//!   dispatcher (auto-assign, requeue) over the domain's ownership rules
+//! - [`queue`]      agent-queue rules, pure: business hours, SLA targets and arithmetic, priority names
 //! - [`auth`]       staff passwords (argon2), sessions, API tokens, login throttle (counted in the store)
 //! - [`channel`]    channel adapters: web widget WebSocket; Discord bot (serenity gateway in, REST out);
 //!   email (IMAP in with IDLE + UID tracking, MIME, reply stripping, threading, quarantine; threaded
 //!   SMTP replies through the outbox)
 //! - [`search`]     search text parsed into phrases (FTS5 and tsquery forms), snippets with hit ranges
 //! - [`metrics`]    Prometheus counters and gauges (`/metrics`)
+//! - [`net`]        outbound TLS (rustls, webpki roots) for the IMAP reader and the Tryton client
 //! - [`security`]   security events: counted per kind, logged summarised (target `kituo::security`)
 //! - [`outbox`]     durable delivery of replies on email and Discord: claim, send, retry
 //! - [`web`]        axum router, shared state, pages (security headers), staff REST API (incl. email
@@ -43,6 +44,7 @@ pub mod config;
 pub mod domain;
 pub mod hub;
 pub mod metrics;
+pub mod net;
 pub mod outbox;
 pub mod queue;
 pub mod search;

@@ -15,10 +15,11 @@ pub mod sql;
 pub mod tryton;
 mod types;
 
-pub use types::{
-    CancelOutcome, Error, Invoice, NewRequest, Order, OrderDetail, OrderLine, Product, Request, RequestKind, Result,
-    Shipment,
+pub use crate::domain::records::{
+    CancelOutcome, Invoice, NewRequest, Order, OrderDetail, OrderLine, Product, Request, RequestKind, Shipment,
+    query_terms, record_key, terms,
 };
+pub use types::{Error, Result};
 
 use futures_util::future::BoxFuture;
 
@@ -71,103 +72,5 @@ pub trait BackOffice: Send + Sync {
     /// Prometheus lines for `/metrics` (latency, errors, cache hits per source).
     fn metrics_text(&self) -> String {
         String::new()
-    }
-}
-
-/// Lookup key of an order, invoice or SKU: trimmed, without a leading `#`, upper-case.
-pub fn record_key(number: &str) -> String {
-    number.trim().trim_start_matches('#').trim().to_uppercase()
-}
-
-/// Words of a product name or query worth indexing: lowercase, alphanumeric runs of 2+ chars.
-pub fn terms(text: &str) -> Vec<String> {
-    const STOP: &[&str] = &[
-        "the",
-        "and",
-        "for",
-        "with",
-        "you",
-        "have",
-        "any",
-        "stock",
-        "in",
-        "of",
-        "a",
-        "an",
-        "is",
-        "are",
-        "do",
-        "does",
-        "got",
-        "some",
-        "available",
-        "mna",
-        "kuna",
-        "ipo",
-        "zipo",
-        "je",
-        "una",
-        "mnayo",
-        "bado",
-        "inapatikana",
-        "tafadhali",
-        "please",
-    ];
-    let folded = crate::domain::fold(text);
-    let mut out: Vec<String> = folded
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.len() >= 2 && !STOP.contains(w))
-        .map(str::to_string)
-        .collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
-/// Terms of a customer's product query: [`terms`] plus the singular of plural words, so "solar
-/// lanterns" counts two hits on "Solar lantern …" and only one on "… solar panel".
-pub fn query_terms(query: &str) -> Vec<String> {
-    let mut out = terms(query);
-    let singulars: Vec<String> = out
-        .iter()
-        .filter(|w| w.len() > 3 && w.ends_with('s') && !w.ends_with("ss"))
-        .flat_map(|w| {
-            let one = w[..w.len() - 1].to_string();
-            let ies = w.strip_suffix("ies").map(|stem| format!("{stem}y"));
-            let es = w
-                .strip_suffix("es")
-                .filter(|stem| stem.ends_with(['s', 'x', 'z']) || stem.ends_with("ch") || stem.ends_with("sh"));
-            [Some(one), ies, es.map(str::to_string)].into_iter().flatten()
-        })
-        .collect();
-    out.extend(singulars);
-    out.sort();
-    out.dedup();
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plural_query_words_also_match_their_singular() {
-        let t = query_terms("Do you have solar lanterns?");
-        assert!(t.contains(&"lantern".to_string()) && t.contains(&"lanterns".to_string()), "{t:?}");
-        assert!(query_terms("batteries").contains(&"battery".to_string()));
-        assert!(query_terms("boxes").contains(&"box".to_string()));
-        assert_eq!(query_terms("glass"), vec!["glass"]);
-    }
-
-    #[test]
-    fn keys_fold_case_and_hash() {
-        assert_eq!(record_key(" #so-2026-0042 "), "SO-2026-0042");
-        assert_eq!(record_key("s00417"), "S00417");
-    }
-
-    #[test]
-    fn terms_drop_stopwords_and_fold() {
-        assert_eq!(terms("Do you have the Kikoi in stock?"), vec!["kikoi"]);
-        assert_eq!(terms("Solar Lantern (Solar)"), vec!["lantern", "solar"]);
     }
 }

@@ -27,7 +27,7 @@ pub fn external(args: &BackofficeArgs) -> anyhow::Result<Option<Arc<dyn BackOffi
         let map = args.map.as_ref().ok_or_else(|| {
             anyhow::anyhow!(
                 "--backoffice {}: an SQL source needs --backoffice-map FILE (KITUO_BACKOFFICE_MAP)",
-                crate::app::redact(source)
+                crate::config::redact(source)
             )
         })?;
         let sql = Sql::open(source, map).map_err(|e| anyhow::anyhow!("--backoffice-map: {e}"))?;

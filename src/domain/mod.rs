@@ -2,6 +2,7 @@
 //! verification levels and the message view sent to clients. No IO lives here.
 
 pub mod ownership;
+pub mod records;
 pub use ownership::Ownership;
 
 use serde::{Deserialize, Serialize};

@@ -10,6 +10,7 @@ mod agents;
 pub mod bus;
 pub mod cluster;
 pub mod csat;
+pub mod dispatch;
 mod files;
 mod held;
 pub mod lease;

@@ -188,7 +188,12 @@ pub fn weekday_name(index: usize, locale: crate::domain::Locale) -> &'static str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backoffice::import::parse_timestamp;
+
+    /// An RFC 3339 instant in epoch milliseconds.
+    fn parse_timestamp(s: &str) -> Option<Millis> {
+        let t = OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()?;
+        Some((t.unix_timestamp_nanos() / 1_000_000) as Millis)
+    }
 
     #[test]
     fn open_and_closed_in_local_time() {

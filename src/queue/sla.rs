@@ -7,7 +7,31 @@
 
 use super::hours::{BusinessHours, after_open_ms, open_ms_between};
 use crate::domain::Millis;
-use crate::store::{SlaKind, SlaTarget};
+
+/// A target: seconds of business time; `team` empty = the default for every team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlaTarget {
+    pub team: String,
+    pub priority: String,
+    pub first_response_secs: Option<i64>,
+    pub resolution_secs: Option<i64>,
+}
+
+/// The two SLA clocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlaKind {
+    FirstResponse,
+    Resolution,
+}
+
+impl SlaKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlaKind::FirstResponse => "first_response",
+            SlaKind::Resolution => "resolution",
+        }
+    }
+}
 
 /// Priority names over the stored integer (0 = normal; an intent's `handoff_priority`, e.g. a
 /// complaint's 10, counts as high). The API sets these values; any stored integer has a name.

@@ -1,8 +1,8 @@
 //! SQL for the back-office tables: keyed lookups (all index hits) and batched upserts for import.
 
 use super::{Placeholders, Result, Store, value_tuples};
-use crate::backoffice::{Invoice, Order, Product};
 use crate::domain::now_ms;
+use crate::domain::records::{Invoice, Order, Product};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -184,7 +184,7 @@ impl Store {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for o in rows {
             q = q
-                .bind(crate::backoffice::record_key(&o.order_number))
+                .bind(crate::domain::records::record_key(&o.order_number))
                 .bind(o.order_number.clone())
                 .bind(o.customer_email.clone())
                 .bind(o.customer_email.to_lowercase())
@@ -230,7 +230,7 @@ impl Store {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for i in rows {
             q = q
-                .bind(crate::backoffice::record_key(&i.invoice_number))
+                .bind(crate::domain::records::record_key(&i.invoice_number))
                 .bind(i.invoice_number.clone())
                 .bind(i.order_number.clone())
                 .bind(i.customer_email.clone())
@@ -263,7 +263,7 @@ impl Store {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for p in rows {
             q = q
-                .bind(crate::backoffice::record_key(&p.sku))
+                .bind(crate::domain::records::record_key(&p.sku))
                 .bind(p.sku.clone())
                 .bind(p.name.clone())
                 .bind(p.quantity_on_hand)
@@ -274,7 +274,7 @@ impl Store {
         }
         q.execute(&mut **tx).await?;
 
-        let keys: Vec<String> = rows.iter().map(|p| crate::backoffice::record_key(&p.sku)).collect();
+        let keys: Vec<String> = rows.iter().map(|p| crate::domain::records::record_key(&p.sku)).collect();
         let placeholders: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
         let sql = format!("delete from product_terms where sku_key in ({})", placeholders.join(", "));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -285,8 +285,8 @@ impl Store {
 
         let mut pairs: Vec<(String, String)> = Vec::new();
         for (p, key) in rows.iter().zip(&keys) {
-            let mut words = crate::backoffice::terms(&p.name);
-            words.extend(crate::backoffice::terms(&p.sku));
+            let mut words = crate::domain::records::terms(&p.name);
+            words.extend(crate::domain::records::terms(&p.sku));
             words.sort();
             words.dedup();
             pairs.extend(words.into_iter().map(|w| (w, key.clone())));

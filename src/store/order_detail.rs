@@ -3,8 +3,10 @@
 
 use super::backoffice::{multi_insert, placeholder_style};
 use super::{Result, Store};
-use crate::backoffice::{CancelOutcome, Invoice, NewRequest, OrderLine, Request, RequestKind, Shipment, record_key};
 use crate::domain::now_ms;
+use crate::domain::records::{
+    CancelOutcome, Invoice, NewRequest, OrderLine, Request, RequestKind, Shipment, record_key,
+};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 

@@ -4,16 +4,8 @@
 
 use super::{Result, Store};
 use crate::domain::{Millis, now_ms};
+pub use crate::queue::sla::{SlaKind, SlaTarget};
 use sqlx::Row;
-
-/// A target: seconds of business time; `team` empty = the default for every team.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SlaTarget {
-    pub team: String,
-    pub priority: String,
-    pub first_response_secs: Option<i64>,
-    pub resolution_secs: Option<i64>,
-}
 
 /// What the SLA clocks of one conversation need.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,22 +19,6 @@ pub struct SlaClock {
     pub resolved: bool,
     pub first_response_breached: bool,
     pub resolution_breached: bool,
-}
-
-/// The two SLA clocks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SlaKind {
-    FirstResponse,
-    Resolution,
-}
-
-impl SlaKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SlaKind::FirstResponse => "first_response",
-            SlaKind::Resolution => "resolution",
-        }
-    }
 }
 
 /// Breaches and labels per day of the conversation's creation (days since the epoch).

@@ -6,6 +6,7 @@ mod action_browser;
 mod action_dialogue;
 mod actions;
 mod admin_browser;
+mod architecture;
 mod attachments;
 mod attachments_browser;
 mod authz;

@@ -623,7 +623,7 @@ async fn offline_requeue_is_not_starved_by_a_busy_dispatcher() {
     assert!(
         requeued.is_some(),
         "an offline agent's conversation was not requeued within {:?} (grace 1 s, sweep 5 s) while the dispatcher \
-         was woken every ~0.4 s: every wake-up restarts the sweep timer in queue::run_dispatcher",
+         was woken every ~0.4 s: every wake-up restarts the sweep timer in hub::dispatch::run_dispatcher",
         started.elapsed()
     );
 }

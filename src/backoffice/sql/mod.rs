@@ -45,7 +45,7 @@ impl Sql {
     /// Parses the mapping and prepares a lazy pool; nothing connects yet ([`Sql::check`] does).
     pub fn open(url: &str, map: &Path) -> std::result::Result<Sql, String> {
         sqlx::any::install_default_drivers();
-        let location = crate::app::redact(url);
+        let location = crate::config::redact(url);
         let (url, kind) = if let Some(rest) = url.strip_prefix("mariadb://") {
             (format!("mysql://{rest}"), Kind::MySql)
         } else if url.starts_with("mysql://") {
@@ -279,7 +279,7 @@ impl BackOffice for Sql {
                 }
             }
             let hits = |p: &Product| {
-                let name = crate::bot::normalize::fold(&p.name);
+                let name = crate::domain::fold(&p.name);
                 words.iter().filter(|w| name.contains(w.as_str())).count()
             };
             found.sort_by(|a, b| hits(b).cmp(&hits(a)).then_with(|| a.name.cmp(&b.name)));

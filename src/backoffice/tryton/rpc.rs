@@ -132,7 +132,7 @@ impl Rpc {
         let raw = if t.tls {
             let name = tokio_rustls::rustls::pki_types::ServerName::try_from(t.host.clone())
                 .map_err(|_| down("the host is not a valid TLS name"))?;
-            let connector = crate::channel::email::inbound::tls_connector().map_err(|e| down(format!("TLS: {e}")))?;
+            let connector = crate::net::tls_connector().map_err(|e| down(format!("TLS: {e}")))?;
             let tls = connector.connect(name, tcp).await.map_err(|e| down(format!("TLS handshake: {e}")))?;
             exchange(tls, head.as_bytes()).await?
         } else {

@@ -19,6 +19,7 @@ use super::threading::{self, EmailMeta};
 use super::{AfterStore, EmailConfig, ImapTarget};
 use crate::domain::{Channel, Verification};
 use crate::hub::{self, Hub, Inbound, Sender, Thread};
+use crate::net::tls_connector;
 use crate::store::{self, EmailOriginal, NewAttachment, NewQuarantine};
 use anyhow::{Context, anyhow};
 use futures_util::TryStreamExt;
@@ -385,17 +386,6 @@ async fn connect(target: &ImapTarget) -> anyhow::Result<Session> {
         .await
         .context("IMAP login failed")?;
     Ok(session)
-}
-
-pub(crate) fn tls_connector() -> anyhow::Result<tokio_rustls::TlsConnector> {
-    use tokio_rustls::rustls;
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 
 /// An IMAP command with a deadline: a dead connection must not hang the reader.

@@ -66,16 +66,7 @@ impl Store {
         )
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(RuleVersion {
-                version: r.try_get(0)?,
-                author: r.try_get(1)?,
-                note: r.try_get(2)?,
-                created_at: r.try_get(3)?,
-                bundle: Some(r.try_get(4)?),
-            })
-        })
-        .transpose()
+        row.as_ref().map(rule_version_from_row).transpose()
     }
 
     pub async fn latest_rule_version_number(&self) -> Result<i64> {
@@ -88,16 +79,7 @@ impl Store {
             .bind(version)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(RuleVersion {
-                version: r.try_get(0)?,
-                author: r.try_get(1)?,
-                note: r.try_get(2)?,
-                created_at: r.try_get(3)?,
-                bundle: Some(r.try_get(4)?),
-            })
-        })
-        .transpose()
+        row.as_ref().map(rule_version_from_row).transpose()
     }
 
     pub async fn rule_versions(&self) -> Result<Vec<RuleVersion>> {
@@ -310,4 +292,15 @@ impl Store {
             None => None,
         })
     }
+}
+
+/// A stored rule version with its bundle (`select version, author, note, created_at, bundle`).
+fn rule_version_from_row(r: &sqlx::any::AnyRow) -> Result<RuleVersion> {
+    Ok(RuleVersion {
+        version: r.try_get("version")?,
+        author: r.try_get("author")?,
+        note: r.try_get("note")?,
+        created_at: r.try_get("created_at")?,
+        bundle: Some(r.try_get("bundle")?),
+    })
 }

@@ -118,13 +118,7 @@ impl Store {
     pub async fn agents(&self) -> Result<Vec<Agent>> {
         let sql = format!("select {AGENT_COLUMNS} from agents a order by a.name");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
-        let members: Vec<(String, String)> =
-            sqlx::query_as("select agent_id, team from team_members order by team").fetch_all(&self.pool).await?;
-        let mut agents = rows.iter().map(agent_from_row).collect::<Result<Vec<_>>>()?;
-        for a in &mut agents {
-            a.teams = members.iter().filter(|(id, _)| *id == a.agent_id).map(|(_, t)| t.clone()).collect();
-        }
-        Ok(agents)
+        self.with_teams(&rows).await
     }
 
     pub async fn teams_of(&self, agent_id: &str) -> Result<Vec<String>> {
@@ -234,13 +228,7 @@ impl Store {
               order by x.load, x.last_assigned, x.agent_id"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
-        let members: Vec<(String, String)> =
-            sqlx::query_as("select agent_id, team from team_members").fetch_all(&self.pool).await?;
-        let mut agents = rows.iter().map(agent_from_row).collect::<Result<Vec<_>>>()?;
-        for a in &mut agents {
-            a.teams = members.iter().filter(|(id, _)| *id == a.agent_id).map(|(_, t)| t.clone()).collect();
-        }
-        Ok(agents)
+        self.with_teams(&rows).await
     }
 
     /// Agents offline since before `cutoff` who still hold assigned conversations.
@@ -398,5 +386,16 @@ impl Store {
             .execute(self.writer())
             .await?;
         Ok(r.rows_affected() > 0)
+    }
+
+    /// Agents from their rows, each with its teams (in team order).
+    async fn with_teams(&self, rows: &[sqlx::any::AnyRow]) -> Result<Vec<Agent>> {
+        let members: Vec<(String, String)> =
+            sqlx::query_as("select agent_id, team from team_members order by team").fetch_all(&self.pool).await?;
+        let mut agents = rows.iter().map(agent_from_row).collect::<Result<Vec<_>>>()?;
+        for a in &mut agents {
+            a.teams = members.iter().filter(|(id, _)| *id == a.agent_id).map(|(_, t)| t.clone()).collect();
+        }
+        Ok(agents)
     }
 }

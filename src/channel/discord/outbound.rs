@@ -4,8 +4,7 @@
 //! answers with the earlier message instead of posting it again (for a few minutes).
 
 use crate::domain::{Author, Channel, MessageView};
-use crate::outbox::{ChannelSender, SendError, Sent};
-use crate::store::OutboxItem;
+use crate::outbox::{ChannelSender, OutboxItem, SendError, Sent};
 use futures_util::future::BoxFuture;
 use serenity::all::{ChannelId, CreateMessage, Http, Nonce, UserId};
 use std::sync::Arc;

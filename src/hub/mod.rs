@@ -20,6 +20,7 @@ mod proofs;
 mod resolve;
 mod rules;
 mod serial;
+mod visitors;
 
 /// Store types the hub hands to channels, so that channels need not import `store`.
 pub use crate::store::{
@@ -30,18 +31,19 @@ pub use held::HeldState;
 pub use history::{HISTORY_PAGE, History};
 pub use resolve::{Clue, ReplyToken, Resolution, Sender, Thread};
 pub use rules::{SaveError, run_housekeeping};
+pub use visitors::VisitorSession;
 
 use crate::backoffice::BackOffice;
 use crate::bot::{Bot, DialogueState, Input};
 use crate::domain::ownership::{self, Action, TransitionError};
-use crate::domain::{Author, Channel, ConversationStatus, Locale, MessageView, Verification, new_secret, now_ms};
+use crate::domain::{Author, Channel, ConversationStatus, Locale, MessageView, Verification, now_ms};
 use crate::queue::hours::{BusinessHours, weekday_name};
 use crate::store::{self, Handoff, NewIdentity, NewMessage, Store, Turn};
 use bus::{AgentEvent, Bus, Event};
 use minijinja::context;
-use sha2::{Digest, Sha256};
 use std::sync::{Arc, RwLock};
 use tokio::sync::Notify;
+use visitors::token_hash;
 
 pub const BOT_NAME: &str = "Kituo";
 
@@ -74,14 +76,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub struct Ack {
     pub id: String,
     pub seq: i64,
-}
-
-/// A web visitor's session: who they are and which conversation they are in.
-#[derive(Debug, Clone)]
-pub struct VisitorSession {
-    pub visitor_token: String,
-    pub contact_id: String,
-    pub conversation_id: String,
 }
 
 pub struct Hub {
@@ -127,10 +121,6 @@ pub struct Inbound<'a> {
     pub external_id: Option<&'a str>,
     /// New channel data for the conversation (JSON), if the message changed it.
     pub channel_meta: Option<&'a str>,
-}
-
-fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 impl Hub {
@@ -193,46 +183,6 @@ impl Hub {
 
     pub fn swap_bot(&self, bot: Bot) {
         *self.bot.write().expect("bot lock poisoned: a holder panicked") = Arc::new(bot);
-    }
-
-    /// Resumes the visitor of `token`, or starts a new visitor with a new token.
-    pub async fn visitor_session(&self, token: Option<&str>) -> Result<VisitorSession> {
-        if let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 128)
-            && let Some((contact_id, conversation_id)) = self.store.web_visitor(&token_hash(token)).await?
-        {
-            return Ok(VisitorSession { visitor_token: token.to_string(), contact_id, conversation_id });
-        }
-        let visitor_token = new_secret();
-        let (contact_id, conversation_id) = self.store.create_web_visitor(&token_hash(&visitor_token)).await?;
-        Ok(VisitorSession { visitor_token, contact_id, conversation_id })
-    }
-
-    /// Records an email the embedding site vouched for (widget HMAC identify).
-    pub async fn identify(&self, contact_id: &str, email: &str, name: Option<&str>) -> Result<()> {
-        let identity = NewIdentity { kind: "email", value: email.to_string(), verification: Verification::Hmac };
-        self.store.add_identity(contact_id, &identity, name).await?;
-        self.bump_identities();
-        if name.is_none() {
-            self.name_from_backoffice(contact_id, email).await;
-        }
-        Ok(())
-    }
-
-    /// Once an email is proven or vouched for, the contact is called by the name the back office
-    /// has for it (not "Visitor"). Best effort: a back-office outage costs only the name.
-    async fn name_from_backoffice(&self, contact_id: &str, email: &str) {
-        let name = match self.backoffice.orders_of(email).await {
-            Ok(orders) => orders.into_iter().find_map(|o| o.customer_name.filter(|n| !n.trim().is_empty())),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the back office for the contact's name");
-                None
-            }
-        };
-        if let Some(name) = name
-            && let Err(e) = self.store.name_contact_if_unnamed(contact_id, name.trim()).await
-        {
-            tracing::warn!(error = %e, "cannot name the contact");
-        }
     }
 
     /// Replaces a conversation's labels (agents organise their work; no message, no event).

@@ -1,7 +1,9 @@
 //! Pure domain types shared by every layer: ids, locales, authors, conversation status,
 //! verification levels and the message view sent to clients. No IO lives here.
 
+mod delivery;
 pub mod ownership;
+pub use delivery::OutboxItem;
 pub use ownership::Ownership;
 
 use serde::{Deserialize, Serialize};

@@ -4,8 +4,7 @@
 //! worker and `ChannelSender`s call these, never the store.
 
 use super::{Hub, Result};
-use crate::domain::{Channel, Locale, Millis};
-use crate::store::OutboxItem;
+use crate::domain::{Channel, Locale, Millis, OutboxItem};
 
 impl Hub {
     /// Takes up to `limit` due deliveries of `channel`, leased for `lease_ms` so no other worker

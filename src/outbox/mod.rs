@@ -5,12 +5,10 @@
 //! exponential backoff, and after [`MAX_ATTEMPTS`] marks them failed, visible to agents with a
 //! retry action. It reads and writes through the hub, never the store.
 
+use crate::domain::OutboxItem;
 use crate::domain::{Channel, now_ms};
 use crate::hub::Hub;
 use crate::hub::bus::AgentEvent;
-/// The delivery a [`ChannelSender`] is handed (a store row, named here so channels need not
-/// import `store`).
-pub use crate::store::OutboxItem;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,25 +3,9 @@
 
 use super::conversations::message_from_row;
 use super::{Result, Store};
+pub use crate::domain::OutboxItem;
 use crate::domain::{Channel, MessageView, Millis, Verification, new_id, now_ms};
 use sqlx::Row;
-
-/// One reply to deliver, with what the channel needs to address it.
-#[derive(Debug, Clone)]
-pub struct OutboxItem {
-    pub outbox_id: String,
-    pub attempts: i64,
-    pub message: MessageView,
-    pub channel: String,
-    pub thread_key: Option<String>,
-    /// The conversation's channel data (JSON), e.g. subject and references for email.
-    pub channel_meta: String,
-    /// The contact's identity on this channel (email address, Discord user id).
-    pub recipient: Option<String>,
-    pub contact_name: Option<String>,
-    /// A mail that is not a reply (a one-time code): JSON `{to, subject, body}`.
-    pub payload: Option<String>,
-}
 
 /// Delivery state of a message sent through the outbox.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,9 +8,9 @@
 use super::EmailConfig;
 use super::mime::text_to_html;
 use super::threading::{EmailMeta, ReplyToken, our_message_id, plus_address};
-use crate::domain::{Author, Channel, Locale};
+use crate::domain::{Author, Channel, Locale, OutboxItem};
 use crate::hub::Hub;
-use crate::outbox::{ChannelSender, OutboxItem, SendError, Sent};
+use crate::outbox::{ChannelSender, SendError, Sent};
 use futures_util::future::BoxFuture;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};

@@ -14,7 +14,11 @@
 //!   SQLite) read through a TOML mapping, behind a cache, a whole-answer timeout and a circuit breaker
 //! - [`bot`]        intent rules (TOML: patterns, unless, fuzzy words, gaps), matching, dialogue, proofs
 //!   (limits, one-time codes), actions on a strong proof, reply templates (minijinja)
-//! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions;
+//! - [`http`]       HTTP plumbing below `web` and `channel`: client address (trusted proxies), socket
+//!   slots per address, closing a socket on an oversized frame
+//! - [`hub`]        inbound message → resolve (dedupe, threading, owner check) → bot → one transaction
+//!   (with the channel's own state: the original mail) → event bus; agent replies, transitions;
+//!   history pages and the reads channels and the outbox need;
 //!   the resolution notice and its rating (CSAT), SLA clocks and the breach sweep; the widget socket
 //!   holds its conversation's turn state (`HeldState`), so a message needs no read; the queue
 //!   dispatcher (auto-assign, requeue) over the domain's ownership rules
@@ -31,7 +35,7 @@
 //! - [`web`]        axum router, shared state, pages (security headers), staff REST API (incl. email
 //!   quarantine, labels, search and saved views, notification preferences, priority, SLA targets,
 //!   attachments: upload, type by content, serving), the public rating page (`/csat/{token}`),
-//!   console socket, client address (trusted proxies)
+//!   console socket
 //! - [`commands`]   `kituo import` and `kituo intents check|classify`
 
 pub mod app;
@@ -42,6 +46,7 @@ pub mod channel;
 pub mod commands;
 pub mod config;
 pub mod domain;
+pub mod http;
 pub mod hub;
 pub mod metrics;
 pub mod net;

@@ -1,8 +1,10 @@
 //! Pure domain types shared by every layer: ids, locales, authors, conversation status,
 //! verification levels and the message view sent to clients. No IO lives here.
 
+mod delivery;
 pub mod ownership;
 pub mod records;
+pub use delivery::OutboxItem;
 pub use ownership::Ownership;
 
 use serde::{Deserialize, Serialize};

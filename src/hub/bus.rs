@@ -4,6 +4,7 @@
 
 use crate::domain::{Author, MessageView, Presence};
 use crate::store::ConversationSummary;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
@@ -53,6 +54,62 @@ pub enum AgentEvent {
     },
 }
 
+/// What crosses nodes (see `cluster`): ids, never content (NOTIFY payloads are limited to 8 kB).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "k", rename_all = "snake_case")]
+pub enum Wire {
+    Message { node: String, conversation_id: String, message_id: String },
+    Conversation { node: String, conversation_id: String },
+    Typing { node: String, conversation_id: String, author: Author, name: String, agent_id: Option<String> },
+    Presence { node: String, agent_id: String, presence: Presence },
+    Delivery { node: String, conversation_id: String, message_id: String, outbox_id: String, status: String },
+    Revoked { node: String, agent_id: String, credential: Option<String> },
+}
+
+impl Wire {
+    pub(super) fn node(&self) -> &str {
+        match self {
+            Wire::Message { node, .. }
+            | Wire::Conversation { node, .. }
+            | Wire::Typing { node, .. }
+            | Wire::Presence { node, .. }
+            | Wire::Delivery { node, .. }
+            | Wire::Revoked { node, .. } => node,
+        }
+    }
+
+    /// The wire form of a local console event.
+    pub fn of(node: &str, e: &AgentEvent) -> Wire {
+        let node = node.to_string();
+        match e {
+            AgentEvent::Message { message, .. } => {
+                Wire::Message { node, conversation_id: message.conversation_id.clone(), message_id: message.id.clone() }
+            }
+            AgentEvent::Conversation(s) => Wire::Conversation { node, conversation_id: s.id.clone() },
+            AgentEvent::Typing { conversation_id, author, name, agent_id } => Wire::Typing {
+                node,
+                conversation_id: conversation_id.clone(),
+                author: *author,
+                name: name.clone(),
+                agent_id: agent_id.clone(),
+            },
+            AgentEvent::Presence { agent_id, presence } => {
+                Wire::Presence { node, agent_id: agent_id.clone(), presence: *presence }
+            }
+            AgentEvent::Revoked { agent_id, credential } => {
+                Wire::Revoked { node, agent_id: agent_id.clone(), credential: credential.clone() }
+            }
+            AgentEvent::Delivery { conversation_id, message_id, outbox_id, status, .. } => Wire::Delivery {
+                node,
+                conversation_id: conversation_id.clone(),
+                message_id: message_id.clone(),
+                outbox_id: outbox_id.clone(),
+                status: status.to_string(),
+            },
+        }
+    }
+}
+
 /// Per conversation. A slow socket that falls further behind gets `Lagged` and re-reads from the
 /// store, so nothing is lost; the buffer is preallocated per watched conversation, so it is kept
 /// small (10,000 idle widgets: 64 slots cost ~20 MB more than 16).
@@ -64,7 +121,7 @@ pub struct Bus {
     channels: Mutex<HashMap<String, broadcast::Sender<Event>>>,
     agents: broadcast::Sender<AgentEvent>,
     /// Set on PostgreSQL: this node's events also go to the other nodes (see `cluster`).
-    remote: std::sync::OnceLock<(String, tokio::sync::mpsc::UnboundedSender<super::cluster::Wire>)>,
+    remote: std::sync::OnceLock<(String, tokio::sync::mpsc::UnboundedSender<Wire>)>,
     /// Bumped when events may have been missed; consoles reconnect and re-read.
     resyncs: broadcast::Sender<()>,
 }
@@ -88,7 +145,7 @@ impl Bus {
     /// Publishes to this node's consoles and, in a cluster, to the other nodes.
     pub fn publish_agents(&self, event: AgentEvent) {
         if let Some((node, tx)) = self.remote.get() {
-            let _ = tx.send(super::cluster::Wire::of(node, &event));
+            let _ = tx.send(Wire::of(node, &event));
         }
         let _ = self.agents.send(event);
     }
@@ -101,10 +158,7 @@ impl Bus {
     /// Tells the other nodes that a conversation changed (they load its summary themselves).
     pub fn conversation_changed_remote(&self, conversation_id: &str) {
         if let Some((node, tx)) = self.remote.get() {
-            let _ = tx.send(super::cluster::Wire::Conversation {
-                node: node.clone(),
-                conversation_id: conversation_id.into(),
-            });
+            let _ = tx.send(Wire::Conversation { node: node.clone(), conversation_id: conversation_id.into() });
         }
     }
 
@@ -113,7 +167,7 @@ impl Bus {
         let _ = self.agents.send(event);
     }
 
-    pub fn set_remote(&self, node: String, tx: tokio::sync::mpsc::UnboundedSender<super::cluster::Wire>) {
+    pub fn set_remote(&self, node: String, tx: tokio::sync::mpsc::UnboundedSender<Wire>) {
         let _ = self.remote.set((node, tx));
     }
 
@@ -153,5 +207,18 @@ impl Bus {
 
     pub fn watched_conversations(&self) -> usize {
         self.channels.lock().expect("bus mutex poisoned: a holder panicked").len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_events_are_small_json_with_ids() {
+        let w = Wire::Message { node: "n1".into(), conversation_id: "c".into(), message_id: "m".into() };
+        let s = serde_json::to_string(&w).unwrap();
+        assert_eq!(s, r#"{"k":"message","node":"n1","conversation_id":"c","message_id":"m"}"#);
+        assert_eq!(serde_json::from_str::<Wire>(&s).unwrap(), w);
     }
 }

@@ -2,73 +2,16 @@
 //! also announced with `NOTIFY kituo_events` carrying ids only; the other nodes read the rows
 //! and publish them on their own buses. The database stays the source of truth: a notification
 //! lost while a listener reconnects is repaired by seq/resume (widgets resume, consoles are
-//! asked to reconnect and re-read).
+//! asked to reconnect and re-read). The wire form of an event is the bus's ([`Wire`]); this
+//! module depends on `bus`, never the other way.
 
 use super::Hub;
-use super::bus::{AgentEvent, Event};
-use crate::domain::{Author, Presence};
-use serde::{Deserialize, Serialize};
+use super::bus::{AgentEvent, Event, Wire};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub const CHANNEL: &str = "kituo_events";
-
-/// What crosses nodes: ids, never content (NOTIFY payloads are limited to 8 kB).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "k", rename_all = "snake_case")]
-pub enum Wire {
-    Message { node: String, conversation_id: String, message_id: String },
-    Conversation { node: String, conversation_id: String },
-    Typing { node: String, conversation_id: String, author: Author, name: String, agent_id: Option<String> },
-    Presence { node: String, agent_id: String, presence: Presence },
-    Delivery { node: String, conversation_id: String, message_id: String, outbox_id: String, status: String },
-    Revoked { node: String, agent_id: String, credential: Option<String> },
-}
-
-impl Wire {
-    fn node(&self) -> &str {
-        match self {
-            Wire::Message { node, .. }
-            | Wire::Conversation { node, .. }
-            | Wire::Typing { node, .. }
-            | Wire::Presence { node, .. }
-            | Wire::Delivery { node, .. }
-            | Wire::Revoked { node, .. } => node,
-        }
-    }
-
-    /// The wire form of a local console event.
-    pub fn of(node: &str, e: &AgentEvent) -> Wire {
-        let node = node.to_string();
-        match e {
-            AgentEvent::Message { message, .. } => {
-                Wire::Message { node, conversation_id: message.conversation_id.clone(), message_id: message.id.clone() }
-            }
-            AgentEvent::Conversation(s) => Wire::Conversation { node, conversation_id: s.id.clone() },
-            AgentEvent::Typing { conversation_id, author, name, agent_id } => Wire::Typing {
-                node,
-                conversation_id: conversation_id.clone(),
-                author: *author,
-                name: name.clone(),
-                agent_id: agent_id.clone(),
-            },
-            AgentEvent::Presence { agent_id, presence } => {
-                Wire::Presence { node, agent_id: agent_id.clone(), presence: *presence }
-            }
-            AgentEvent::Revoked { agent_id, credential } => {
-                Wire::Revoked { node, agent_id: agent_id.clone(), credential: credential.clone() }
-            }
-            AgentEvent::Delivery { conversation_id, message_id, outbox_id, status, .. } => Wire::Delivery {
-                node,
-                conversation_id: conversation_id.clone(),
-                message_id: message_id.clone(),
-                outbox_id: outbox_id.clone(),
-                status: status.to_string(),
-            },
-        }
-    }
-}
 
 /// Most notifications sent in one statement.
 const NOTIFY_BATCH: usize = 64;
@@ -177,18 +120,5 @@ async fn apply(hub: &Hub, w: Wire) {
                 error: None,
             });
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wire_events_are_small_json_with_ids() {
-        let w = Wire::Message { node: "n1".into(), conversation_id: "c".into(), message_id: "m".into() };
-        let s = serde_json::to_string(&w).unwrap();
-        assert_eq!(s, r#"{"k":"message","node":"n1","conversation_id":"c","message_id":"m"}"#);
-        assert_eq!(serde_json::from_str::<Wire>(&s).unwrap(), w);
     }
 }

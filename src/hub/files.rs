@@ -16,7 +16,7 @@ impl Hub {
         client: Option<std::net::IpAddr>,
         attachments: &[String],
     ) -> Result<Ack> {
-        self.receive_inner(conversation_id, inbound, client, &mut super::HeldState::default(), attachments).await
+        self.receive_inner(conversation_id, inbound, client, &mut super::HeldState::default(), attachments, None).await
     }
 
     /// Records an uploaded file's row (the bytes are already on disk); a message carries it

@@ -98,7 +98,7 @@ impl Hub {
         held: &mut HeldState,
     ) -> super::Result<super::Ack> {
         let inbound = super::Inbound { text, client_msg_id, external_id: None, channel_meta: None };
-        self.receive_inner(conversation_id, inbound, Some(client), held, &[]).await
+        self.receive_inner(conversation_id, inbound, Some(client), held, &[], None).await
     }
 
     /// Bumped whenever this node adds an identity outside a turn; held copies older than the
@@ -163,6 +163,7 @@ mod tests {
             proof_mail: None,
             mails: Vec::new(),
             labels: Vec::new(),
+            channel_state: None,
         }
     }
 

@@ -8,30 +8,43 @@
 mod actions;
 mod agents;
 pub mod bus;
+mod channel_state;
 pub mod cluster;
 pub mod csat;
+mod delivery;
 pub mod dispatch;
 mod files;
 mod held;
+mod history;
 pub mod lease;
 mod proofs;
+mod resolve;
 mod rules;
 mod serial;
+mod visitors;
 
+/// Store types the hub hands to channels, so that channels need not import `store`.
+pub use crate::store::{
+    ChannelState, ConversationSummary, CsatRequest, EmailOriginal, MailAttachment, MailOriginal, NewQuarantine,
+    RateRefusal,
+};
 pub use held::HeldState;
+pub use history::{HISTORY_PAGE, History};
+pub use resolve::{Clue, ReplyToken, Resolution, Sender, Thread};
 pub use rules::{SaveError, run_housekeeping};
+pub use visitors::VisitorSession;
 
 use crate::backoffice::BackOffice;
 use crate::bot::{Bot, DialogueState, Input};
 use crate::domain::ownership::{self, Action, TransitionError};
-use crate::domain::{Author, Channel, ConversationStatus, Locale, MessageView, Verification, new_secret, now_ms};
+use crate::domain::{Author, Channel, ConversationStatus, Locale, MessageView, Verification, now_ms};
 use crate::queue::hours::{BusinessHours, weekday_name};
 use crate::store::{self, Handoff, NewIdentity, NewMessage, Store, Turn};
 use bus::{AgentEvent, Bus, Event};
 use minijinja::context;
-use sha2::{Digest, Sha256};
 use std::sync::{Arc, RwLock};
 use tokio::sync::Notify;
+use visitors::token_hash;
 
 pub const BOT_NAME: &str = "Kituo";
 
@@ -64,14 +77,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub struct Ack {
     pub id: String,
     pub seq: i64,
-}
-
-/// A web visitor's session: who they are and which conversation they are in.
-#[derive(Debug, Clone)]
-pub struct VisitorSession {
-    pub visitor_token: String,
-    pub contact_id: String,
-    pub conversation_id: String,
 }
 
 pub struct Hub {
@@ -117,32 +122,6 @@ pub struct Inbound<'a> {
     pub external_id: Option<&'a str>,
     /// New channel data for the conversation (JSON), if the message changed it.
     pub channel_meta: Option<&'a str>,
-}
-
-/// Who sent an inbound message, as the channel knows them.
-#[derive(Debug, Clone)]
-pub struct Sender {
-    /// Identity kind: "email" or "discord".
-    pub kind: &'static str,
-    /// Lowercase email address or Discord user id.
-    pub value: String,
-    /// What the channel proves: the email channel proves the sender's address.
-    pub verification: Verification,
-    pub name: Option<String>,
-}
-
-/// How a channel points at the conversation a message belongs to.
-#[derive(Debug, Clone)]
-pub enum Thread {
-    /// Found by the adapter (e.g. an email's In-Reply-To).
-    Existing(String),
-    /// The channel's stable key for an ongoing conversation (e.g. a Discord DM or thread).
-    Key(String),
-    New,
-}
-
-fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 impl Hub {
@@ -207,46 +186,6 @@ impl Hub {
         *self.bot.write().expect("bot lock poisoned: a holder panicked") = Arc::new(bot);
     }
 
-    /// Resumes the visitor of `token`, or starts a new visitor with a new token.
-    pub async fn visitor_session(&self, token: Option<&str>) -> Result<VisitorSession> {
-        if let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 128)
-            && let Some((contact_id, conversation_id)) = self.store.web_visitor(&token_hash(token)).await?
-        {
-            return Ok(VisitorSession { visitor_token: token.to_string(), contact_id, conversation_id });
-        }
-        let visitor_token = new_secret();
-        let (contact_id, conversation_id) = self.store.create_web_visitor(&token_hash(&visitor_token)).await?;
-        Ok(VisitorSession { visitor_token, contact_id, conversation_id })
-    }
-
-    /// Records an email the embedding site vouched for (widget HMAC identify).
-    pub async fn identify(&self, contact_id: &str, email: &str, name: Option<&str>) -> Result<()> {
-        let identity = NewIdentity { kind: "email", value: email.to_string(), verification: Verification::Hmac };
-        self.store.add_identity(contact_id, &identity, name).await?;
-        self.bump_identities();
-        if name.is_none() {
-            self.name_from_backoffice(contact_id, email).await;
-        }
-        Ok(())
-    }
-
-    /// Once an email is proven or vouched for, the contact is called by the name the back office
-    /// has for it (not "Visitor"). Best effort: a back-office outage costs only the name.
-    async fn name_from_backoffice(&self, contact_id: &str, email: &str) {
-        let name = match self.backoffice.orders_of(email).await {
-            Ok(orders) => orders.into_iter().find_map(|o| o.customer_name.filter(|n| !n.trim().is_empty())),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the back office for the contact's name");
-                None
-            }
-        };
-        if let Some(name) = name
-            && let Err(e) = self.store.name_contact_if_unnamed(contact_id, name.trim()).await
-        {
-            tracing::warn!(error = %e, "cannot name the contact");
-        }
-    }
-
     /// Replaces a conversation's labels (agents organise their work; no message, no event).
     pub async fn set_labels(&self, conversation_id: &str, labels: &[String]) -> Result<()> {
         self.store.set_conversation_labels(conversation_id, labels).await?;
@@ -270,54 +209,6 @@ impl Hub {
         self.receive(conversation_id, Inbound { text, client_msg_id, external_id: None, channel_meta: None }).await
     }
 
-    /// Finds or starts the conversation an inbound message on `channel` belongs to: the
-    /// contact by the sender's identity (created on first contact), then the conversation by
-    /// `thread`. A thread of another contact is never joined: that starts a new conversation.
-    pub async fn open_conversation(
-        &self,
-        channel: Channel,
-        sender: &Sender,
-        thread: Thread,
-        channel_meta: &str,
-    ) -> Result<(String, String)> {
-        let contact_id = match self.store.contact_by_identity(sender.kind, &sender.value).await? {
-            Some(id) => {
-                if sender.verification != Verification::None {
-                    let identity = NewIdentity {
-                        kind: sender.kind,
-                        value: sender.value.clone(),
-                        verification: sender.verification,
-                    };
-                    self.store.add_identity(&id, &identity, None).await?;
-                    self.bump_identities();
-                }
-                id
-            }
-            None => {
-                self.store
-                    .create_contact(sender.kind, &sender.value, sender.verification, sender.name.as_deref())
-                    .await?
-            }
-        };
-        let existing = match &thread {
-            Thread::Existing(id) => Some(id.clone()),
-            Thread::Key(key) => self.store.conversation_by_thread_key(channel, key).await?,
-            Thread::New => None,
-        };
-        if let Some(id) = existing
-            && let Some(conv) = self.store.conversation(&id).await?
-            && conv.contact_id == contact_id
-        {
-            return Ok((contact_id, id));
-        }
-        let key = match &thread {
-            Thread::Key(k) => Some(k.as_str()),
-            _ => None,
-        };
-        let id = self.store.create_conversation(&contact_id, channel, key, channel_meta).await?;
-        Ok((contact_id, id))
-    }
-
     /// Stores an inbound customer message with the bot's replies (queued for delivery on
     /// non-web channels in the same transaction) and publishes them. Idempotent per
     /// `client_msg_id` and per `external_id`.
@@ -333,7 +224,7 @@ impl Hub {
         inbound: Inbound<'_>,
         client: Option<std::net::IpAddr>,
     ) -> Result<Ack> {
-        self.receive_inner(conversation_id, inbound, client, &mut HeldState::default(), &[]).await
+        self.receive_inner(conversation_id, inbound, client, &mut HeldState::default(), &[], None).await
     }
 
     // A debug span: at the default `info` level the hot path creates no span per message.
@@ -345,6 +236,7 @@ impl Hub {
         client: Option<std::net::IpAddr>,
         held: &mut HeldState,
         attachments: &[String],
+        state: Option<&Arc<store::ChannelState>>,
     ) -> Result<Ack> {
         // A repeated `client_msg_id` is found by the unique index when the turn is committed
         // (`Duplicate` below), which saves a read on every message. A repeated external id is
@@ -359,6 +251,9 @@ impl Hub {
         }
         // A rating sent as a reply (Discord, email) to a resolved conversation.
         if let Some(ack) = self.csat_reply(conversation_id, &inbound).await? {
+            if let Some(state) = state {
+                self.store.save_channel_state(&ack.id, state).await?;
+            }
             return Ok(ack);
         }
         // Optimistic concurrency: recompute the turn if the conversation moved meanwhile. Proof
@@ -370,7 +265,9 @@ impl Hub {
                 Some(copy) => copy,
                 None => self.store.conversation_for_turn(conversation_id).await?.ok_or(Error::NotFound)?,
             };
-            let turn = Arc::new(self.compute_turn(&conv, &emails, &inbound, &attempt, client).await?);
+            let mut turn = self.compute_turn(&conv, &emails, &inbound, &attempt, client).await?;
+            turn.channel_state = state.cloned();
+            let turn = Arc::new(turn);
             let committed = self.store.commit_turn(turn.clone()).await;
             match committed {
                 Ok(mut stored) => {
@@ -485,6 +382,7 @@ impl Hub {
             proof_mail: None,
             mails: Vec::new(),
             labels: Vec::new(),
+            channel_state: None,
         };
         // The bot speaks while it owns the conversation, and while it waits in the queue until a
         // person has replied; never once an agent has the conversation.

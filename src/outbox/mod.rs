@@ -3,12 +3,12 @@
 //! (leased, so a crash or a second node never sends one twice while the lease holds), sends
 //! them through the channel's [`ChannelSender`], and marks them sent — or retries with
 //! exponential backoff, and after [`MAX_ATTEMPTS`] marks them failed, visible to agents with a
-//! retry action.
+//! retry action. It reads and writes through the hub, never the store.
 
+use crate::domain::OutboxItem;
 use crate::domain::{Channel, now_ms};
 use crate::hub::Hub;
 use crate::hub::bus::AgentEvent;
-use crate::store::OutboxItem;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,7 +53,7 @@ pub async fn run_worker(hub: Arc<Hub>, sender: Arc<dyn ChannelSender>, token: Ca
     let channel = sender.channel();
     loop {
         let notified = wake.notified();
-        let claimed = match hub.store().claim_outbox(channel, LEASE_MS, BATCH).await {
+        let claimed = match hub.claim_deliveries(channel, LEASE_MS, BATCH).await {
             Ok(items) => items,
             Err(e) => {
                 tracing::warn!(error = %e, channel = channel.as_str(), "claiming outbox rows failed");
@@ -79,27 +79,19 @@ pub async fn run_worker(hub: Arc<Hub>, sender: Arc<dyn ChannelSender>, token: Ca
 
 #[tracing::instrument(skip_all, fields(outbox_id = %item.outbox_id, conversation_id = %item.message.conversation_id))]
 async fn deliver(hub: &Hub, sender: &dyn ChannelSender, item: &OutboxItem) {
-    let store = hub.store();
     let (status, error) = match sender.send(item).await {
-        Ok(sent) => {
-            if let Some(meta) = sent.channel_meta
-                && let Err(e) = store.set_channel_meta(&item.message.conversation_id, &meta).await
-            {
-                tracing::warn!(error = %e, "cannot update channel data");
+        Ok(sent) => match hub.delivery_sent(item, sent.channel_meta.as_deref()).await {
+            Ok(()) => ("sent", None),
+            Err(e) => {
+                tracing::error!(error = %e, "sent, but could not mark it (it may be sent again)");
+                return;
             }
-            match store.outbox_sent(&item.outbox_id).await {
-                Ok(()) => ("sent", None),
-                Err(e) => {
-                    tracing::error!(error = %e, "sent, but could not mark it (it may be sent again)");
-                    return;
-                }
-            }
-        }
+        },
         Err(e) => {
             let give_up = matches!(e, SendError::Permanent(_)) || item.attempts >= MAX_ATTEMPTS;
             let retry_at = (!give_up).then(|| now_ms() + backoff(item.attempts).as_millis() as i64);
             tracing::warn!(error = %e, attempts = item.attempts, give_up, "delivery failed");
-            if let Err(e2) = store.outbox_attempt_failed(&item.outbox_id, &e.to_string(), retry_at).await {
+            if let Err(e2) = hub.delivery_failed(item, &e.to_string(), retry_at).await {
                 tracing::error!(error = %e2, "cannot record a failed delivery");
             }
             (if give_up { "failed" } else { "retrying" }, Some(e.to_string()))

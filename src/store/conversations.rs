@@ -96,6 +96,8 @@ pub struct Turn {
     pub mails: Vec<(usize, String)>,
     /// Labels the matched intent adds to the conversation (each created, grey, if missing).
     pub labels: Vec<String>,
+    /// What the channel keeps of the customer message (the original mail), written with it.
+    pub channel_state: Option<std::sync::Arc<super::ChannelState>>,
 }
 
 /// What the bot collected for the agent who takes over.

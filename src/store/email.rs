@@ -65,6 +65,57 @@ pub struct NewAttachment<'a> {
     pub content: Option<&'a [u8]>,
 }
 
+/// An attachment of a mail, owned (it rides along with the turn that stores the mail).
+#[derive(Debug, Clone)]
+pub struct MailAttachment {
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
+    /// `None` when the attachment was over the size cap: listed, not kept.
+    pub content: Option<Vec<u8>>,
+}
+
+/// The original of a customer mail, kept with the message it became: `original.message_id` is
+/// ignored (the message's id is known only when the turn is written).
+#[derive(Debug, Clone)]
+pub struct MailOriginal {
+    pub original: EmailOriginal,
+    pub attachments: Vec<MailAttachment>,
+}
+
+/// What a channel keeps of an inbound message besides the message itself, written in the
+/// transaction that stores the message (see `Turn::channel_state`).
+#[derive(Debug, Clone, Default)]
+pub struct ChannelState {
+    /// The customer mail the message came from.
+    pub mail: Option<MailOriginal>,
+}
+
+impl ChannelState {
+    /// Writes the state for the stored message `message_id` inside `tx`.
+    pub(super) async fn write(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        message_id: &str,
+        now: Millis,
+    ) -> Result<()> {
+        if let Some(mail) = &self.mail {
+            let attachments: Vec<NewAttachment<'_>> = mail
+                .attachments
+                .iter()
+                .map(|a| NewAttachment {
+                    name: &a.name,
+                    content_type: &a.content_type,
+                    size: a.size,
+                    content: a.content.as_deref(),
+                })
+                .collect();
+            insert_original(tx, message_id, &mail.original, &attachments, now).await?;
+        }
+        Ok(())
+    }
+}
+
 impl Store {
     /// (UIDVALIDITY, last processed UID) of a mailbox, if it was read before.
     pub async fn email_mailbox_state(&self, mailbox: &str) -> Result<Option<(i64, i64)>> {
@@ -161,43 +212,19 @@ impl Store {
         })
     }
 
+    /// Writes a channel's state for a message stored without a turn (a rating sent as a reply).
+    pub async fn save_channel_state(&self, message_id: &str, state: &ChannelState) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        state.write(&mut tx, message_id, now_ms()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Keeps the original of a stored customer mail and its attachments. Idempotent: a mail
     /// taken in again after a crash changes nothing.
     pub async fn save_email_original(&self, original: &EmailOriginal, attachments: &[NewAttachment<'_>]) -> Result<()> {
-        let now = now_ms();
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "insert into email_originals (message_id, rfc_message_id, sender, subject, body, from_html, created_at)
-             values ($1, $2, $3, $4, $5, $6, $7)
-             on conflict (message_id) do nothing",
-        )
-        .bind(&original.message_id)
-        .bind(&original.rfc_message_id)
-        .bind(&original.sender)
-        .bind(&original.subject)
-        .bind(&original.body)
-        .bind(i64::from(original.from_html))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        for (position, a) in attachments.iter().enumerate() {
-            sqlx::query(
-                "insert into email_attachments
-                   (attachment_id, message_id, position, name, content_type, size, content, created_at)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8)
-                 on conflict (message_id, position) do nothing",
-            )
-            .bind(new_id())
-            .bind(&original.message_id)
-            .bind(position as i64)
-            .bind(a.name)
-            .bind(a.content_type)
-            .bind(a.size)
-            .bind(a.content.map(<[u8]>::to_vec))
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_original(&mut tx, &original.message_id, original, attachments, now_ms()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -278,4 +305,48 @@ impl Store {
             None => None,
         })
     }
+}
+
+/// The original of the stored customer message `message_id` and its attachments, inside `tx`.
+/// Idempotent: a mail taken in again changes nothing.
+async fn insert_original(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    message_id: &str,
+    original: &EmailOriginal,
+    attachments: &[NewAttachment<'_>],
+    now: Millis,
+) -> Result<()> {
+    sqlx::query(
+        "insert into email_originals (message_id, rfc_message_id, sender, subject, body, from_html, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7)
+         on conflict (message_id) do nothing",
+    )
+    .bind(message_id)
+    .bind(&original.rfc_message_id)
+    .bind(&original.sender)
+    .bind(&original.subject)
+    .bind(&original.body)
+    .bind(i64::from(original.from_html))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    for (position, a) in attachments.iter().enumerate() {
+        sqlx::query(
+            "insert into email_attachments
+               (attachment_id, message_id, position, name, content_type, size, content, created_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8)
+             on conflict (message_id, position) do nothing",
+        )
+        .bind(new_id())
+        .bind(message_id)
+        .bind(position as i64)
+        .bind(a.name)
+        .bind(a.content_type)
+        .bind(a.size)
+        .bind(a.content.map(<[u8]>::to_vec))
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }

@@ -36,7 +36,10 @@ pub use backoffice::Table;
 pub use bulk::BulkConversation;
 pub use conversations::{ConversationRow, Handoff, NewIdentity, NewMessage, ProvenEmails, Turn};
 pub use csat::{CsatGroup, CsatReport, CsatRequest, NewCsat, RateRefusal};
-pub use email::{AttachmentInfo, EmailOriginal, NewAttachment, NewQuarantine, QuarantinedMail};
+pub use email::{
+    AttachmentInfo, ChannelState, EmailOriginal, MailAttachment, MailOriginal, NewAttachment, NewQuarantine,
+    QuarantinedMail,
+};
 pub use labels::Label;
 pub use logins::FailureWindow;
 pub use outbox::{DeliveryState, OutboxItem};

@@ -3,25 +3,9 @@
 
 use super::conversations::message_from_row;
 use super::{Result, Store};
+pub use crate::domain::OutboxItem;
 use crate::domain::{Channel, MessageView, Millis, Verification, new_id, now_ms};
 use sqlx::Row;
-
-/// One reply to deliver, with what the channel needs to address it.
-#[derive(Debug, Clone)]
-pub struct OutboxItem {
-    pub outbox_id: String,
-    pub attempts: i64,
-    pub message: MessageView,
-    pub channel: String,
-    pub thread_key: Option<String>,
-    /// The conversation's channel data (JSON), e.g. subject and references for email.
-    pub channel_meta: String,
-    /// The contact's identity on this channel (email address, Discord user id).
-    pub recipient: Option<String>,
-    pub contact_name: Option<String>,
-    /// A mail that is not a reply (a one-time code): JSON `{to, subject, body}`.
-    pub payload: Option<String>,
-}
 
 /// Delivery state of a message sent through the outbox.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,15 +119,6 @@ impl Store {
         row.as_ref().map(message_from_row).transpose()
     }
 
-    pub async fn set_channel_meta(&self, conversation_id: &str, meta: &str) -> Result<()> {
-        sqlx::query("update conversations set channel_meta = $1 where conversation_id = $2")
-            .bind(meta)
-            .bind(conversation_id)
-            .execute(self.writer())
-            .await?;
-        Ok(())
-    }
-
     /// Takes up to `limit` due deliveries of a channel, leasing them for `lease_ms` so another
     /// worker (or node) does not take them meanwhile.
     pub async fn claim_outbox(&self, channel: Channel, lease_ms: i64, limit: i64) -> Result<Vec<OutboxItem>> {
@@ -204,14 +179,25 @@ impl Store {
         Ok(items)
     }
 
-    pub async fn outbox_sent(&self, outbox_id: &str) -> Result<()> {
+    /// Marks a delivery sent and, when the send changed it, the conversation's channel data
+    /// (`channel_meta`, e.g. the email References chain): one transaction.
+    pub async fn outbox_sent(&self, item: &OutboxItem, channel_meta: Option<&str>) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        if let Some(meta) = channel_meta {
+            sqlx::query("update conversations set channel_meta = $1 where conversation_id = $2")
+                .bind(meta)
+                .bind(&item.message.conversation_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query(
             "update outbox set status = 'sent', sent_at = $1, last_error = null, payload = null where outbox_id = $2",
         )
         .bind(now_ms())
-        .bind(outbox_id)
-        .execute(self.writer())
+        .bind(&item.outbox_id)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 

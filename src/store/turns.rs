@@ -242,5 +242,8 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
     for label in &turn.labels {
         super::labels::add_label_in(tx, &turn.conversation_id, label, now).await?;
     }
+    if let (Some(state), Some(customer)) = (&turn.channel_state, stored.first()) {
+        state.write(tx, &customer.id, now).await?;
+    }
     Ok(stored)
 }

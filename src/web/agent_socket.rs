@@ -202,10 +202,11 @@ async fn handle(
                     .await;
                 }
             };
-            let mut after = after_seq.max(0);
+            let mut history = state.hub.history(&conversation_id, after_seq.max(0), true);
             loop {
-                let mut page = match store.messages_after(&conversation_id, after, 500, true).await {
-                    Ok(p) => p,
+                let page = match history.next_page().await {
+                    Ok(Some(page)) => page,
+                    Ok(None) => return Ok(()),
                     Err(e) => {
                         tracing::error!(error = %e, "console resume failed");
                         return send(
@@ -215,15 +216,8 @@ async fn handle(
                         .await;
                     }
                 };
-                if let Err(e) = super::attachments::fill(store, page.iter_mut().collect()).await {
-                    tracing::warn!(error = %e, "console resume: attachments not shown");
-                }
                 for m in &page {
-                    after = m.seq;
                     send(socket, json!({"type": "message", "message": views::message(m, &channel)})).await?;
-                }
-                if page.len() < 500 {
-                    return Ok(());
                 }
             }
         }

@@ -6,12 +6,10 @@
 pub mod admin_api;
 pub mod agent_socket;
 pub mod attachments;
-pub mod client_addr;
 pub mod csat_api;
 pub mod email_api;
 pub mod error;
 pub mod headers;
-pub mod ip_slots;
 pub mod labels_api;
 pub mod rules_api;
 pub mod search_api;
@@ -19,11 +17,14 @@ pub mod session;
 pub mod settings;
 pub mod staff_api;
 pub mod views;
-pub mod ws_close;
+pub use crate::http::{client_addr, ip_slots, ws_close};
 
 use crate::auth::LoginLimiter;
+use crate::channel::web_widget::{WidgetPolicy, WidgetState};
+use crate::http::client_addr::TrustedProxies;
 use crate::hub::Hub;
 use axum::Router;
+use axum::extract::FromRef;
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
@@ -67,6 +68,35 @@ pub struct AppState {
     pub files: Arc<attachments::Files>,
 }
 
+/// The widget socket's state, taken from the shared one.
+impl FromRef<AppState> for WidgetState {
+    fn from_ref(state: &AppState) -> WidgetState {
+        WidgetState {
+            hub: state.hub.clone(),
+            policy: state.settings.clone(),
+            slots: state.widget_slots.clone(),
+            trusted_proxies: TrustedProxies::from_ref(state),
+            shutdown: state.shutdown.clone(),
+        }
+    }
+}
+
+impl FromRef<AppState> for TrustedProxies {
+    fn from_ref(state: &AppState) -> TrustedProxies {
+        TrustedProxies(state.trusted_proxies.clone())
+    }
+}
+
+impl WidgetPolicy for settings::LiveSettings {
+    fn origin_allowed(&self, origin: Option<&str>) -> bool {
+        settings::LiveSettings::origin_allowed(self, origin)
+    }
+
+    fn widget_secret(&self) -> Option<Arc<[u8]>> {
+        settings::LiveSettings::widget_secret(self)
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(|| async { Html(DEMO_HTML) }))
@@ -87,7 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin", get(|| async { Html(ADMIN_HTML) }))
         .route("/admin.js", get(|| async { asset("application/javascript; charset=utf-8", ADMIN_JS) }))
         .route("/admin.css", get(|| async { asset("text/css; charset=utf-8", ADMIN_CSS) }))
-        .merge(crate::channel::web_widget::router())
+        .merge(crate::channel::web_widget::router().with_state(WidgetState::from_ref(&state)))
         .merge(staff_api::router())
         .merge(admin_api::router())
         .merge(rules_api::router())

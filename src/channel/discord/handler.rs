@@ -1,10 +1,11 @@
-//! Gateway events → hub calls. Decides which conversation a Discord message belongs to (a DM,
-//! a new message in the support channel, a message in one of the bot's support threads), shows
-//! typing, creates the thread, and hands the message to the hub, which stores it once per
-//! Discord message id (`discord:<id>`) however often the gateway delivers it.
+//! Gateway events → hub calls. Says where a Discord message was written (a DM, a new message in
+//! the support channel, another channel of the server), creates the thread, shows typing, and
+//! hands the message to the hub: its resolve finds the conversation (a support thread is answered
+//! only for the customer it was opened for) and stores the message once per Discord message id
+//! (`discord:<id>`) however often the gateway delivers it.
 
 use crate::domain::{Channel, Verification};
-use crate::hub::{ATTACHMENT_PREFIX, Hub, Inbound, Sender, Thread};
+use crate::hub::{ATTACHMENT_PREFIX, Hub, Inbound, Resolution, Sender, Thread};
 use serenity::all::{
     Attachment, AutoArchiveDuration, ChannelId, Context, CreateThread, EventHandler, Message, MessageType, Ready,
     ResumedEvent,
@@ -28,16 +29,15 @@ enum Place {
     Dm,
     /// The support channel: the message starts a conversation in a thread of its own.
     Support,
-    /// One of our support threads, with its conversation.
-    Thread(String),
+    /// Any other channel of the server: ours only if it is one of our support threads and the
+    /// writer the customer it was opened for (the hub decides).
+    Thread,
 }
 
 #[derive(Debug, thiserror::Error)]
 enum Error {
     #[error(transparent)]
     Hub(#[from] crate::hub::Error),
-    #[error(transparent)]
-    Store(#[from] crate::store::Error),
     #[error("Discord: {0}")]
     Discord(#[from] serenity::Error),
 }
@@ -67,12 +67,7 @@ impl Handler {
         } else if Some(msg.channel_id) == self.support_channel {
             Place::Support
         } else {
-            let key = thread_key(msg.channel_id);
-            match self.hub.store().conversation_by_thread_key(Channel::Discord, &key).await? {
-                Some(conversation_id) => Place::Thread(conversation_id),
-                // Some other channel of the server: not ours to answer.
-                None => return Ok(()),
-            }
+            Place::Thread
         };
         // One message at a time per Discord channel, so two quick messages neither race to
         // create two conversations nor overtake each other more than the gateway already may.
@@ -81,37 +76,24 @@ impl Handler {
 
     #[tracing::instrument(skip_all, fields(discord_message_id = %msg.id))]
     async fn deliver(&self, ctx: &Context, msg: &Message, place: Place, text: &str) -> Result<(), Error> {
-        let store = self.hub.store();
         let external_id = format!("discord:{}", msg.id);
-        // A replay after a resume: already stored (and answered). Checked before creating a
-        // thread so a replayed support-channel message does not get a second one.
-        if store.message_by_external_id(&external_id).await?.is_some() {
-            tracing::debug!("message already stored; not answering twice");
-            return Ok(());
-        }
         let user = msg.author.id.to_string();
-        let (reply_channel, key, kind) = match place {
-            Place::Dm => (msg.channel_id, format!("dm:{user}"), "dm"),
+        let (reply_channel, thread, kind) = match place {
+            Place::Dm => (msg.channel_id, Thread::Key(format!("dm:{user}")), "dm"),
             Place::Support => {
-                let thread = self.create_thread(ctx, msg).await?;
-                (thread, thread_key(thread), "thread")
-            }
-            Place::Thread(conversation_id) => {
-                // Only the customer the thread was opened for talks to the bot there; others
-                // (community members, staff typing in Discord) are left alone.
-                let owner = store.conversation(&conversation_id).await?.map(|c| c.contact_id);
-                let writer = store.contact_by_identity("discord", &user).await?;
-                if owner.is_none() || owner != writer {
-                    tracing::debug!("message in a support thread from someone else; ignored");
+                // A replay after a resume is answered already: asked before a second thread is
+                // created for it (the hub's resolve below asks again, for every place).
+                if self.hub.received(&external_id).await? {
+                    tracing::debug!("message already stored; not answering twice");
                     return Ok(());
                 }
-                (msg.channel_id, thread_key(msg.channel_id), "thread")
+                let thread = self.create_thread(ctx, msg).await?;
+                (thread, Thread::Key(thread_key(thread)), "thread")
             }
+            // Only the customer the thread was opened for talks to the bot there; others
+            // (community members, staff typing in Discord) are left alone.
+            Place::Thread => (msg.channel_id, Thread::Own(thread_key(msg.channel_id)), "thread"),
         };
-        // Typing first: the reply (sent later by the outbox) ends it.
-        if let Err(e) = reply_channel.broadcast_typing(&ctx.http).await {
-            tracing::debug!(error = %e, "cannot show typing");
-        }
         let meta =
             serde_json::json!({"discord_channel_id": reply_channel.to_string(), "discord_kind": kind}).to_string();
         let sender = Sender {
@@ -120,8 +102,22 @@ impl Handler {
             verification: Verification::None,
             name: Some(msg.author.name.clone()),
         };
-        let (contact_id, conversation_id) =
-            self.hub.open_conversation(Channel::Discord, &sender, Thread::Key(key), &meta).await?;
+        let resolved = self.hub.resolve(Channel::Discord, &sender, thread, Some(&external_id), &meta).await?;
+        let (contact_id, conversation_id) = match resolved {
+            Resolution::Open { contact_id, conversation_id, .. } => (contact_id, conversation_id),
+            Resolution::Duplicate => {
+                tracing::debug!("message already stored; not answering twice");
+                return Ok(());
+            }
+            Resolution::NotOurs => {
+                tracing::debug!("not a support thread, or someone else's; ignored");
+                return Ok(());
+            }
+        };
+        // Typing first: the reply (sent later by the outbox) ends it.
+        if let Err(e) = reply_channel.broadcast_typing(&ctx.http).await {
+            tracing::debug!(error = %e, "cannot show typing");
+        }
         if let Err(e) = self.hub.set_contact_avatar(&contact_id, &msg.author.face()).await {
             tracing::warn!(error = %e, "cannot store the Discord avatar");
         }

@@ -249,7 +249,7 @@ async fn announce_queued(
     }
 }
 
-fn staff_note(s: &crate::store::ConversationSummary) -> String {
+fn staff_note(s: &crate::hub::ConversationSummary) -> String {
     let who = s.contact_name.as_deref().unwrap_or("A customer");
     let place = s.queue_position.map(|p| format!(" (#{p} in the queue)")).unwrap_or_default();
     let why = s.summary.as_deref().map(|t| format!("\n> {}", t.replace('\n', " "))).unwrap_or_default();

@@ -3,9 +3,8 @@
 //! outbox row with `enforce_nonce`, so when a retry repeats parts that already went out, Discord
 //! answers with the earlier message instead of posting it again (for a few minutes).
 
-use crate::domain::{Author, Channel, MessageView};
+use crate::domain::{Author, Channel, MessageView, OutboxItem};
 use crate::outbox::{ChannelSender, SendError, Sent};
-use crate::store::OutboxItem;
 use futures_util::future::BoxFuture;
 use serenity::all::{ChannelId, CreateMessage, Http, Nonce, UserId};
 use std::sync::Arc;

@@ -18,9 +18,11 @@ use super::strip::strip_reply;
 use super::threading::{self, EmailMeta};
 use super::{AfterStore, EmailConfig, ImapTarget};
 use crate::domain::{Channel, Verification};
-use crate::hub::{self, Hub, Inbound, Sender, Thread};
+use crate::hub::{
+    self, ChannelState, EmailOriginal, Hub, Inbound, MailAttachment, MailOriginal, NewQuarantine, Resolution, Sender,
+    Thread,
+};
 use crate::net::tls_connector;
-use crate::store::{self, EmailOriginal, NewAttachment, NewQuarantine};
 use anyhow::{Context, anyhow};
 use futures_util::TryStreamExt;
 use std::collections::HashMap;
@@ -62,8 +64,6 @@ pub enum Intake {
 pub enum Error {
     #[error(transparent)]
     Hub(#[from] hub::Error),
-    #[error(transparent)]
-    Store(#[from] store::Error),
 }
 
 /// Reads one mailbox until `token` is cancelled, reconnecting with backoff.
@@ -112,8 +112,7 @@ async fn session(
     let selected = timed(session.select(&target.folder)).await.with_context(|| format!("SELECT {}", target.folder))?;
     let uid_validity = i64::from(selected.uid_validity.context("the server reports no UIDVALIDITY")?);
     let key = target.key();
-    let store = hub.store();
-    let mut last_uid = match store.email_mailbox_state(&key).await? {
+    let mut last_uid = match hub.mailbox_position(&key).await? {
         Some((validity, last)) if validity == uid_validity => Some(last),
         Some(_) => {
             tracing::warn!(mailbox = %key, "UIDVALIDITY changed: taking the unseen mail again (deduplicated by Message-ID)");
@@ -133,7 +132,7 @@ async fn session(
             process_uid(hub, config, target, &mut session, uid_validity, uid, can_move, failures, false).await?;
             done = done.max(i64::from(uid));
         }
-        store.set_email_mailbox_state(&key, uid_validity, done).await?;
+        hub.set_mailbox_position(&key, uid_validity, done).await?;
         last_uid = Some(done);
     }
     let mut last = last_uid.unwrap_or(0);
@@ -189,7 +188,7 @@ async fn process_uid(
     let Some(raw) = raw else {
         // Expunged meanwhile: nothing to take in.
         if record {
-            hub.store().set_email_mailbox_state(&key, uid_validity, i64::from(uid)).await?;
+            hub.set_mailbox_position(&key, uid_validity, i64::from(uid)).await?;
         }
         return Ok(());
     };
@@ -214,7 +213,7 @@ async fn process_uid(
     tracing::info!(mailbox = %key, uid, outcome = ?intake, "mail taken in");
     after_store(session, &config.after_store, uid, can_move).await?;
     if record {
-        hub.store().set_email_mailbox_state(&key, uid_validity, i64::from(uid)).await?;
+        hub.set_mailbox_position(&key, uid_validity, i64::from(uid)).await?;
     }
     Ok(())
 }
@@ -267,60 +266,49 @@ pub async fn take_in(hub: &Hub, config: &EmailConfig, at: &Place<'_>, raw: &[u8]
         quarantine(hub, at, raw, &reason).await?;
         return Ok(Intake::Quarantined(reason));
     }
-    let store = hub.store();
     let external_id = format!("email:{}", mail.message_id);
-    if store.message_by_external_id(&external_id).await?.is_some() {
-        return Ok(Intake::Duplicate);
-    }
-    let found = threading::resolve(store, &mail).await?;
     let sender = Sender {
         kind: "email",
         value: mail.from.clone(),
         verification: Verification::EmailChannel,
         name: mail.from_name.clone(),
     };
-    let fresh = EmailMeta::new();
-    let thread = found.clone().map_or(Thread::New, Thread::Existing);
-    let (_, conversation_id) = hub.open_conversation(Channel::Email, &sender, thread, &fresh.to_json()).await?;
-    let continues = found.as_deref() == Some(conversation_id.as_str());
-    let mut meta = match store.channel_meta(&conversation_id).await? {
-        Some((_, json)) => EmailMeta::parse(&json),
-        None => fresh,
-    };
+    let fresh = EmailMeta::new().to_json();
+    let thread = Thread::Clues(threading::clues(&mail));
+    let (conversation_id, continues) =
+        match hub.resolve(Channel::Email, &sender, thread, Some(&external_id), &fresh).await? {
+            Resolution::Open { conversation_id, continues, .. } => (conversation_id, continues),
+            Resolution::Duplicate => return Ok(Intake::Duplicate),
+            // Mail threads are never refused: an unknown thread starts a conversation.
+            Resolution::NotOurs => return Ok(Intake::Ignored),
+        };
+    let mut meta = EmailMeta::parse(&hub.channel_meta(&conversation_id).await?.unwrap_or(fresh));
     meta.absorb(&mail);
     let text = visible_text(&mail, continues);
-    let ack = hub
-        .receive(
-            &conversation_id,
-            Inbound {
-                text: &text,
-                client_msg_id: None,
-                external_id: Some(&external_id),
-                channel_meta: Some(&meta.to_json()),
-            },
-        )
-        .await?;
+    let meta = meta.to_json();
+    let inbound =
+        Inbound { text: &text, client_msg_id: None, external_id: Some(&external_id), channel_meta: Some(&meta) };
+    let ack = hub.receive_with_state(&conversation_id, inbound, ChannelState { mail: Some(original(mail)) }).await?;
+    Ok(Intake::Stored { conversation_id, message_id: ack.id })
+}
+
+/// What is kept of a mail besides its message: the original text and the attachments.
+fn original(mail: ParsedMail) -> MailOriginal {
     let original = EmailOriginal {
-        message_id: ack.id.clone(),
-        rfc_message_id: mail.message_id.clone(),
-        sender: mail.from.clone(),
-        subject: mail.subject.clone(),
-        body: mail.text.clone(),
+        message_id: String::new(), // the stored message's, set when the message is written
+        rfc_message_id: mail.message_id,
+        sender: mail.from,
+        subject: mail.subject,
+        body: mail.text,
         from_html: mail.from_html,
         attachments: Vec::new(),
     };
-    let attachments: Vec<NewAttachment<'_>> = mail
+    let attachments = mail
         .attachments
-        .iter()
-        .map(|a| NewAttachment {
-            name: &a.name,
-            content_type: &a.content_type,
-            size: a.size as i64,
-            content: a.content.as_deref(),
-        })
+        .into_iter()
+        .map(|a| MailAttachment { name: a.name, content_type: a.content_type, size: a.size as i64, content: a.content })
         .collect();
-    store.save_email_original(&original, &attachments).await?;
-    Ok(Intake::Stored { conversation_id, message_id: ack.id })
+    MailOriginal { original, attachments }
 }
 
 /// What the bot and the console see: the mail without quotes and signature; the subject in
@@ -343,21 +331,20 @@ fn visible_text(mail: &ParsedMail, continues: bool) -> String {
     text
 }
 
-async fn quarantine(hub: &Hub, at: &Place<'_>, raw: &[u8], reason: &str) -> Result<(), store::Error> {
+async fn quarantine(hub: &Hub, at: &Place<'_>, raw: &[u8], reason: &str) -> Result<(), hub::Error> {
     let (sender, subject, id) = mime::peek_headers(raw);
     tracing::warn!(mailbox = at.mailbox, uid = at.uid, reason, "mail quarantined");
-    hub.store()
-        .quarantine_email(&NewQuarantine {
-            mailbox: at.mailbox,
-            uid_validity: at.uid_validity,
-            uid: at.uid,
-            reason,
-            sender: sender.as_deref(),
-            subject: subject.as_deref(),
-            rfc_message_id: id.as_deref(),
-            raw,
-        })
-        .await
+    hub.quarantine_mail(&NewQuarantine {
+        mailbox: at.mailbox,
+        uid_validity: at.uid_validity,
+        uid: at.uid,
+        reason,
+        sender: sender.as_deref(),
+        subject: subject.as_deref(),
+        rfc_message_id: id.as_deref(),
+        raw,
+    })
+    .await
 }
 
 /// Connects (TLS for imaps), reads the greeting and logs in.

@@ -3,15 +3,17 @@
 //!
 //! - [`inbound`]   IMAP (IDLE, else polling), UIDVALIDITY + last-UID tracking, mark seen or
 //!   move only after the mail is stored, Message-ID dedupe, quarantine of unreadable mail
-//! - [`mime`]      MIME → text (HTML-only mail made readable, charsets, encoded headers),
-//!   attachments with a size cap
+//! - [`mime`]      MIME → text (charsets, encoded headers), attachments with a size cap
+//! - [`html_text`] HTML-only mail made readable; our replies' HTML part
 //! - [`strip`]     quoted replies and signatures removed from what the bot and console see
 //! - [`threading`] which conversation a mail continues; the conversation's email data
 //! - [`outbound`]  the [`ChannelSender`]: threaded replies through SMTP (lettre)
 //!
-//! The adapter talks to the hub (open_conversation, receive) and reads what threading and UID
-//! tracking need through store methods; it never writes conversations or messages itself.
+//! The adapter talks only to the hub: `resolve` (de-duplication, the threading clues it parsed,
+//! the owner check), `receive_with_state` (the message with its original mail, one commit), the
+//! quarantine and the mailbox read position; it never touches the store.
 
+pub mod html_text;
 pub mod inbound;
 pub mod mime;
 pub mod outbound;

@@ -8,10 +8,9 @@
 use super::EmailConfig;
 use super::mime::text_to_html;
 use super::threading::{EmailMeta, ReplyToken, our_message_id, plus_address};
-use crate::domain::{Author, Channel, Locale};
+use crate::domain::{Author, Channel, Locale, OutboxItem};
 use crate::hub::Hub;
 use crate::outbox::{ChannelSender, SendError, Sent};
-use crate::store::OutboxItem;
 use futures_util::future::BoxFuture;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -56,8 +55,8 @@ impl EmailSender {
         let to = Mailbox::new(name.clone(), address);
         let token = ReplyToken { secret: meta.token.clone(), conversation_id: conversation_id.clone() };
         let our_id = our_message_id(&token, &item.message.id, &self.config.domain);
-        let locale = match self.hub.store().conversation(conversation_id).await {
-            Ok(Some(c)) => c.locale,
+        let locale = match self.hub.conversation_locale(conversation_id).await {
+            Ok(Some(locale)) => locale,
             Ok(None) => return Err(SendError::Permanent("the conversation no longer exists".into())),
             Err(e) => return Err(SendError::Retry(format!("cannot read the conversation: {e}"))),
         };
@@ -90,8 +89,8 @@ impl EmailSender {
             Ok(_) => {
                 // Re-read the conversation's data: a customer mail may have arrived while this
                 // one was on its way, and its In-Reply-To/References must not be lost.
-                let mut latest = match self.hub.store().channel_meta(conversation_id).await {
-                    Ok(Some((_, json))) => EmailMeta::parse(&json),
+                let mut latest = match self.hub.channel_meta(conversation_id).await {
+                    Ok(Some(json)) => EmailMeta::parse(&json),
                     _ => meta,
                 };
                 if latest.token.is_empty() {

@@ -6,11 +6,12 @@
 //! into its Message-IDs (`<kituo.TOKEN.CONVERSATION.MESSAGE@domain>`) and plus addresses
 //! (`support+TOKEN.CONVERSATION@domain`), checked against the conversation's secret token.
 //! Nothing matches: a new conversation. The hub then refuses to join a conversation of another
-//! contact, so a forged header can at worst start a new conversation.
+//! contact, so a forged header can at worst start a new conversation. The parsing is here; the
+//! lookups are the hub's (`Hub::resolve` with `Thread::Clues`).
 
 use super::mime::ParsedMail;
-use crate::domain::Channel;
-use crate::store::{self, Store};
+use crate::hub::Clue;
+pub use crate::hub::ReplyToken;
 use serde::{Deserialize, Serialize};
 
 /// How many ids of a References chain we keep (the first and the newest).
@@ -100,25 +101,16 @@ fn dedupe_chain(chain: Vec<String>) -> Vec<String> {
     out
 }
 
-/// The reply token: the conversation's secret and its id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplyToken {
-    pub secret: String,
-    pub conversation_id: String,
+/// `TOKEN.CONVERSATION`, as used in plus addresses.
+pub fn tag(token: &ReplyToken) -> String {
+    format!("{}.{}", token.secret, token.conversation_id)
 }
 
-impl ReplyToken {
-    /// `TOKEN.CONVERSATION`, as used in plus addresses.
-    pub fn tag(&self) -> String {
-        format!("{}.{}", self.secret, self.conversation_id)
-    }
-
-    fn parse_tag(tag: &str) -> Option<ReplyToken> {
-        let (secret, conversation_id) = tag.split_once('.')?;
-        let hexish = |s: &str| !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_hexdigit());
-        (hexish(secret) && hexish(conversation_id))
-            .then(|| ReplyToken { secret: secret.to_lowercase(), conversation_id: conversation_id.to_lowercase() })
-    }
+fn parse_tag(tag: &str) -> Option<ReplyToken> {
+    let (secret, conversation_id) = tag.split_once('.')?;
+    let hexish = |s: &str| !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_hexdigit());
+    (hexish(secret) && hexish(conversation_id))
+        .then(|| ReplyToken { secret: secret.to_lowercase(), conversation_id: conversation_id.to_lowercase() })
 }
 
 /// Our Message-ID for a stored reply (without angle brackets).
@@ -137,20 +129,20 @@ pub fn parse_our_message_id(id: &str) -> Option<(ReplyToken, Option<String>)> {
     if parts.next().is_some() {
         return None;
     }
-    Some((ReplyToken::parse_tag(&format!("{secret}.{conversation}"))?, message))
+    Some((parse_tag(&format!("{secret}.{conversation}"))?, message))
 }
 
 /// `local+TOKEN.CONVERSATION@domain` for replies to come back to.
 pub fn plus_address(mailbox: &str, token: &ReplyToken) -> Option<String> {
     let (local, domain) = mailbox.rsplit_once('@')?;
     let local = local.split('+').next().unwrap_or(local);
-    Some(format!("{local}+{}@{domain}", token.tag()))
+    Some(format!("{local}+{}@{domain}", tag(token)))
 }
 
 fn parse_plus_address(address: &str) -> Option<ReplyToken> {
     let local = address.rsplit_once('@')?.0;
     let tag = local.split_once('+')?.1;
-    ReplyToken::parse_tag(tag)
+    parse_tag(tag)
 }
 
 /// The ids to try, in order: In-Reply-To, then References newest first.
@@ -166,41 +158,23 @@ pub fn thread_ids(mail: &ParsedMail) -> Vec<&str> {
     ids
 }
 
-/// Finds the conversation a mail continues, if any (see the module docs for the order).
-pub async fn resolve(store: &Store, mail: &ParsedMail) -> store::Result<Option<String>> {
+/// The evidence of the conversation a mail continues, in the order of the module docs; the
+/// hub's resolve checks it against the store.
+pub fn clues(mail: &ParsedMail) -> Vec<Clue> {
     let ids = thread_ids(mail);
-    for id in &ids {
-        if let Some((token, Some(message))) = parse_our_message_id(id) {
-            if let Some(conv) = store.conversation_of_message(&message).await?
-                && conv == token.conversation_id
-                && token_valid(store, &token).await?
-            {
-                return Ok(Some(conv));
-            }
-        } else if let Some(m) = store.message_by_external_id(&format!("email:{id}")).await? {
-            return Ok(Some(m.conversation_id));
-        }
-    }
+    let mut clues: Vec<Clue> = ids
+        .iter()
+        .map(|id| match parse_our_message_id(id) {
+            Some((token, Some(message_id))) => Clue::Ours { message_id, token },
+            _ => Clue::External(format!("email:{id}")),
+        })
+        .collect();
     let tokens = ids
         .iter()
         .filter_map(|id| parse_our_message_id(id).map(|(t, _)| t))
         .chain(mail.recipients.iter().filter_map(|a| parse_plus_address(a)));
-    for token in tokens {
-        if token_valid(store, &token).await? {
-            return Ok(Some(token.conversation_id));
-        }
-    }
-    Ok(None)
-}
-
-async fn token_valid(store: &Store, token: &ReplyToken) -> store::Result<bool> {
-    Ok(match store.channel_meta(&token.conversation_id).await? {
-        Some((channel, meta)) if channel == Channel::Email.as_str() => {
-            let meta = EmailMeta::parse(&meta);
-            !meta.token.is_empty() && meta.token == token.secret
-        }
-        _ => false,
-    })
+    clues.extend(tokens.map(Clue::Token));
+    clues
 }
 
 #[cfg(test)]
@@ -238,6 +212,24 @@ mod tests {
         assert_eq!(plus, "support+0a1b2c3d4e5f6789.00112233445566778899aabb@example.com");
         assert_eq!(parse_plus_address(&plus), Some(token));
         assert_eq!(parse_plus_address("support@example.com"), None);
+    }
+
+    #[test]
+    fn clues_name_messages_first_then_tokens() {
+        let token =
+            ReplyToken { secret: "0a1b2c3d4e5f6789".into(), conversation_id: "00112233445566778899aabb".into() };
+        let ours = our_message_id(&token, "ffeeddccbbaa998877665544", "example.com");
+        let mut m = mail("new@x", &[&ours], &["a@x", &ours]);
+        m.recipients = vec![plus_address("support@example.com", &token).unwrap()];
+        assert_eq!(
+            clues(&m),
+            vec![
+                Clue::Ours { message_id: "ffeeddccbbaa998877665544".into(), token: token.clone() },
+                Clue::External("email:a@x".into()),
+                Clue::Token(token.clone()),
+                Clue::Token(token),
+            ]
+        );
     }
 
     #[test]

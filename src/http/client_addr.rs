@@ -4,16 +4,21 @@
 //! proxy. Entries further left are written by the client and could be forged, so they are never
 //! believed; without trusted proxies the header is ignored altogether.
 
-use super::AppState;
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 /// The address a request comes from, after the trusted-proxy rule.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
+
+/// The proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`), as a router's state
+/// provides them to [`ClientIp`].
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Arc<Vec<IpAddr>>);
 
 /// The client address behind `peer`, given the trusted proxies.
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
@@ -31,15 +36,20 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAdd
     hops.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer)
 }
 
-impl FromRequestParts<AppState> for ClientIp {
+impl<S> FromRequestParts<S> for ClientIp
+where
+    S: Send + Sync,
+    TrustedProxies: FromRef<S>,
+{
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::from([127, 0, 0, 1]), |ConnectInfo(addr)| addr.ip());
-        Ok(ClientIp(client_ip(peer, &parts.headers, &state.trusted_proxies)))
+        let TrustedProxies(trusted) = TrustedProxies::from_ref(state);
+        Ok(ClientIp(client_ip(peer, &parts.headers, &trusted)))
     }
 }
 

@@ -1,0 +1,62 @@
+//! Web visitors: the widget's visitor token (stored only hashed) and the session it resumes, and
+//! the identity the embedding site vouches for (HMAC identify), named from the back office.
+
+use super::{Hub, Result};
+use crate::domain::{Verification, new_secret};
+use crate::store::NewIdentity;
+use sha2::{Digest, Sha256};
+
+/// A web visitor's session: who they are and which conversation they are in.
+#[derive(Debug, Clone)]
+pub struct VisitorSession {
+    pub visitor_token: String,
+    pub contact_id: String,
+    pub conversation_id: String,
+}
+
+/// What the store keeps of a visitor token (never the token).
+pub(super) fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+impl Hub {
+    /// Resumes the visitor of `token`, or starts a new visitor with a new token.
+    pub async fn visitor_session(&self, token: Option<&str>) -> Result<VisitorSession> {
+        if let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 128)
+            && let Some((contact_id, conversation_id)) = self.store.web_visitor(&token_hash(token)).await?
+        {
+            return Ok(VisitorSession { visitor_token: token.to_string(), contact_id, conversation_id });
+        }
+        let visitor_token = new_secret();
+        let (contact_id, conversation_id) = self.store.create_web_visitor(&token_hash(&visitor_token)).await?;
+        Ok(VisitorSession { visitor_token, contact_id, conversation_id })
+    }
+
+    /// Records an email the embedding site vouched for (widget HMAC identify).
+    pub async fn identify(&self, contact_id: &str, email: &str, name: Option<&str>) -> Result<()> {
+        let identity = NewIdentity { kind: "email", value: email.to_string(), verification: Verification::Hmac };
+        self.store.add_identity(contact_id, &identity, name).await?;
+        self.bump_identities();
+        if name.is_none() {
+            self.name_from_backoffice(contact_id, email).await;
+        }
+        Ok(())
+    }
+
+    /// Once an email is proven or vouched for, the contact is called by the name the back office
+    /// has for it (not "Visitor"). Best effort: a back-office outage costs only the name.
+    pub(super) async fn name_from_backoffice(&self, contact_id: &str, email: &str) {
+        let name = match self.backoffice.orders_of(email).await {
+            Ok(orders) => orders.into_iter().find_map(|o| o.customer_name.filter(|n| !n.trim().is_empty())),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the back office for the contact's name");
+                None
+            }
+        };
+        if let Some(name) = name
+            && let Err(e) = self.store.name_contact_if_unnamed(contact_id, name.trim()).await
+        {
+            tracing::warn!(error = %e, "cannot name the contact");
+        }
+    }
+}

@@ -6,7 +6,7 @@
 //! - [`config`]     command line and environment (`kituo serve|import|intents`); secrets never print
 //! - [`app`]        assembly: store, bot, hub, listener; runs until shutdown
 //! - [`domain`]     pure types at the bottom: ids, locales, authors, statuses, verification levels, the
-//!   conversation ownership state machine
+//!   conversation ownership state machine, stored files' rules (type by content, safe names)
 //! - [`store`]      the only module with SQL (SQLite and PostgreSQL through sqlx `Any`)
 //! - [`backoffice`] one interface to orders (lines, shipments), invoices, stock and return requests, read
 //!   and write: the built-in tables (CSV import, demo data; answers held in memory until an import or
@@ -16,13 +16,15 @@
 //!   (limits, one-time codes), actions on a strong proof, reply templates (minijinja)
 //! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions;
 //!   the resolution notice and its rating (CSAT), SLA clocks and the breach sweep; the widget socket
-//!   holds its conversation's turn state (`HeldState`), so a message needs no read
+//!   holds its conversation's turn state (`HeldState`), so a message needs no read; the attachments
+//!   folder, files channels bring in or take out, ratings from channel controls
 //! - [`queue`]      business hours, SLA arithmetic and priority names, dispatcher (auto-assign,
 //!   requeue) over the domain's ownership rules
 //! - [`auth`]       staff passwords (argon2), sessions, API tokens, login throttle (counted in the store)
-//! - [`channel`]    channel adapters: web widget WebSocket; Discord bot (serenity gateway in, REST out);
-//!   email (IMAP in with IDLE + UID tracking, MIME, reply stripping, threading, quarantine; threaded
-//!   SMTP replies through the outbox)
+//! - [`channel`]    channel adapters: web widget WebSocket; Discord bot (serenity gateway in, REST out;
+//!   attachments kept, agents' files uploaded, rating buttons); email (IMAP in with IDLE + UID
+//!   tracking, MIME, reply stripping, threading, quarantine; threaded SMTP replies through the outbox,
+//!   agents' files as MIME attachments)
 //! - [`search`]     search text parsed into phrases (FTS5 and tsquery forms), snippets with hit ranges
 //! - [`metrics`]    Prometheus counters and gauges (`/metrics`)
 //! - [`security`]   security events: counted per kind, logged summarised (target `kituo::security`)

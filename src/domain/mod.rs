@@ -1,6 +1,7 @@
 //! Pure domain types shared by every layer: ids, locales, authors, conversation status,
 //! verification levels and the message view sent to clients. No IO lives here.
 
+pub mod files;
 pub mod ownership;
 pub use ownership::Ownership;
 

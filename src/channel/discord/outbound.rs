@@ -4,6 +4,7 @@
 //! answers with the earlier message instead of posting it again (for a few minutes).
 
 use crate::domain::{Author, Channel, MessageView};
+use crate::hub::Hub;
 use crate::outbox::{ChannelSender, SendError, Sent};
 use crate::store::OutboxItem;
 use futures_util::future::BoxFuture;
@@ -17,19 +18,34 @@ const CANNOT_MESSAGE_USER: isize = 50_007;
 
 pub struct DiscordSender {
     http: Arc<Http>,
+    hub: Arc<Hub>,
 }
 
 impl DiscordSender {
-    pub fn new(http: Arc<Http>) -> DiscordSender {
-        DiscordSender { http }
+    pub fn new(http: Arc<Http>, hub: Arc<Hub>) -> DiscordSender {
+        DiscordSender { http, hub }
     }
 
     async fn deliver(&self, item: &OutboxItem) -> Result<Sent, SendError> {
         let (channel, channel_meta) = self.target(item).await?;
-        let parts = split_message(&body(&item.message), MESSAGE_LIMIT);
+        let mut parts = split_message(&body(&item.message), MESSAGE_LIMIT);
+        let files = self.hub.message_files(&item.message.id).await.map_err(|e| SendError::Retry(e.to_string()))?;
+        let rating = self.hub.open_rating_of(&item.message).await.map_err(|e| SendError::Retry(e.to_string()))?;
+        if parts.is_empty() && !files.is_empty() {
+            parts.push(String::new());
+        }
+        let last = parts.len().saturating_sub(1);
+        let mut files = Some(files);
         for (i, part) in parts.into_iter().enumerate() {
-            let message =
+            let mut message =
                 CreateMessage::new().content(part).nonce(Nonce::String(nonce(&item.outbox_id, i))).enforce_nonce(true);
+            // The agent's files and the rating buttons go with the last part.
+            if i == last {
+                message = message.add_files(super::attachments::uploads(files.take().unwrap_or_default()));
+                if let Some(csat_id) = &rating {
+                    message = message.components(super::rating::buttons(csat_id));
+                }
+            }
             channel.send_message(&self.http, message).await.map_err(send_error)?;
         }
         Ok(Sent { channel_meta })

@@ -12,6 +12,7 @@
 //! The adapter talks to the hub (open_conversation, receive) and reads what threading and UID
 //! tracking need through store methods; it never writes conversations or messages itself.
 
+mod attach_out;
 pub mod inbound;
 pub mod mime;
 pub mod outbound;

@@ -77,6 +77,11 @@ impl App {
             None => format!("http://{}", listener.local_addr().context("listener address")?),
         };
         hub.set_public_url(&public_url);
+        let files = Arc::new(crate::hub::channel_files::Files::new(
+            crate::web::attachments::folder(args.attachments_dir.as_deref(), &args.database_url),
+            args.max_upload_bytes,
+        ));
+        hub.set_files(files.clone());
         let state = AppState {
             hub,
             settings,
@@ -92,10 +97,7 @@ impl App {
                 .map(crate::config::Secret::expose)
                 .filter(|t| !t.is_empty())
                 .map(Arc::from),
-            files: Arc::new(crate::web::attachments::Files::new(
-                crate::web::attachments::folder(args.attachments_dir.as_deref(), &args.database_url),
-                args.max_upload_bytes,
-            )),
+            files: files.clone(),
         };
         let offline_grace = std::time::Duration::from_secs(args.offline_grace_secs);
         Ok(App {
@@ -142,7 +144,7 @@ impl App {
             }));
         }
         if let Some(discord) = self.discord {
-            tracker.spawn(crate::outbox::run_worker(hub.clone(), discord.sender(), token.clone()));
+            tracker.spawn(crate::outbox::run_worker(hub.clone(), discord.sender(hub.clone()), token.clone()));
             // One gateway connection for the whole cluster.
             let work_hub = hub.clone();
             tracker.spawn(crate::hub::lease::run_under_lease(hub.clone(), "discord".into(), token.clone(), move |t| {

@@ -6,7 +6,8 @@
 //! - [`config`]     command line and environment (`kituo serve|import|intents`); secrets never print
 //! - [`app`]        assembly: store, bot, hub, listener; runs until shutdown
 //! - [`domain`]     pure types at the bottom: ids, locales, authors, statuses, verification levels, the
-//!   conversation ownership state machine, back-office records (orders, invoices, stock, requests)
+//!   conversation ownership state machine, back-office records (orders, invoices, stock, requests),
+//!   stored files' rules (type by content, safe names)
 //! - [`store`]      the only module with SQL (SQLite and PostgreSQL through sqlx `Any`)
 //! - [`backoffice`] one interface to orders (lines, shipments), invoices, stock and return requests, read
 //!   and write: the built-in tables (CSV import, demo data; answers held in memory until an import or
@@ -21,12 +22,14 @@
 //!   history pages and the reads channels and the outbox need;
 //!   the resolution notice and its rating (CSAT), SLA clocks and the breach sweep; the widget socket
 //!   holds its conversation's turn state (`HeldState`), so a message needs no read; the queue
-//!   dispatcher (auto-assign, requeue) over the domain's ownership rules
+//!   dispatcher (auto-assign, requeue) over the domain's ownership rules; the attachments folder,
+//!   files channels bring in or take out, ratings from channel controls
 //! - [`queue`]      agent-queue rules, pure: business hours, SLA targets and arithmetic, priority names
 //! - [`auth`]       staff passwords (argon2), sessions, API tokens, login throttle (counted in the store)
-//! - [`channel`]    channel adapters: web widget WebSocket; Discord bot (serenity gateway in, REST out);
-//!   email (IMAP in with IDLE + UID tracking, MIME, reply stripping, threading, quarantine; threaded
-//!   SMTP replies through the outbox)
+//! - [`channel`]    channel adapters: web widget WebSocket; Discord bot (serenity gateway in, REST out;
+//!   attachments kept, agents' files uploaded, rating buttons); email (IMAP in with IDLE + UID
+//!   tracking, MIME, reply stripping, threading, quarantine; threaded SMTP replies through the outbox,
+//!   agents' files as MIME attachments)
 //! - [`search`]     search text parsed into phrases (FTS5 and tsquery forms), snippets with hit ranges
 //! - [`metrics`]    Prometheus counters and gauges (`/metrics`)
 //! - [`net`]        outbound TLS (rustls, webpki roots) for the IMAP reader and the Tryton client

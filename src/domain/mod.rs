@@ -2,6 +2,7 @@
 //! verification levels and the message view sent to clients. No IO lives here.
 
 mod delivery;
+pub mod files;
 pub mod ownership;
 pub mod records;
 pub use delivery::OutboxItem;

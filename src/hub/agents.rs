@@ -132,9 +132,8 @@ impl Hub {
             };
             let message = NewMessage::ours(Author::Agent, &agent.name, text, private);
             let outbound = (conv.channel != Channel::Web.as_str()).then_some(conv.channel.as_str());
-            match self.store.commit_agent_message(conversation_id, &from, &to, &message, outbound).await {
-                Ok(mut stored) => {
-                    self.link_files(&mut stored, attachments).await;
+            match self.store.commit_agent_message(conversation_id, &from, &to, &message, outbound, attachments).await {
+                Ok(stored) => {
                     if to.assignee != from.assignee
                         && let Some(a) = &to.assignee
                     {

@@ -151,13 +151,7 @@ impl Hub {
         if request.rating.is_some() {
             return Ok(None);
         }
-        let thanks =
-            self.bot().templates.render(conv.locale, "csat_thanks", context! { rating => rating }).unwrap_or_else(
-                |e| {
-                    tracing::error!(error = %e, "csat_thanks template failed");
-                    "Thank you for your rating.".into()
-                },
-            );
+        let thanks = self.csat_thanks(conv.locale, rating);
         let mut customer = NewMessage::ours(Author::Customer, "Customer", inbound.text, false);
         customer.external_id = inbound.external_id.map(str::to_string);
         let messages = [customer, NewMessage::ours(Author::System, CSAT_AUTHOR, &thanks, false)];

@@ -8,6 +8,8 @@
 mod actions;
 mod agents;
 pub mod bus;
+pub mod channel_files;
+pub mod channel_rating;
 mod channel_state;
 pub mod cluster;
 pub mod csat;
@@ -110,6 +112,8 @@ pub struct Hub {
     csat_key: tokio::sync::OnceCell<String>,
     /// Identities added on this node outside a turn (see [`HeldState`]).
     identities: std::sync::atomic::AtomicU64,
+    /// The attachments folder (see [`channel_files`]).
+    files: std::sync::OnceLock<Arc<channel_files::Files>>,
 }
 
 /// An inbound customer message, after the channel adapter parsed it.
@@ -145,6 +149,7 @@ impl Hub {
             public_url: RwLock::new("http://127.0.0.1:8080".into()),
             csat_key: Default::default(),
             identities: Default::default(),
+            files: Default::default(),
         }
     }
 

@@ -1,5 +1,5 @@
 //! SQL for attachments: the metadata row of each stored file (the bytes are on disk, see
-//! `web::attachments`), its link to the message that carries it, and the lookups that put
+//! `hub::channel_files`), its link to the message that carries it, and the lookups that put
 //! attachments on messages (uploads and files kept from inbound mail) and decide who may read one.
 
 use super::{Result, Store};
@@ -59,22 +59,9 @@ impl Store {
         message_id: &str,
         ids: &[String],
     ) -> Result<Vec<AttachmentRef>> {
-        let mut linked = Vec::with_capacity(ids.len());
-        for id in ids {
-            let row = sqlx::query(
-                "update attachments set message_id = $1
-                  where attachment_id = $2 and conversation_id = $3 and message_id is null
-                 returning attachment_id, name, content_type, size",
-            )
-            .bind(message_id)
-            .bind(id)
-            .bind(conversation_id)
-            .fetch_optional(self.writer())
-            .await?;
-            if let Some(r) = row {
-                linked.push(attachment_ref(&r)?);
-            }
-        }
+        let mut tx = self.begin_write().await?;
+        let linked = link_in(&mut tx, conversation_id, message_id, ids).await?;
+        tx.commit().await?;
         Ok(linked)
     }
 
@@ -134,6 +121,33 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// [`Store::link_attachments`] inside a transaction (the one that stores the message, so a
+/// reply is never delivered before its files are on it).
+pub(super) async fn link_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    conversation_id: &str,
+    message_id: &str,
+    ids: &[String],
+) -> Result<Vec<AttachmentRef>> {
+    let mut linked = Vec::with_capacity(ids.len());
+    for id in ids {
+        let row = sqlx::query(
+            "update attachments set message_id = $1
+              where attachment_id = $2 and conversation_id = $3 and message_id is null
+             returning attachment_id, name, content_type, size",
+        )
+        .bind(message_id)
+        .bind(id)
+        .bind(conversation_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(r) = row {
+            linked.push(attachment_ref(&r)?);
+        }
+    }
+    Ok(linked)
 }
 
 fn attachment_ref(r: &sqlx::any::AnyRow) -> Result<AttachmentRef> {

@@ -300,7 +300,8 @@ impl Store {
 
     /// Stores an agent's reply or private note, moving ownership from `from` to `to`
     /// (conditional like [`Store::apply_transition`]); a public reply on `outbound_channel` is
-    /// queued for delivery in the same transaction.
+    /// queued for delivery in the same transaction, which also gives it the uploaded files
+    /// `attachments` (so the outbox never sends it without them).
     pub async fn commit_agent_message(
         &self,
         conversation_id: &str,
@@ -308,6 +309,7 @@ impl Store {
         to: &Ownership,
         message: &NewMessage,
         outbound_channel: Option<&str>,
+        attachments: &[String],
     ) -> Result<MessageView> {
         let now = now_ms();
         let public = i64::from(!message.private);
@@ -334,7 +336,8 @@ impl Store {
         .await?;
         let Some(row) = row else { return Err(Error::Conflict) };
         let seq: i64 = row.try_get(0)?;
-        let stored = insert_message(&mut tx, conversation_id, seq, message, now).await?;
+        let mut stored = insert_message(&mut tx, conversation_id, seq, message, now).await?;
+        stored.attachments = super::attachments::link_in(&mut tx, conversation_id, &stored.id, attachments).await?;
         if let Some(channel) = outbound_channel
             && !message.private
         {

@@ -23,8 +23,10 @@ use super::AppState;
 use super::client_addr::ClientIp;
 use super::error::{ApiError, ApiResult};
 use super::session::{Staff, principal_of};
+pub use crate::domain::files::{sanitise_name, sniff};
 use crate::domain::{AttachmentRef, MessageView, new_id};
 use crate::hub::Inbound;
+pub use crate::hub::channel_files::Files;
 use crate::store::{NewStoredFile, Store};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
@@ -37,27 +39,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::path::{Path as FsPath, PathBuf};
 
-/// Longest kept file name (characters).
-const MAX_NAME_CHARS: usize = 100;
 /// Header carrying the widget's visitor token on uploads.
 pub const VISITOR_HEADER: &str = "x-visitor-token";
-
-/// Where files live and how large an upload may be.
-#[derive(Debug)]
-pub struct Files {
-    dir: PathBuf,
-    max_bytes: usize,
-}
-
-impl Files {
-    pub fn new(dir: PathBuf, max_bytes: usize) -> Files {
-        Files { dir, max_bytes }
-    }
-
-    fn path_of(&self, attachment_id: &str) -> PathBuf {
-        self.dir.join(attachment_id)
-    }
-}
 
 /// The attachments folder: `--attachments-dir` when given; otherwise `attachments/` beside a
 /// SQLite database file (the data folder), or `./attachments` (PostgreSQL, in-memory SQLite).
@@ -78,50 +61,6 @@ pub fn folder(configured: Option<&FsPath>, database_url: &str) -> PathBuf {
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/widget/attachments", post(upload)).route("/api/attachments/{id}", get(download))
-}
-
-/// The file types accepted, found by their magic bytes; `None` for anything else.
-pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if bytes.starts_with(b"\xff\xd8\xff") {
-        Some("image/jpeg")
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        Some("image/gif")
-    } else if bytes.len() >= 12 && bytes.starts_with(b"RIFF") && &bytes[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else if bytes.starts_with(b"%PDF-") {
-        Some("application/pdf")
-    } else {
-        None
-    }
-}
-
-fn extension(content_type: &str) -> &'static str {
-    match content_type {
-        "image/png" => "png",
-        "image/jpeg" => "jpg",
-        "image/gif" => "gif",
-        "image/webp" => "webp",
-        _ => "pdf",
-    }
-}
-
-/// A display name safe in a header and in HTML: the last path segment, ASCII letters, digits,
-/// `.`, `-`, `_` and spaces kept (others become `_`), no leading dots, at most
-/// [`MAX_NAME_CHARS`]; `file.<ext>` when nothing is left.
-pub fn sanitise_name(raw: Option<&str>, content_type: &str) -> String {
-    let base = raw.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = base
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') { c } else { '_' })
-        .take(MAX_NAME_CHARS)
-        .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').trim();
-    if cleaned.chars().all(|c| c == '_' || c == '.') {
-        return format!("file.{}", extension(content_type));
-    }
-    cleaned.to_string()
 }
 
 #[derive(Deserialize, Default)]
@@ -185,19 +124,6 @@ async fn read_limited(body: Body, headers: &axum::http::HeaderMap, max: usize) -
     }
 }
 
-/// Writes the file under its id (through a temporary name, so a half-written file is never
-/// served).
-async fn write_file(dir: PathBuf, path: PathBuf, bytes: Vec<u8>) -> std::io::Result<()> {
-    tokio::task::spawn_blocking(move || {
-        std::fs::create_dir_all(&dir)?;
-        let partial = path.with_extension("part");
-        std::fs::write(&partial, &bytes)?;
-        std::fs::rename(&partial, &path)
-    })
-    .await
-    .map_err(std::io::Error::other)?
-}
-
 async fn upload(State(state): State<AppState>, ClientIp(ip): ClientIp, request: Request) -> Response {
     match upload_inner(&state, ip, request).await {
         Ok(r) => r,
@@ -209,7 +135,7 @@ async fn upload_inner(state: &AppState, ip: std::net::IpAddr, request: Request) 
     let (mut parts, body) = request.into_parts();
     let q: UploadQuery = Query::try_from_uri(&parts.uri).map(|Query(q)| q).unwrap_or_default();
     let who = uploader(state, &mut parts, &q).await?;
-    let max = state.files.max_bytes;
+    let max = state.files.max_bytes();
     let bytes = read_limited(body, &parts.headers, max).await?;
     if bytes.is_empty() {
         return Err(ApiError::invalid("body", "the file is empty"));
@@ -228,8 +154,7 @@ async fn upload_inner(state: &AppState, ip: std::net::IpAddr, request: Request) 
         sha256: hex::encode(Sha256::digest(&bytes)),
         uploaded_by,
     };
-    let path = state.files.path_of(&file.attachment_id);
-    write_file(state.files.dir.clone(), path, bytes).await.map_err(ApiError::internal)?;
+    state.files.write(&file.attachment_id, bytes).await.map_err(ApiError::internal)?;
     state.hub.store_attachment(&file).await?;
     let attachment = AttachmentRef {
         id: file.attachment_id.clone(),
@@ -335,30 +260,6 @@ async fn download(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn types_come_from_the_bytes_not_the_name() {
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some("image/png"));
-        assert_eq!(sniff(b"\xff\xd8\xff\xe0\0\x10JFIF"), Some("image/jpeg"));
-        assert_eq!(sniff(b"GIF89a\x01\0"), Some("image/gif"));
-        assert_eq!(sniff(b"RIFF\x24\0\0\0WEBPVP8 "), Some("image/webp"));
-        assert_eq!(sniff(b"%PDF-1.7\n"), Some("application/pdf"));
-        assert_eq!(sniff(b"RIFF\x24\0\0\0WAVEfmt "), None);
-        assert_eq!(sniff(b"<svg xmlns='http://www.w3.org/2000/svg'/>"), None);
-        assert_eq!(sniff(b"hello, this is text"), None);
-        assert_eq!(sniff(b""), None);
-    }
-
-    #[test]
-    fn names_are_made_safe() {
-        assert_eq!(sanitise_name(Some("../../etc/passwd"), "image/png"), "passwd");
-        assert_eq!(sanitise_name(Some("C:\\Users\\a\\photo 1.png"), "image/png"), "photo 1.png");
-        assert_eq!(sanitise_name(Some("a\"b<c>.png"), "image/png"), "a_b_c_.png");
-        assert_eq!(sanitise_name(Some(".hidden.pdf"), "application/pdf"), "hidden.pdf");
-        assert_eq!(sanitise_name(None, "image/jpeg"), "file.jpg");
-        assert_eq!(sanitise_name(Some("ñ"), "application/pdf"), "file.pdf");
-        assert_eq!(sanitise_name(Some(&"x".repeat(500)), "image/png").len(), MAX_NAME_CHARS);
-    }
 
     #[test]
     fn the_folder_sits_beside_the_sqlite_file() {

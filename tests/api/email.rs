@@ -4,6 +4,7 @@
 //! failed instead when `KITUO_E2E_REQUIRED=1` (CI).
 
 pub(crate) mod dovecot;
+mod files_csat;
 pub(crate) mod smtp;
 mod stripping;
 
@@ -25,6 +26,16 @@ pub(crate) const TRACKING_1001: &str = "EE482913057TZ";
 const WAIT: Duration = Duration::from_secs(20);
 
 async fn start(db: TestDb, dovecot: &Dovecot, smtp: &SmtpReceiver, tweak: impl Fn(&mut EmailArgs)) -> TestApp {
+    start_serving(db, dovecot, smtp, move |args| tweak(&mut args.email)).await
+}
+
+/// [`start`] with any of the server's arguments changed by `tweak`.
+async fn start_serving(
+    db: TestDb,
+    dovecot: &Dovecot,
+    smtp: &SmtpReceiver,
+    tweak: impl Fn(&mut kituo::config::ServeArgs),
+) -> TestApp {
     let (imap, smtp) = (dovecot.imap_url(), smtp.url());
     spawn_on(db, move |url| {
         let mut args = serve_args(url);
@@ -32,7 +43,7 @@ async fn start(db: TestDb, dovecot: &Dovecot, smtp: &SmtpReceiver, tweak: impl F
         args.email.smtp_url = Some(smtp.clone());
         args.email.from = Some(SUPPORT.into());
         args.email.poll_secs = 5;
-        tweak(&mut args.email);
+        tweak(&mut args);
         args
     })
     .await

@@ -5,9 +5,9 @@
 //! (`discord:<id>`) however often the gateway delivers it.
 
 use crate::domain::{Channel, Verification};
-use crate::hub::{ATTACHMENT_PREFIX, Hub, Inbound, Resolution, Sender, Thread};
+use crate::hub::{Hub, Inbound, Resolution, Sender, Thread};
 use serenity::all::{
-    Attachment, AutoArchiveDuration, ChannelId, Context, CreateThread, EventHandler, Message, MessageType, Ready,
+    AutoArchiveDuration, ChannelId, Context, CreateThread, EventHandler, Interaction, Message, MessageType, Ready,
     ResumedEvent,
 };
 use std::collections::HashMap;
@@ -57,9 +57,7 @@ impl Handler {
         if !matches!(msg.kind, MessageType::Regular | MessageType::InlineReply) {
             return Ok(());
         }
-        let links: Vec<(&str, &str)> = msg.attachments.iter().map(|a: &Attachment| (&*a.filename, &*a.url)).collect();
-        let text = inbound_text(&msg.content, &links);
-        if text.is_empty() {
+        if msg.content.trim().is_empty() && msg.attachments.is_empty() {
             return Ok(());
         }
         let place = if msg.guild_id.is_none() {
@@ -71,11 +69,11 @@ impl Handler {
         };
         // One message at a time per Discord channel, so two quick messages neither race to
         // create two conversations nor overtake each other more than the gateway already may.
-        self.locks.run(msg.channel_id.get(), self.deliver(ctx, msg, place, &text)).await
+        self.locks.run(msg.channel_id.get(), self.deliver(ctx, msg, place)).await
     }
 
     #[tracing::instrument(skip_all, fields(discord_message_id = %msg.id))]
-    async fn deliver(&self, ctx: &Context, msg: &Message, place: Place, text: &str) -> Result<(), Error> {
+    async fn deliver(&self, ctx: &Context, msg: &Message, place: Place) -> Result<(), Error> {
         let external_id = format!("discord:{}", msg.id);
         let user = msg.author.id.to_string();
         let (reply_channel, thread, kind) = match place {
@@ -121,8 +119,10 @@ impl Handler {
         if let Err(e) = self.hub.set_contact_avatar(&contact_id, &msg.author.face()).await {
             tracing::warn!(error = %e, "cannot store the Discord avatar");
         }
-        let inbound = Inbound { text, client_msg_id: None, external_id: Some(&external_id), channel_meta: Some(&meta) };
-        self.hub.receive(&conversation_id, inbound).await?;
+        let (text, files) = super::attachments::keep(&self.hub, &conversation_id, &msg.content, &msg.attachments).await;
+        let inbound =
+            Inbound { text: &text, client_msg_id: None, external_id: Some(&external_id), channel_meta: Some(&meta) };
+        self.hub.receive_with_files(&conversation_id, inbound, None, &files).await?;
         Ok(())
     }
 
@@ -155,6 +155,12 @@ impl EventHandler for Handler {
         self.hub.metrics.set_connection("discord", true);
     }
 
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        if let Interaction::Component(click) = interaction {
+            super::rating::on_click(&self.hub, &ctx, &click).await;
+        }
+    }
+
     async fn message(&self, ctx: Context, msg: Message) {
         if let Err(e) = self.on_message(&ctx, &msg).await {
             tracing::warn!(error = %e, discord_message_id = %msg.id, "Discord message not handled");
@@ -164,19 +170,6 @@ impl EventHandler for Handler {
 
 fn thread_key(channel: ChannelId) -> String {
     format!("thread:{channel}")
-}
-
-/// The message text with its attachments appended as links, one per line; empty when there is
-/// nothing to answer.
-pub fn inbound_text(content: &str, attachments: &[(&str, &str)]) -> String {
-    let mut text = content.trim().to_string();
-    for (name, url) in attachments {
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        text.push_str(&format!("{ATTACHMENT_PREFIX}{name}: {url}"));
-    }
-    text
 }
 
 /// "username: first words of the message", within Discord's 100 characters.
@@ -215,17 +208,6 @@ impl KeyedLocks {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn attachments_become_links() {
-        assert_eq!(inbound_text("  hi ", &[]), "hi");
-        assert_eq!(
-            inbound_text("see this", &[("a.png", "https://cdn.example/a.png")]),
-            "see this\n[attachment] a.png: https://cdn.example/a.png"
-        );
-        assert_eq!(inbound_text("", &[("b.pdf", "u")]), "[attachment] b.pdf: u");
-        assert_eq!(inbound_text(" ", &[]), "");
-    }
 
     #[test]
     fn thread_names_fit_discord() {

@@ -1,7 +1,9 @@
 //! The Discord channel: a serenity bot. Inbound, the gateway's MESSAGE_CREATE events become hub
-//! calls ([`handler`]); outbound, the outbox worker delivers bot and agent replies through
-//! serenity's REST client ([`outbound`]). Optionally, conversations queued for a person are
-//! announced in a staff channel.
+//! calls ([`handler`]), their files kept like uploads ([`attachments`]); outbound, the outbox
+//! worker delivers bot and agent replies, with the agent's files, through serenity's REST
+//! client ([`outbound`]); a resolution notice carries rating buttons, whose clicks arrive as
+//! INTERACTION_CREATE ([`rating`]). Optionally, conversations queued for a person are announced
+//! in a staff channel.
 //!
 //! - Direct messages: one conversation per Discord user (thread key `dm:<user id>`).
 //! - The support channel: every message there gets its own Discord thread, created by the bot,
@@ -11,8 +13,10 @@
 //! This module owns the Discord wire protocol and never touches the store's tables: writes go
 //! through the hub, reads through the store's query methods.
 
+mod attachments;
 mod handler;
 mod outbound;
+mod rating;
 
 pub use outbound::split_message;
 
@@ -118,8 +122,8 @@ impl DiscordChannel {
         Ok(Some(DiscordChannel { settings, http }))
     }
 
-    pub fn sender(&self) -> Arc<dyn ChannelSender> {
-        Arc::new(outbound::DiscordSender::new(self.http.clone()))
+    pub fn sender(&self, hub: Arc<Hub>) -> Arc<dyn ChannelSender> {
+        Arc::new(outbound::DiscordSender::new(self.http.clone(), hub))
     }
 
     /// Runs the gateway connection (serenity reconnects and resumes by itself) and the staff

@@ -4,6 +4,8 @@
 //! answers with the earlier message instead of posting it again (for a few minutes).
 
 use crate::domain::{Author, Channel, MessageView, OutboxItem};
+use crate::hub::Hub;
+use crate::hub::channel_files::OutgoingFile;
 use crate::outbox::{ChannelSender, SendError, Sent};
 use futures_util::future::BoxFuture;
 use serenity::all::{ChannelId, CreateMessage, Http, Nonce, UserId};
@@ -11,24 +13,28 @@ use std::sync::Arc;
 
 /// Discord's limit for one message's content.
 pub const MESSAGE_LIMIT: usize = 2_000;
+/// Discord's limit of files on one message.
+const FILES_PER_MESSAGE: usize = 10;
 /// "Cannot send messages to this user" (DMs closed, or the bot shares no server with them).
 const CANNOT_MESSAGE_USER: isize = 50_007;
 
 pub struct DiscordSender {
     http: Arc<Http>,
+    hub: Arc<Hub>,
 }
 
 impl DiscordSender {
-    pub fn new(http: Arc<Http>) -> DiscordSender {
-        DiscordSender { http }
+    pub fn new(http: Arc<Http>, hub: Arc<Hub>) -> DiscordSender {
+        DiscordSender { http, hub }
     }
 
     async fn deliver(&self, item: &OutboxItem) -> Result<Sent, SendError> {
         let (channel, channel_meta) = self.target(item).await?;
         let parts = split_message(&body(&item.message), MESSAGE_LIMIT);
-        for (i, part) in parts.into_iter().enumerate() {
-            let message =
-                CreateMessage::new().content(part).nonce(Nonce::String(nonce(&item.outbox_id, i))).enforce_nonce(true);
+        let files = self.hub.message_files(&item.message.id).await.map_err(|e| SendError::Retry(e.to_string()))?;
+        let rating = self.hub.open_rating_of(&item.message).await.map_err(|e| SendError::Retry(e.to_string()))?;
+        for (i, message) in compose(parts, files, rating.as_deref()).into_iter().enumerate() {
+            let message = message.nonce(Nonce::String(nonce(&item.outbox_id, i))).enforce_nonce(true);
             channel.send_message(&self.http, message).await.map_err(send_error)?;
         }
         Ok(Sent { channel_meta })
@@ -76,6 +82,33 @@ fn body(message: &MessageView) -> String {
         Author::Agent => format!("**{}:** {}", message.author_name.replace('*', ""), message.text),
         _ => message.text.clone(),
     }
+}
+
+/// The messages of one reply: its text parts; the agent's files with the last part, at most
+/// [`FILES_PER_MESSAGE`] a message (more follow in messages of their own); a resolution notice's
+/// rating buttons on the last message.
+fn compose(parts: Vec<String>, files: Vec<OutgoingFile>, rating: Option<&str>) -> Vec<CreateMessage> {
+    let mut messages: Vec<CreateMessage> = parts.into_iter().map(|p| CreateMessage::new().content(p)).collect();
+    let mut files = files.into_iter().peekable();
+    let mut first = true;
+    while files.peek().is_some() {
+        let batch = super::attachments::uploads(files.by_ref().take(FILES_PER_MESSAGE).collect());
+        let message = match messages.pop() {
+            Some(last) if first => last.add_files(batch),
+            other => {
+                messages.extend(other);
+                CreateMessage::new().add_files(batch)
+            }
+        };
+        messages.push(message);
+        first = false;
+    }
+    if let Some(csat_id) = rating
+        && let Some(last) = messages.pop()
+    {
+        messages.push(last.components(super::rating::buttons(csat_id)));
+    }
+    messages
 }
 
 /// Discord accepts a string nonce of up to 25 characters: the outbox id (24) and the part.
@@ -192,6 +225,23 @@ mod tests {
     fn counts_like_discord() {
         let emoji = "😀".repeat(3); // 2 UTF-16 units each
         assert_eq!(split_message(&emoji, 4), ["😀😀", "😀"]);
+    }
+
+    #[test]
+    fn files_ride_on_the_last_part_ten_at_a_time() {
+        let file =
+            |i: usize| OutgoingFile { name: format!("{i}.png"), content_type: "image/png".into(), bytes: vec![1] };
+        let json = |m: &CreateMessage| serde_json::to_value(m).unwrap();
+        let parts = vec!["one".to_string(), "two".to_string()];
+        let messages = compose(parts, (0..12).map(file).collect(), Some("req"));
+        assert_eq!(messages.len(), 3);
+        let (a, b, c) = (json(&messages[0]), json(&messages[1]), json(&messages[2]));
+        assert_eq!(a["attachments"].as_array().map_or(0, Vec::len), 0, "{a}");
+        assert_eq!((b["content"].as_str(), b["attachments"].as_array().map(Vec::len)), (Some("two"), Some(10)), "{b}");
+        assert_eq!(c["attachments"].as_array().map(Vec::len), Some(2), "{c}");
+        assert_eq!(c["components"][0]["components"].as_array().map(Vec::len), Some(5), "buttons last: {c}");
+        assert_eq!(compose(Vec::new(), vec![file(0)], None).len(), 1, "files alone make a message");
+        assert!(compose(Vec::new(), Vec::new(), Some("req")).is_empty());
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! the owner check), `receive_with_state` (the message with its original mail, one commit), the
 //! quarantine and the mailbox read position; it never touches the store.
 
+mod attach_out;
 pub mod html_text;
 pub mod inbound;
 pub mod mime;

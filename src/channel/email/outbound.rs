@@ -82,8 +82,10 @@ impl EmailSender {
         {
             builder = builder.reply_to(Mailbox::new(self.config.from.name.clone(), plus));
         }
+        let files =
+            self.hub.message_files(&item.message.id).await.map_err(|e| SendError::Retry(format!("files: {e}")))?;
         let email = builder
-            .multipart(MultiPart::alternative_plain_html(text, html))
+            .multipart(super::attach_out::with_files(MultiPart::alternative_plain_html(text, html), files))
             .map_err(|e| SendError::Permanent(format!("cannot build the mail: {e}")))?;
         match self.transport.send(email).await {
             Ok(_) => {

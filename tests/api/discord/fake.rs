@@ -17,6 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
+mod files;
+pub use files::Uploaded;
+
 pub const GUILD: u64 = 100;
 pub const SUPPORT: u64 = 200;
 pub const STAFF: u64 = 300;
@@ -53,6 +56,10 @@ pub struct Posted {
     pub id: u64,
     pub content: String,
     pub nonce: Option<String>,
+    /// Files uploaded with the message (multipart).
+    pub files: Vec<Uploaded>,
+    /// The message's components (buttons), as sent.
+    pub components: Value,
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +95,10 @@ struct Inner {
     /// Close every Identify with 4004 (authentication failed), as Discord does for a bad token.
     reject_token: bool,
     unexpected: Vec<String>,
+    /// Files served at `/cdn/{name}` (Discord's CDN for attachments).
+    hosted: HashMap<String, Vec<u8>>,
+    /// Interaction responses: (interaction id, body).
+    callbacks: Vec<(String, Value)>,
 }
 
 struct Shared {
@@ -135,6 +146,8 @@ impl FakeDiscord {
             .route("/api/v10/channels/{id}/messages", post(create_message))
             .route("/api/v10/channels/{id}/messages/{mid}/threads", post(create_thread))
             .route("/api/v10/channels/{id}/typing", post(typing))
+            .route("/cdn/{name}", get(files::hosted))
+            .route("/api/v10/interactions/{id}/{token}/callback", post(files::callback))
             .fallback(any(unexpected))
             .with_state(shared.clone());
         let listener = listener.tap_io(|tcp| {
@@ -333,7 +346,15 @@ async fn gateway_info(State(s): State<St>) -> Json<Value> {
     Json(json!({"url": format!("ws://{}/gateway", s.addr)}))
 }
 
-async fn create_message(State(s): State<St>, Path(channel): Path<u64>, Json(body): Json<Value>) -> Response {
+async fn create_message(
+    State(s): State<St>,
+    Path(channel): Path<u64>,
+    headers: axum::http::HeaderMap,
+    raw: axum::body::Bytes,
+) -> Response {
+    let Some((body, uploaded)) = files::parse_body(&headers, &raw) else {
+        return error(StatusCode::BAD_REQUEST, 50_109, "The request body contains invalid JSON.");
+    };
     let content = body["content"].as_str().unwrap_or("").to_string();
     let nonce = body["nonce"].as_str().map(str::to_string);
     let message = {
@@ -359,7 +380,15 @@ async fn create_message(State(s): State<St>, Path(channel): Path<u64>, Json(body
             let index = inner.posts.len();
             inner.nonces.insert((channel, n.clone()), index);
         }
-        inner.posts.push(Posted { channel_id: channel, id, content: content.clone(), nonce });
+        let components = body["components"].clone();
+        inner.posts.push(Posted {
+            channel_id: channel,
+            id,
+            content: content.clone(),
+            nonce,
+            files: uploaded,
+            components,
+        });
         message_json(id, channel, guild, &bot_user().json(), &content, vec![])
     };
     // Discord echoes the bot's own messages over the gateway: the bot must ignore them.

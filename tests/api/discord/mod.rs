@@ -3,6 +3,8 @@
 //! checks that the gateway URL the bot will use is the fake's.
 
 mod fake;
+mod files;
+mod rating;
 
 use crate::helpers::{Backend, TestApp, TestDb, backends, serve_args, spawn_on};
 use fake::{BOT_ID, FakeDiscord, LOUNGE, STAFF, SUPPORT, User};
@@ -24,6 +26,11 @@ fn juma() -> User {
 
 /// The app with Discord pointed at `fake`, once the bot has identified on the fake gateway.
 async fn start(backend: Backend, fake: &FakeDiscord) -> TestApp {
+    start_with(backend, fake, |_| {}).await
+}
+
+/// [`start`] with more arguments changed by `tweak`.
+async fn start_with(backend: Backend, fake: &FakeDiscord, tweak: impl Fn(&mut kituo::config::ServeArgs)) -> TestApp {
     let discord = DiscordArgs {
         token: Some(TOKEN.into()),
         support_channel_id: Some(SUPPORT),
@@ -37,6 +44,7 @@ async fn start(backend: Backend, fake: &FakeDiscord) -> TestApp {
     let app = spawn_on(db, move |url| {
         let mut args = serve_args(url);
         args.discord = discord.clone();
+        tweak(&mut args);
         args
     })
     .await;
@@ -163,11 +171,13 @@ async fn support_channel_message_gets_its_own_thread_and_the_answer_goes_there()
         assert!(fake.posts_in(SUPPORT).is_empty(), "{backend:?}: nothing posted in the support channel itself");
         assert!(fake.typing_in(thread.id) >= 1, "{backend:?}: typing shown in the thread");
 
-        // The attachment arrived as a link.
+        // An attachment that cannot be downloaded is a note line with its link.
         let id = conversation(&app, &format!("thread:{}", thread.id)).await;
         let stored = app.hub.store().messages_after(&id, 0, 50, true).await.unwrap();
         assert!(
-            stored[0].text.ends_with("[attachment] photo.jpg: https://cdn.discordapp.test/attachments/1/2/photo.jpg"),
+            stored[0].text.ends_with(
+                "[attachment] photo.jpg (not kept: could not be downloaded): https://cdn.discordapp.test/attachments/1/2/photo.jpg"
+            ),
             "{backend:?}: {}",
             stored[0].text
         );

@@ -4,7 +4,8 @@
 //! channel → hub → bot | agent queue → store → bus → channel):
 //!
 //! - [`config`]     command line and environment (`kituo serve|import|intents`); secrets never print
-//! - [`app`]        assembly: store, bot, hub, listener; runs until shutdown
+//! - [`app`]        assembly: store, bot, hub, listener; owns this node's id (cluster events, leases) and hands
+//!   the web its customer routes from `channel`; runs until shutdown
 //! - [`domain`]     pure types at the bottom: ids, locales, authors, statuses, verification levels, the
 //!   conversation ownership state machine
 //! - [`store`]      the only module with SQL (SQLite and PostgreSQL through sqlx `Any`); `Queries` is its

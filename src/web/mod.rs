@@ -80,7 +80,10 @@ impl axum::extract::FromRef<AppState> for Queries {
     }
 }
 
-pub fn router(state: AppState) -> Router {
+/// `customer_routes`: the customer channels' routes (the widget socket, from `channel/`),
+/// merged here so they pass through the same headers; `app` hands them in, so `web` does not
+/// import `channel`.
+pub fn router(state: AppState, customer_routes: Router<AppState>) -> Router {
     Router::new()
         .route("/", get(|| async { Html(DEMO_HTML) }))
         .route("/widget.js", get(widget_js))
@@ -100,7 +103,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin", get(|| async { Html(ADMIN_HTML) }))
         .route("/admin.js", get(|| async { asset("application/javascript; charset=utf-8", ADMIN_JS) }))
         .route("/admin.css", get(|| async { asset("text/css; charset=utf-8", ADMIN_CSS) }))
-        .merge(crate::channel::web_widget::router())
+        .merge(customer_routes)
         .merge(staff_api::router())
         .merge(admin_api::router())
         .merge(rules_api::router())

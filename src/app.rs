@@ -22,6 +22,8 @@ pub struct App {
     listener: TcpListener,
     state: AppState,
     store: Store,
+    /// This process's id in a cluster of nodes (events it announces, leases it holds).
+    node_id: String,
     offline_grace: std::time::Duration,
     /// Set when demo data was loaded during this start: (orders, invoices, products).
     pub seeded: Option<(u64, u64, u64)>,
@@ -83,6 +85,7 @@ impl App {
         ));
         hub.set_files(files.clone());
         let state = AppState {
+            queries: hub.queries(),
             hub,
             settings,
             shutdown: CancellationToken::new(),
@@ -107,6 +110,7 @@ impl App {
             listener,
             state,
             store,
+            node_id: crate::domain::new_id(),
             offline_grace,
             initial_admin,
             seeded,
@@ -130,16 +134,17 @@ impl App {
         tracker.spawn(crate::hub::run_housekeeping(hub.clone(), token.clone()));
         if let Some(url) = self.cluster_url {
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-            hub.bus().set_remote(hub.node_id().to_string(), tx);
+            hub.bus().set_remote(self.node_id.clone(), tx);
             tracker.spawn(crate::hub::cluster::run_notifier(hub.clone(), rx, token.clone()));
-            tracker.spawn(crate::hub::cluster::run_listener(hub.clone(), url, token.clone()));
+            tracker.spawn(crate::hub::cluster::run_listener(hub.clone(), self.node_id.clone(), url, token.clone()));
         }
         if let Some(email) = self.email {
             tracker.spawn(crate::outbox::run_worker(hub.clone(), email.sender(hub.clone()), token.clone()));
             // Each node may send replies (the outbox is claimed row by row), but the mailboxes are
             // read by one node at a time.
             let work_hub = hub.clone();
-            tracker.spawn(crate::hub::lease::run_under_lease(hub.clone(), "email".into(), token.clone(), move |t| {
+            let (store, node) = (self.store.clone(), self.node_id.clone());
+            tracker.spawn(crate::hub::lease::run_under_lease(store, node, "email".into(), token.clone(), move |t| {
                 Box::pin(email.clone().run(work_hub.clone(), t))
             }));
         }
@@ -147,7 +152,8 @@ impl App {
             tracker.spawn(crate::outbox::run_worker(hub.clone(), discord.sender(hub.clone()), token.clone()));
             // One gateway connection for the whole cluster.
             let work_hub = hub.clone();
-            tracker.spawn(crate::hub::lease::run_under_lease(hub.clone(), "discord".into(), token.clone(), move |t| {
+            let (store, node) = (self.store.clone(), self.node_id.clone());
+            tracker.spawn(crate::hub::lease::run_under_lease(store, node, "discord".into(), token.clone(), move |t| {
                 Box::pin(discord.clone().run(work_hub.clone(), t))
             }));
         }

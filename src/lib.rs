@@ -4,11 +4,13 @@
 //! channel → hub → bot | agent queue → store → bus → channel):
 //!
 //! - [`config`]     command line and environment (`kituo serve|import|intents`); secrets never print
-//! - [`app`]        assembly: store, bot, hub, listener; runs until shutdown
+//! - [`app`]        assembly: store, bot, hub, listener; owns this node's id (cluster events, leases) and hands
+//!   the web its customer routes from `channel`; runs until shutdown
 //! - [`domain`]     pure types at the bottom: ids, locales, authors, statuses, verification levels, the
 //!   conversation ownership state machine, back-office records (orders, invoices, stock, requests),
 //!   stored files' rules (type by content, safe names)
-//! - [`store`]      the only module with SQL (SQLite and PostgreSQL through sqlx `Any`)
+//! - [`store`]      the only module with SQL (SQLite and PostgreSQL through sqlx `Any`); `Queries` is its
+//!   read-only face, the web's only way to read
 //! - [`backoffice`] one interface to orders (lines, shipments), invoices, stock and return requests, read
 //!   and write: the built-in tables (CSV import, demo data; answers held in memory until an import or
 //!   a write changes them), Tryton over JSON-RPC, or any ERP database (PostgreSQL, MySQL/MariaDB,
@@ -23,7 +25,8 @@
 //!   the resolution notice and its rating (CSAT), SLA clocks and the breach sweep; the widget socket
 //!   holds its conversation's turn state (`HeldState`), so a message needs no read; the queue
 //!   dispatcher (auto-assign, requeue) over the domain's ownership rules; the attachments folder,
-//!   files channels bring in or take out, ratings from channel controls
+//!   files channels bring in or take out, ratings from channel controls. The only writer: the web's
+//!   changes (admin, staff settings, sessions, audit entries) go through hub methods
 //! - [`queue`]      agent-queue rules, pure: business hours, SLA targets and arithmetic, priority names
 //! - [`auth`]       staff passwords (argon2), sessions, API tokens, login throttle (counted in the store)
 //! - [`channel`]    channel adapters: web widget WebSocket; Discord bot (serenity gateway in, REST out;
@@ -38,7 +41,7 @@
 //! - [`web`]        axum router, shared state, pages (security headers), staff REST API (incl. email
 //!   quarantine, labels, search and saved views, notification preferences, priority, SLA targets,
 //!   attachments: upload, type by content, serving), the public rating page (`/csat/{token}`),
-//!   console socket
+//!   console socket; reads through `store::Queries`, writes through the hub
 //! - [`commands`]   `kituo import` and `kituo intents check|classify`
 
 pub mod app;

@@ -36,9 +36,8 @@ pub async fn run_notifier(hub: Arc<Hub>, mut rx: mpsc::UnboundedReceiver<Wire>, 
     }
 }
 
-/// Receives the other nodes' events and publishes them locally.
-pub async fn run_listener(hub: Arc<Hub>, database_url: String, token: CancellationToken) {
-    let node = hub.node_id().to_string();
+/// Receives the other nodes' events (any node but `node`, this one) and publishes them locally.
+pub async fn run_listener(hub: Arc<Hub>, node: String, database_url: String, token: CancellationToken) {
     loop {
         let mut listener = match sqlx::postgres::PgListener::connect(&database_url).await {
             Ok(l) => l,

@@ -1,10 +1,12 @@
 //! Work that must run on exactly one node at a time (each mailbox reader, the Discord gateway):
 //! the node holding the database lease runs it and renews the lease; when it dies or stalls the
 //! lease expires and another node takes the work over.
+//!
+//! Plumbing owned by `app` (which knows this node's id), not part of `Hub`: it needs only the
+//! store's lease rows.
 
-use super::Hub;
+use crate::store::Store;
 use futures_util::future::BoxFuture;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -13,13 +15,11 @@ const TTL: Duration = Duration::from_secs(15);
 /// How often the holder renews, and others try to take it.
 const EVERY: Duration = Duration::from_secs(5);
 
-/// Runs `work` while this node holds lease `name`, restarting it when the lease comes back.
-pub async fn run_under_lease<F>(hub: Arc<Hub>, name: String, token: CancellationToken, work: F)
+/// Runs `work` while node `node` holds lease `name`, restarting it when the lease comes back.
+pub async fn run_under_lease<F>(store: Store, node: String, name: String, token: CancellationToken, work: F)
 where
     F: Fn(CancellationToken) -> BoxFuture<'static, ()> + Send + 'static,
 {
-    let node = hub.node_id().to_string();
-    let store = hub.store().clone();
     let ttl = TTL.as_millis() as i64;
     loop {
         match store.try_lease(&name, &node, ttl).await {

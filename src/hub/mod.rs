@@ -6,6 +6,7 @@
 //! channel → hub (resolve → bot → store) → bus → channel
 
 mod actions;
+pub mod admin;
 mod agents;
 pub mod bus;
 pub mod channel_files;
@@ -23,6 +24,7 @@ mod proofs;
 mod resolve;
 mod rules;
 mod serial;
+mod staff;
 mod visitors;
 
 /// Store types the hub hands to channels, so that channels need not import `store`.
@@ -94,8 +96,6 @@ pub struct Hub {
     pub metrics: crate::metrics::Metrics,
     /// Security events: counted into `metrics`, logged summarised (target `kituo::security`).
     pub security: crate::security::SecurityLog,
-    /// This process's id in a cluster of nodes.
-    node_id: String,
     /// Serialises rule-set saves in this process.
     rules_lock: tokio::sync::Mutex<()>,
     /// Intent hits not yet written to the database (flushed by housekeeping).
@@ -142,7 +142,6 @@ impl Hub {
             metrics: Default::default(),
             security: Default::default(),
             rules_lock: Default::default(),
-            node_id: crate::domain::new_id(),
             codes_enabled: Default::default(),
             proofs_pruned_at: Default::default(),
             turn_locks: Default::default(),
@@ -156,10 +155,6 @@ impl Hub {
     /// Replaces the business hours (admin settings); in force for the next handoff.
     pub fn set_hours(&self, hours: Option<BusinessHours>) {
         *self.hours.write().expect("hours lock poisoned: a holder panicked") = hours;
-    }
-
-    pub fn node_id(&self) -> &str {
-        &self.node_id
     }
 
     pub fn outbox_signal(&self) -> Arc<Notify> {

@@ -99,7 +99,7 @@ async fn run(mut socket: WebSocket, state: AppState, me: Principal) {
     let mut events = hub.bus().subscribe_agents();
     let mut resyncs = hub.bus().subscribe_resync();
     if state.agent_connections.open(&me.agent_id) == 1
-        && let Ok(Some(agent)) = hub.store().agent(&me.agent_id).await
+        && let Ok(Some(agent)) = state.queries.agent(&me.agent_id).await
         && agent.presence == Presence::Offline
         && let Err(e) = hub.set_presence(&me.agent_id, Presence::Online).await
     {
@@ -191,8 +191,8 @@ async fn handle(
             Ok(())
         }
         ConsoleFrame::Resume { conversation_id, after_seq } => {
-            let store = state.hub.store();
-            let channel = match store.conversation(&conversation_id).await {
+            let queries = &state.queries;
+            let channel = match queries.conversation(&conversation_id).await {
                 Ok(Some(c)) => c.channel,
                 _ => {
                     return send(

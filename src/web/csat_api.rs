@@ -7,8 +7,9 @@
 use super::error::{ApiError, ApiResult};
 use super::session::{Admin, Staff};
 use super::{AppState, views};
+use crate::hub::admin::sla_target_json as target_json;
 use crate::queue::sla::{PRIORITIES, parse_priority};
-use crate::store::{RateRefusal, SlaTarget, Store};
+use crate::store::{Queries, RateRefusal, SlaTarget};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -53,7 +54,7 @@ fn thanks_page(rating: i64) -> Response {
 /// The request a token names, if its signature holds.
 async fn request_of(state: &AppState, token: &str) -> ApiResult<Option<crate::store::CsatRequest>> {
     let Some(id) = state.hub.csat_id_of_token(token).await? else { return Ok(None) };
-    Ok(state.hub.store().csat_request(&id).await?)
+    Ok(state.queries.csat_request(&id).await?)
 }
 
 fn invalid_link() -> Response {
@@ -139,9 +140,9 @@ async fn submit(State(state): State<AppState>, Path(token): Path<String>, body: 
 }
 
 /// Adds `"csat":{"rating","comment"}` (or null) to conversation JSON objects (each with an `"id"`).
-pub async fn attach(store: &Store, conversations: &mut [Value]) -> ApiResult<()> {
+pub async fn attach(queries: &Queries, conversations: &mut [Value]) -> ApiResult<()> {
     let ids: Vec<String> = conversations.iter().filter_map(|c| c["id"].as_str().map(str::to_string)).collect();
-    let ratings = store.csat_of(&ids).await?;
+    let ratings = queries.csat_of(&ids).await?;
     for c in conversations.iter_mut() {
         let rated = c["id"].as_str().and_then(|id| ratings.get(id));
         c["csat"] = rated.map_or(Value::Null, |(rating, comment)| json!({"rating": rating, "comment": comment}));
@@ -161,21 +162,13 @@ async fn set_priority(
     Json(b): Json<PriorityBody>,
 ) -> ApiResult<Json<Value>> {
     let value = parse_priority(b.priority.trim()).ok_or_else(|| ApiError::invalid("priority", priority_help()))?;
-    if !state.hub.store().set_priority(&id, value).await? {
+    if !state.hub.set_priority(&who.agent_id, &id, value, b.priority.trim()).await? {
         return Err(ApiError::not_found("conversation"));
     }
-    super::rules_api::audit(
-        &state,
-        &who.agent_id,
-        "conversation.priority",
-        &format!("conversation:{id}"),
-        json!({"priority": b.priority.trim()}),
-    )
-    .await;
     let s = state.hub.summary(&id).await?;
     let mut conversation = views::summary(&s);
-    super::labels_api::attach(state.hub.store(), std::slice::from_mut(&mut conversation)).await?;
-    attach(state.hub.store(), std::slice::from_mut(&mut conversation)).await?;
+    super::labels_api::attach(&state.queries, std::slice::from_mut(&mut conversation)).await?;
+    attach(&state.queries, std::slice::from_mut(&mut conversation)).await?;
     Ok(Json(json!({"conversation": conversation})))
 }
 
@@ -184,17 +177,8 @@ fn priority_help() -> String {
     format!("one of {}", names.join(", "))
 }
 
-fn target_json(t: &SlaTarget) -> Value {
-    json!({
-        "team": if t.team.is_empty() { Value::Null } else { json!(t.team) },
-        "priority": t.priority,
-        "first_response_secs": t.first_response_secs,
-        "resolution_secs": t.resolution_secs,
-    })
-}
-
-async fn targets(State(state): State<AppState>, Admin(_w): Admin) -> ApiResult<Json<Value>> {
-    let list = state.hub.store().sla_targets().await?;
+async fn targets(State(queries): State<Queries>, Admin(_w): Admin) -> ApiResult<Json<Value>> {
+    let list = queries.sla_targets().await?;
     Ok(Json(json!({"targets": list.iter().map(target_json).collect::<Vec<_>>()})))
 }
 
@@ -230,8 +214,7 @@ async fn set_target(
         return Err(ApiError::invalid("priority", priority_help()));
     }
     let team = b.team.map(|t| t.trim().to_string()).unwrap_or_default();
-    let store = state.hub.store();
-    if !team.is_empty() && !store.team_exists(&team).await? {
+    if !team.is_empty() && !state.queries.team_exists(&team).await? {
         return Err(ApiError::invalid("team", "no such team"));
     }
     let target = SlaTarget {
@@ -240,15 +223,6 @@ async fn set_target(
         first_response_secs: check_secs("first_response_secs", b.first_response_secs)?,
         resolution_secs: check_secs("resolution_secs", b.resolution_secs)?,
     };
-    store.set_sla_target(&target).await?;
-    let details = target_json(&target);
-    super::rules_api::audit(
-        &state,
-        &who.agent_id,
-        "sla.save",
-        &format!("sla:{}/{}", target.team, target.priority),
-        details.clone(),
-    )
-    .await;
-    Ok(Json(json!({"target": details})))
+    state.hub.set_sla_target(&who.agent_id, &target).await?;
+    Ok(Json(json!({"target": target_json(&target)})))
 }

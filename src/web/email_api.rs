@@ -31,7 +31,7 @@ async fn list_quarantine(
     Staff(_w): Staff,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    let list = state.hub.store().email_quarantine(q.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    let list = state.queries.email_quarantine(q.limit.unwrap_or(100).clamp(1, 1000)).await?;
     let items: Vec<Value> = list
         .iter()
         .map(|m| {
@@ -50,15 +50,14 @@ async fn quarantined_raw(
     Staff(_w): Staff,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let raw =
-        state.hub.store().quarantined_email_raw(&id).await?.ok_or_else(|| ApiError::not_found("quarantined mail"))?;
+    let raw = state.queries.quarantined_email_raw(&id).await?.ok_or_else(|| ApiError::not_found("quarantined mail"))?;
     let disposition = format!("attachment; filename=\"quarantine-{id}.eml\"");
     Ok(([(header::CONTENT_TYPE, "message/rfc822".to_string()), (header::CONTENT_DISPOSITION, disposition)], raw)
         .into_response())
 }
 
 async fn original(State(state): State<AppState>, Staff(_w): Staff, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let o = state.hub.store().email_original(&id).await?.ok_or_else(|| ApiError::not_found("email original"))?;
+    let o = state.queries.email_original(&id).await?.ok_or_else(|| ApiError::not_found("email original"))?;
     Ok(Json(json!({
         "message_id": o.message_id, "email_message_id": o.rfc_message_id, "from": o.sender, "subject": o.subject,
         "body": o.body, "from_html": o.from_html,
@@ -70,7 +69,7 @@ async fn original(State(state): State<AppState>, Staff(_w): Staff, Path(id): Pat
 
 async fn attachment(State(state): State<AppState>, Staff(_w): Staff, Path(id): Path<String>) -> ApiResult<Response> {
     let (name, content_type, content) =
-        state.hub.store().email_attachment(&id).await?.ok_or_else(|| ApiError::not_found("attachment"))?;
+        state.queries.email_attachment(&id).await?.ok_or_else(|| ApiError::not_found("attachment"))?;
     let safe_name: String =
         name.chars().map(|c| if c.is_control() || c == '"' || c == '\\' { '_' } else { c }).collect();
     // Served as a download, never rendered inline: it is customer-supplied content.

@@ -6,7 +6,7 @@
 use super::error::{ApiError, ApiResult};
 use super::session::{Admin, Staff};
 use super::{AppState, views};
-use crate::store::Store;
+use crate::store::Queries;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -49,14 +49,12 @@ async fn create(State(state): State<AppState>, Admin(who): Admin, Json(b): Json<
     let name = parse_name(&b.name)
         .ok_or_else(|| ApiError::invalid("name", "1–40 letters, digits, '-' or '_' (e.g. refund)"))?;
     let color = parse_color(&b.color).ok_or_else(|| ApiError::invalid("color", "a colour like #c0392b"))?;
-    state.hub.store().upsert_label(&name, &color).await?;
-    super::rules_api::audit(&state, &who.agent_id, "label.save", &format!("label:{name}"), json!({"color": color}))
-        .await;
+    state.hub.save_label(&who.agent_id, &name, &color).await?;
     Ok(Json(json!({"label": {"name": name, "color": color}})))
 }
 
-async fn list(State(state): State<AppState>, Staff(_w): Staff) -> ApiResult<Json<Value>> {
-    let labels = state.hub.store().labels().await?;
+async fn list(State(queries): State<Queries>, Staff(_w): Staff) -> ApiResult<Json<Value>> {
+    let labels = queries.labels().await?;
     Ok(Json(json!({"labels": labels.iter().map(|l| json!({"name": l.name, "color": l.color})).collect::<Vec<_>>()})))
 }
 
@@ -71,11 +69,11 @@ async fn set(
     Path(id): Path<String>,
     Json(b): Json<SetBody>,
 ) -> ApiResult<Json<Value>> {
-    let store = state.hub.store();
+    let queries = &state.queries;
     let mut names: Vec<String> = b.labels.iter().map(|n| n.trim().to_lowercase()).collect();
     names.sort();
     names.dedup();
-    let summary = store.conversation_summary(&id).await?.ok_or_else(|| ApiError::not_found("conversation"))?;
+    let summary = queries.conversation_summary(&id).await?.ok_or_else(|| ApiError::not_found("conversation"))?;
     match state.hub.set_labels(&id, &names).await {
         Err(crate::hub::Error::Store(crate::store::Error::Invalid(unknown))) => {
             return Err(ApiError::invalid("labels", format!("unknown label {unknown:?}")));
@@ -83,14 +81,14 @@ async fn set(
         other => other?,
     }
     let mut conversation = views::summary(&summary);
-    attach(store, std::slice::from_mut(&mut conversation)).await?;
+    attach(queries, std::slice::from_mut(&mut conversation)).await?;
     Ok(Json(json!({"conversation": conversation})))
 }
 
 /// Adds `"labels":[…]` to conversation JSON objects (each with an `"id"`).
-pub async fn attach(store: &Store, conversations: &mut [Value]) -> ApiResult<()> {
+pub async fn attach(queries: &Queries, conversations: &mut [Value]) -> ApiResult<()> {
     let ids: Vec<String> = conversations.iter().filter_map(|c| c["id"].as_str().map(str::to_string)).collect();
-    let mut labels = store.labels_of(&ids).await?;
+    let mut labels = queries.labels_of(&ids).await?;
     for c in conversations.iter_mut() {
         let mine = c["id"].as_str().and_then(|id| labels.remove(id)).unwrap_or_default();
         c["labels"] = json!(mine);

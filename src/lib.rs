@@ -25,6 +25,7 @@
 //!   SMTP replies through the outbox)
 //! - [`search`]     search text parsed into phrases (FTS5 and tsquery forms), snippets with hit ranges
 //! - [`metrics`]    Prometheus counters and gauges (`/metrics`)
+//! - [`memory`]     freed heap given back to the system when the node is quiet (glibc `malloc_trim`)
 //! - [`security`]   security events: counted per kind, logged summarised (target `kituo::security`)
 //! - [`outbox`]     durable delivery of replies on email and Discord: claim, send, retry
 //! - [`web`]        axum router, shared state, pages (security headers), staff REST API (incl. email
@@ -42,6 +43,7 @@ pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod hub;
+pub mod memory;
 pub mod metrics;
 pub mod outbox;
 pub mod queue;

@@ -35,6 +35,7 @@
 //!   agents' files as MIME attachments)
 //! - [`search`]     search text parsed into phrases (FTS5 and tsquery forms), snippets with hit ranges
 //! - [`metrics`]    Prometheus counters and gauges (`/metrics`)
+//! - [`memory`]     freed heap given back to the system when the node is quiet (glibc `malloc_trim`)
 //! - [`net`]        outbound TLS (rustls, webpki roots) for the IMAP reader and the Tryton client
 //! - [`security`]   security events: counted per kind, logged summarised (target `kituo::security`)
 //! - [`outbox`]     durable delivery of replies on email and Discord: claim, send, retry
@@ -54,6 +55,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod hub;
+pub mod memory;
 pub mod metrics;
 pub mod net;
 pub mod outbox;

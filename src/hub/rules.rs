@@ -93,9 +93,10 @@ pub enum SaveError {
 }
 
 /// Periodic chores: flush intent hit counts, pick up rule versions stored elsewhere, and every
-/// 30 s mark SLA breaches.
+/// 30 s mark SLA breaches and, when the node was quiet, give freed heap back (`memory`).
 pub async fn run_housekeeping(hub: Arc<Hub>, token: tokio_util::sync::CancellationToken) {
     let mut rounds: u32 = 0;
+    let mut trimmer = Some(crate::memory::Trimmer::default());
     loop {
         tokio::select! {
             _ = token.cancelled() => {
@@ -115,6 +116,18 @@ pub async fn run_housekeeping(hub: Arc<Hub>, token: tokio_util::sync::Cancellati
             && let Err(e) = hub.sla_sweep().await
         {
             tracing::warn!(error = %e, "the SLA sweep failed");
+        }
+        if rounds.is_multiple_of(15)
+            && let Some(mut t) = trimmer.take()
+        {
+            trimmer = tokio::task::spawn_blocking(move || {
+                if t.tick() {
+                    tracing::debug!("quiet: freed heap given back to the system");
+                }
+                t
+            })
+            .await
+            .ok();
         }
     }
 }

@@ -28,6 +28,7 @@ mod queue;
 mod search;
 mod sla;
 mod turns;
+mod turns_pg;
 mod views;
 
 pub use admin::{AuditEntry, Miss, RuleVersion};

@@ -15,7 +15,8 @@
 //! the wait for the write lock are paid once per batch instead of once per message. It never
 //! waits for a batch to fill: a lone turn is committed at once. Each caller is answered only
 //! after the commit, so an ack still means durably stored. On PostgreSQL every turn has its own
-//! transaction (concurrent commits there already share WAL flushes).
+//! transaction (concurrent commits there already share WAL flushes), and a plain one is a single
+//! statement (`turns_pg`).
 
 use super::conversations::upsert_identity;
 use super::{Backend, Error, Placeholders, Result, Store, Turn, is_unique_violation, value_tuples};
@@ -61,6 +62,9 @@ impl Store {
             return answer.await.map_err(|_| Error::Invalid("the turn committer has stopped".into()))?;
         }
         debug_assert_eq!(self.backend, Backend::Postgres, "SQLite turns go through the committer");
+        if super::turns_pg::is_plain(&turn) {
+            return super::turns_pg::commit_plain(&self.writer, &turn).await;
+        }
         let mut tx = self.begin_write().await?;
         let stored = apply_turn(&mut tx, &turn).await?;
         tx.commit().await?;
@@ -111,11 +115,8 @@ fn insert_messages_sql(rows: usize) -> Cow<'static, str> {
     static SQL: [OnceLock<String>; KEPT] = [const { OnceLock::new() }; KEPT];
     let build = || {
         format!(
-            "insert into messages
-               (message_id, conversation_id, seq, author, author_name, body, client_msg_id, private, created_at,
-                external_id, quick_replies)
-             values {}",
-            value_tuples(Placeholders::Numbered, rows, 11)
+            "insert into messages ({MESSAGE_COLUMNS}) values {}",
+            value_tuples(Placeholders::Numbered, rows, MESSAGE_PARAMS)
         )
     };
     match rows.checked_sub(1).and_then(|i| SQL.get(i)) {
@@ -124,11 +125,30 @@ fn insert_messages_sql(rows: usize) -> Cow<'static, str> {
     }
 }
 
-/// One turn's statements inside `tx`. On `Conflict` and `Duplicate` nothing of the turn remains.
-async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn) -> Result<Vec<MessageView>> {
-    let now = now_ms();
-    let stored: Vec<MessageView> = turn
-        .messages
+/// The conversation update of a turn: only if it is still at the version and owner the turn was
+/// computed against. Binds `$1`–`$18` through [`bind_update`].
+pub(super) const UPDATE_CONVERSATION: &str = "update conversations
+            set last_seq = $1, status = $2, locale = $3, dialogue_state = $4, updated_at = $5,
+                assignee_id = $8, team = $9,
+                unread = unread + $10, customer_messages = customer_messages + $10,
+                queued_at = case when $11 = 1 then $5 else queued_at end,
+                summary = coalesce($12, summary), handoff = coalesce($13, handoff),
+                priority = case when $11 = 1 then $14 else priority end,
+                agent_replied = case when $2 = 'bot' then 0 else agent_replied end,
+                channel_meta = coalesce($17, channel_meta)
+          where conversation_id = $6 and last_seq = $7
+            and status = $15 and coalesce(assignee_id, '') = $16 and coalesce(team, '') = $18";
+
+/// Columns of the turn's message rows, bound by [`bind_messages`].
+pub(super) const MESSAGE_COLUMNS: &str = "message_id, conversation_id, seq, author, author_name, body, client_msg_id, \
+     private, created_at, external_id, quick_replies";
+pub(super) const MESSAGE_PARAMS: usize = 11;
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// The rows a turn stores, as the events will show them.
+pub(super) fn stored_views(turn: &Turn, now: i64) -> Vec<MessageView> {
+    turn.messages
         .iter()
         .enumerate()
         .map(|(i, m)| MessageView {
@@ -144,11 +164,13 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
             quick_replies: m.quick_replies.clone(),
             attachments: Vec::new(),
         })
-        .collect();
-    // All of the turn's messages in one statement: one round trip however many replies.
-    let mut insert = sqlx::query(sqlx::AssertSqlSafe(insert_messages_sql(stored.len())));
+        .collect()
+}
+
+/// Binds every row of `stored` in [`MESSAGE_COLUMNS`] order.
+pub(super) fn bind_messages<'q>(mut q: AnyQuery<'q>, stored: &[MessageView], turn: &Turn, now: i64) -> AnyQuery<'q> {
     for (view, m) in stored.iter().zip(&turn.messages) {
-        insert = insert
+        q = q
             .bind(&view.id)
             .bind(&view.conversation_id)
             .bind(view.seq)
@@ -161,47 +183,45 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
             .bind(m.external_id.as_deref())
             .bind((!m.quick_replies.is_empty()).then(|| serde_json::json!(m.quick_replies).to_string()));
     }
-    match insert.execute(&mut **tx).await {
-        Err(e) if is_unique_violation(&e) => return Err(Error::Duplicate),
-        other => other?,
-    };
+    q
+}
 
+/// Binds `$1`–`$18` of [`UPDATE_CONVERSATION`].
+pub(super) fn bind_update<'q>(q: AnyQuery<'q>, turn: &Turn, now: i64) -> AnyQuery<'q> {
     let new_seq = turn.expected_seq + turn.messages.len() as i64;
     let customer_messages = turn.messages.iter().filter(|m| m.author == Author::Customer).count() as i64;
     let handoff = turn.handoff.as_ref();
-    let updated = sqlx::query(
-        "update conversations
-            set last_seq = $1, status = $2, locale = $3, dialogue_state = $4, updated_at = $5,
-                assignee_id = $8, team = $9,
-                unread = unread + $10, customer_messages = customer_messages + $10,
-                queued_at = case when $11 = 1 then $5 else queued_at end,
-                summary = coalesce($12, summary), handoff = coalesce($13, handoff),
-                priority = case when $11 = 1 then $14 else priority end,
-                agent_replied = case when $2 = 'bot' then 0 else agent_replied end,
-                channel_meta = coalesce($17, channel_meta)
-          where conversation_id = $6 and last_seq = $7
-            and status = $15 and coalesce(assignee_id, '') = $16 and coalesce(team, '') = $18",
-    )
-    .bind(new_seq)
-    .bind(turn.to.status.as_str())
-    .bind(turn.locale.as_str())
-    .bind(&turn.dialogue_state)
-    .bind(now)
-    .bind(&turn.conversation_id)
-    .bind(turn.expected_seq)
-    .bind(turn.to.assignee.as_deref())
-    .bind(turn.to.team.as_deref())
-    .bind(customer_messages)
-    .bind(i64::from(handoff.is_some()))
-    .bind(handoff.map(|h| h.summary.as_str()))
-    .bind(handoff.map(|h| h.context.as_str()))
-    .bind(handoff.map_or(0, |h| h.priority))
-    .bind(turn.from.status.as_str())
-    .bind(turn.from.assignee.as_deref().unwrap_or(""))
-    .bind(turn.channel_meta.as_deref())
-    .bind(turn.from.team.as_deref().unwrap_or(""))
-    .execute(&mut **tx)
-    .await?;
+    q.bind(new_seq)
+        .bind(turn.to.status.as_str())
+        .bind(turn.locale.as_str())
+        .bind(&turn.dialogue_state)
+        .bind(now)
+        .bind(&turn.conversation_id)
+        .bind(turn.expected_seq)
+        .bind(turn.to.assignee.as_deref())
+        .bind(turn.to.team.as_deref())
+        .bind(customer_messages)
+        .bind(i64::from(handoff.is_some()))
+        .bind(handoff.map(|h| h.summary.as_str()))
+        .bind(handoff.map(|h| h.context.as_str()))
+        .bind(handoff.map_or(0, |h| h.priority))
+        .bind(turn.from.status.as_str())
+        .bind(turn.from.assignee.as_deref().unwrap_or(""))
+        .bind(turn.channel_meta.as_deref())
+        .bind(turn.from.team.as_deref().unwrap_or(""))
+}
+
+/// One turn's statements inside `tx`. On `Conflict` and `Duplicate` nothing of the turn remains.
+async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn) -> Result<Vec<MessageView>> {
+    let now = now_ms();
+    let stored = stored_views(turn, now);
+    // All of the turn's messages in one statement: one round trip however many replies.
+    let insert = sqlx::query(sqlx::AssertSqlSafe(insert_messages_sql(stored.len())));
+    match bind_messages(insert, &stored, turn, now).execute(&mut **tx).await {
+        Err(e) if is_unique_violation(&e) => return Err(Error::Duplicate),
+        other => other?,
+    };
+    let updated = bind_update(sqlx::query(UPDATE_CONVERSATION), turn, now).execute(&mut **tx).await?;
     if updated.rows_affected() != 1 {
         // The inserted messages can only collide on seq with a turn that already moved the
         // conversation, so this is the usual way a concurrent write shows; undo them.

@@ -3,19 +3,16 @@
 //! (no socket) and single-message timings of the bot's parts, to see where the time goes.
 
 use crate::corpus::{self, Customer};
+use crate::servers::{CpuMeter, ECHO_THREADS, KITUO_THREADS};
 use crate::util::{PgDb, Summary, Table, TempDir, check_open_files, fmt_int, fmt_us, secs};
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
 use hmac::{Hmac, Mac};
-use kituo::app::App;
-use kituo::config::ServeArgs;
-use kituo::hub::Hub;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Deserialize;
 use sha2::Sha256;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
@@ -65,6 +62,9 @@ pub struct ChatOpts {
     /// Skip the breakdown (hub without socket, bot, lookups).
     #[arg(long)]
     pub no_phases: bool,
+    /// With `--kituo-addr`: the server's process id, to report its CPU time per message.
+    #[arg(long, requires = "kituo_addr")]
+    pub kituo_pid: Option<u32>,
 }
 
 /// One load run's outcome.
@@ -79,6 +79,8 @@ pub struct LoadResult {
     pub latency: Summary,
     pub retries: u64,
     pub first_error: Option<String>,
+    /// The server's CPU time (utime + stime) during the run, when it could be measured.
+    pub server_cpu: Option<Duration>,
 }
 
 impl LoadResult {
@@ -312,6 +314,7 @@ async fn run_load(
     addr: SocketAddr,
     plans: &Arc<Vec<Plan>>,
     opts: &ChatOpts,
+    meter: &CpuMeter,
 ) -> anyhow::Result<LoadResult> {
     let n = plans.len();
     let timeout = Duration::from_secs(opts.timeout_secs);
@@ -367,6 +370,7 @@ async fn run_load(
         }
     }
     let connect = connect_started.elapsed();
+    let cpu_before = meter.read();
     let started = Instant::now();
     let _ = start_tx.send(true);
     let run_deadline = tokio::time::Instant::now() + Duration::from_secs(opts.max_secs);
@@ -393,6 +397,7 @@ async fn run_load(
             }
         }
     }
+    let server_cpu = cpu_before.zip(meter.read()).map(|(a, b)| b.saturating_sub(a));
     let round_trips = latencies.len();
     Ok(LoadResult {
         label: label.to_string(),
@@ -404,47 +409,8 @@ async fn run_load(
         latency: Summary::of(&mut latencies),
         retries,
         first_error,
+        server_cpu,
     })
-}
-
-/// Kituo with demo data, served in this process on 127.0.0.1:0.
-struct Server {
-    addr: SocketAddr,
-    hub: Arc<Hub>,
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<anyhow::Result<()>>,
-    backend: String,
-}
-
-async fn start_kituo(database_url: &str) -> anyhow::Result<Server> {
-    let mut args = ServeArgs::new("127.0.0.1:0", database_url);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    args.intents = root.join("intents");
-    args.templates = root.join("templates");
-    args.widget_secret = Some(WIDGET_SECRET.into());
-    // Every generated customer connects from 127.0.0.1.
-    args.max_sockets_per_ip = 0;
-    let app = App::build(&args).await.context("Kituo did not start")?;
-    let addr = app.local_addr();
-    let hub = app.hub();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(app.run_until(async move {
-        let _ = stopped.await;
-    }));
-    let backend = if database_url.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" }.to_string();
-    Ok(Server { addr, hub, stop, task, backend })
-}
-
-impl Server {
-    async fn shutdown(self) {
-        let _ = self.stop.send(());
-        match tokio::time::timeout(Duration::from_secs(20), self.task).await {
-            Ok(Ok(Ok(()))) => {}
-            Ok(Ok(Err(e))) => eprintln!("warning: Kituo stopped with an error: {e:#}"),
-            Ok(Err(e)) => eprintln!("warning: Kituo task failed: {e}"),
-            Err(_) => eprintln!("warning: Kituo did not stop within 20 s"),
-        }
-    }
 }
 
 /// Everything `chat` measured, for the summary.
@@ -476,16 +442,16 @@ pub async fn run(opts: &ChatOpts, echo_from_before: Option<LoadResult>) -> anyho
         Some(e) => Some(e),
         None if opts.no_echo => None,
         None => {
-            let (addr, task) = start_echo("127.0.0.1:0").await?;
-            let r = run_load("bare tokio-tungstenite echo", Target::Echo, addr, &plans, opts).await;
-            task.abort();
-            Some(r?)
+            let echo = crate::servers::start_echo().await?;
+            let meter = CpuMeter::Threads(ECHO_THREADS);
+            Some(run_load("bare tokio-tungstenite echo", Target::Echo, echo.addr, &plans, opts, &meter).await?)
         }
     };
 
     if let Some(addr) = opts.kituo_addr {
-        let kituo =
-            run_load(&format!("Kituo widget → bot reply (at {addr})"), Target::Kituo, addr, &plans, opts).await?;
+        let meter = opts.kituo_pid.map_or(CpuMeter::None, CpuMeter::Process);
+        let label = format!("Kituo widget → bot reply (at {addr})");
+        let kituo = run_load(&label, Target::Kituo, addr, &plans, opts, &meter).await?;
         print_load(&echo, &kituo, opts);
         return Ok(ChatReport { echo, kituo });
     }
@@ -500,7 +466,7 @@ pub async fn run(opts: &ChatOpts, echo_from_before: Option<LoadResult>) -> anyho
         (None, None) => temp.sqlite_url("kituo.db"),
     };
     let result = async {
-        let server = start_kituo(&url).await?;
+        let server = crate::servers::start_kituo(&url, WIDGET_SECRET).await?;
         let bot = server.hub.bot();
         let misses: Vec<String> =
             corpus::all_texts(&customers).into_iter().filter(|t| bot.rules.classify(t).intent.is_none()).collect();
@@ -508,7 +474,8 @@ pub async fn run(opts: &ChatOpts, echo_from_before: Option<LoadResult>) -> anyho
             eprintln!("warning: {} corpus messages match no intent (the bot may stay quiet): {misses:?}", misses.len());
         }
         let label = format!("Kituo widget → bot reply ({})", server.backend);
-        let kituo = run_load(&label, Target::Kituo, server.addr, &plans, opts).await;
+        let meter = CpuMeter::Threads(KITUO_THREADS);
+        let kituo = run_load(&label, Target::Kituo, server.addr, &plans, opts, &meter).await;
         let phases = if opts.no_phases || kituo.is_err() {
             None
         } else {
@@ -540,8 +507,19 @@ fn pacing(opts: &ChatOpts) -> String {
 }
 
 fn print_load(echo: &Option<LoadResult>, kituo: &LoadResult, opts: &ChatOpts) {
-    let mut t =
-        Table::new(&["target", "sessions", "round trips", "time", "msgs/s", "p50", "p95", "p99", "max", "vs echo"]);
+    let mut t = Table::new(&[
+        "target",
+        "sessions",
+        "round trips",
+        "time",
+        "msgs/s",
+        "p50",
+        "p95",
+        "p99",
+        "max",
+        "vs echo",
+        "server CPU/msg",
+    ]);
     let echo_rate = echo.as_ref().map(LoadResult::rate);
     for r in echo.iter().chain(std::iter::once(kituo)) {
         let ratio = match echo_rate {
@@ -559,6 +537,7 @@ fn print_load(echo: &Option<LoadResult>, kituo: &LoadResult, opts: &ChatOpts) {
             fmt_us(r.latency.p99_us),
             fmt_us(r.latency.max_us),
             ratio,
+            crate::servers::per_message(r.server_cpu, r.round_trips),
         ]);
     }
     t.print(&format!(

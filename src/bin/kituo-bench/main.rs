@@ -23,6 +23,7 @@ mod matching;
 mod openloop;
 mod phases;
 mod search;
+mod servers;
 mod sources;
 mod util;
 
@@ -159,6 +160,7 @@ async fn all(a: AllOpts) -> anyhow::Result<()> {
         think_ms: 0,
         interval_ms: 0,
         kituo_addr: None,
+        kituo_pid: None,
         timeout_secs: 30,
         max_secs: 600,
         no_echo: false,

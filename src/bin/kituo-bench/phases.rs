@@ -183,6 +183,8 @@ async fn hub_direct_load(hub: &Arc<Hub>, opts: &ChatOpts, customers: &[Customer]
         latency: Summary::of(&mut latencies),
         retries: 0,
         first_error,
+        // On the generator's runtime: its CPU time cannot be told apart from the server's.
+        server_cpu: None,
     })
 }
 

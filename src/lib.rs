@@ -30,7 +30,8 @@
 //! - [`web`]        axum router, shared state, pages (security headers), staff REST API (incl. email
 //!   quarantine, labels, search and saved views, notification preferences, priority, SLA targets,
 //!   attachments: upload, type by content, serving), the public rating page (`/csat/{token}`),
-//!   console socket, client address (trusted proxies)
+//!   console socket, client address (trusted proxies); typed request/response shapes
+//!   (`web::api_types`) from which the OpenAPI document is generated (`web::openapi`)
 //! - [`commands`]   `kituo import` and `kituo intents check|classify`
 
 pub mod app;

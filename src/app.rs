@@ -78,6 +78,7 @@ impl App {
         };
         hub.set_public_url(&public_url);
         let state = AppState {
+            queries: hub.queries(),
             hub,
             settings,
             shutdown: CancellationToken::new(),

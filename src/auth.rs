@@ -3,7 +3,7 @@
 //! 256-bit tokens of which only SHA-256 hashes are stored.
 
 use crate::domain::{Millis, new_secret, now_ms};
-use crate::store::{Principal, Store};
+use crate::store::{Principal, Queries, Store};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
@@ -51,12 +51,12 @@ pub async fn create_session(store: &Store, agent_id: &str) -> crate::store::Resu
     Ok((token, csrf))
 }
 
-pub async fn session_principal(store: &Store, cookie_value: &str) -> crate::store::Result<Option<Principal>> {
-    store.session_principal(&sha256_hex(cookie_value)).await
+pub async fn session_principal(queries: &Queries, cookie_value: &str) -> crate::store::Result<Option<Principal>> {
+    queries.session_principal(&sha256_hex(cookie_value)).await
 }
 
-pub async fn bearer_principal(store: &Store, token: &str) -> crate::store::Result<Option<Principal>> {
-    store.token_principal(&sha256_hex(token)).await
+pub async fn bearer_principal(queries: &Queries, token: &str) -> crate::store::Result<Option<Principal>> {
+    queries.token_principal(&sha256_hex(token)).await
 }
 
 /// The value of one cookie in a `Cookie` header.
@@ -138,12 +138,12 @@ impl LoginLimiter {
     }
 
     /// Reads the windows for this attempt and decides.
-    pub async fn check(&self, store: &Store, ip: IpAddr, account: &str) -> crate::store::Result<LoginVerdict> {
+    pub async fn check(&self, queries: &Queries, ip: IpAddr, account: &str) -> crate::store::Result<LoginVerdict> {
         let now = now_ms();
         let since = now - self.window.as_millis() as i64;
-        let pair = store.login_failures(&pair_key(account, ip), since).await?;
-        let address = store.login_failures(&format!("ip:{ip}"), since).await?;
-        let acct = store.login_failures(&format!("acct:{}", account.trim().to_lowercase()), since).await?;
+        let pair = queries.login_failures(&pair_key(account, ip), since).await?;
+        let address = queries.login_failures(&format!("ip:{ip}"), since).await?;
+        let acct = queries.login_failures(&format!("acct:{}", account.trim().to_lowercase()), since).await?;
         Ok(self.decide(now, pair, address, acct))
     }
 

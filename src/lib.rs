@@ -7,7 +7,8 @@
 //! - [`app`]        assembly: store, bot, hub, listener; runs until shutdown
 //! - [`domain`]     pure types at the bottom: ids, locales, authors, statuses, verification levels, the
 //!   conversation ownership state machine
-//! - [`store`]      the only module with SQL (SQLite and PostgreSQL through sqlx `Any`)
+//! - [`store`]      the only module with SQL (SQLite and PostgreSQL through sqlx `Any`); `Queries` is its
+//!   read-only face, the web's only way to read
 //! - [`backoffice`] one interface to orders (lines, shipments), invoices, stock and return requests, read
 //!   and write: the built-in tables (CSV import, demo data; answers held in memory until an import or
 //!   a write changes them), Tryton over JSON-RPC, or any ERP database (PostgreSQL, MySQL/MariaDB,
@@ -16,7 +17,8 @@
 //!   (limits, one-time codes), actions on a strong proof, reply templates (minijinja)
 //! - [`hub`]        inbound message → bot → one transaction → event bus; agent replies, transitions;
 //!   the resolution notice and its rating (CSAT), SLA clocks and the breach sweep; the widget socket
-//!   holds its conversation's turn state (`HeldState`), so a message needs no read
+//!   holds its conversation's turn state (`HeldState`), so a message needs no read; the only writer: the
+//!   web's changes (admin, staff settings, sessions, audit entries) go through hub methods
 //! - [`queue`]      business hours, SLA arithmetic and priority names, dispatcher (auto-assign,
 //!   requeue) over the domain's ownership rules
 //! - [`auth`]       staff passwords (argon2), sessions, API tokens, login throttle (counted in the store)
@@ -30,8 +32,9 @@
 //! - [`web`]        axum router, shared state, pages (security headers), staff REST API (incl. email
 //!   quarantine, labels, search and saved views, notification preferences, priority, SLA targets,
 //!   attachments: upload, type by content, serving), the public rating page (`/csat/{token}`),
-//!   console socket, client address (trusted proxies); typed request/response shapes
-//!   (`web::api_types`) from which the OpenAPI document is generated (`web::openapi`)
+//!   console socket, client address (trusted proxies); reads through `store::Queries`, writes through the
+//!   hub; typed request/response shapes (`web::api_types`) from which the OpenAPI document is
+//!   generated (`web::openapi`)
 //! - [`commands`]   `kituo import` and `kituo intents check|classify`
 
 pub mod app;

@@ -6,6 +6,7 @@
 //! channel → hub (resolve → bot → store) → bus → channel
 
 mod actions;
+pub mod admin;
 mod agents;
 pub mod bus;
 pub mod cluster;
@@ -16,6 +17,7 @@ pub mod lease;
 mod proofs;
 mod rules;
 mod serial;
+mod staff;
 
 pub use held::HeldState;
 pub use rules::{SaveError, run_housekeeping};

@@ -23,6 +23,7 @@ mod logins;
 mod order_detail;
 mod outbox;
 mod proofs;
+mod queries;
 mod queue;
 mod search;
 mod sla;
@@ -41,6 +42,7 @@ pub use labels::Label;
 pub use logins::FailureWindow;
 pub use outbox::{DeliveryState, OutboxItem};
 pub use proofs::{ProofCode, ProofMail, ProofStats};
+pub use queries::Queries;
 pub use queue::{
     ActionCounts, ConversationSummary, FIRST_RESPONSE_BOUNDS, ListFilter, MetricsSnapshot, ReportRow, TransitionWrite,
 };

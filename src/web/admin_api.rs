@@ -6,15 +6,13 @@ use super::api_types::{
 };
 use super::error::{ApiError, ApiResult};
 use super::openapi::{Forbidden, Invalid, NotFound, Unauthorized};
-use super::rules_api::audit;
 use super::session::Admin;
 use crate::auth;
 use crate::domain::{Role, new_secret, normalize_email};
-use crate::hub::bus::AgentEvent;
+use crate::store::Queries;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -39,8 +37,8 @@ fn parse_role(s: &str) -> ApiResult<Role> {
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
     ))]
-async fn list_agents(State(state): State<AppState>, Admin(_a): Admin) -> ApiResult<Json<AgentList>> {
-    let agents = state.hub.store().agents().await?;
+async fn list_agents(State(queries): State<Queries>, Admin(_a): Admin) -> ApiResult<Json<AgentList>> {
+    let agents = queries.agents().await?;
     Ok(Json(AgentList { agents: agents.iter().map(t::Agent::from).collect() }))
 }
 
@@ -75,9 +73,11 @@ async fn create_agent(
     })
     .await
     .map_err(ApiError::internal)?;
-    let id = state.hub.store().create_agent(&email, b.name.trim(), role, &hash).await?;
-    let agent = state.hub.store().agent(&id).await?.ok_or_else(|| ApiError::not_found("agent"))?;
-    audit(&state, &who.agent_id, "agent.create", &format!("agent:{id}"), json!({"email": email, "role": role})).await;
+    let agent = state
+        .hub
+        .create_agent(&who.agent_id, &email, b.name.trim(), role, &hash)
+        .await?
+        .ok_or_else(|| ApiError::not_found("agent"))?;
     let body = CreatedAgent { agent: t::Agent::from(&agent), password: generated.then_some(password) };
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -103,24 +103,11 @@ async fn update_agent(
         return Err(ApiError::invalid("capacity", "0 to 1000"));
     }
     let role = b.role.as_deref().map(parse_role).transpose()?;
-    let store = state.hub.store();
-    if !store.update_agent(&id, b.capacity, role, b.active).await? {
-        return Err(ApiError::not_found("agent"));
-    }
-    if b.active == Some(false) {
-        state.hub.set_presence(&id, crate::domain::Presence::Offline).await?;
-        state.hub.bus().publish_agents(AgentEvent::Revoked { agent_id: id.clone(), credential: None });
-    }
-    state.hub.dispatch_signal().notify_one();
-    audit(
-        &state,
-        &who.agent_id,
-        "agent.update",
-        &format!("agent:{id}"),
-        json!({"capacity": b.capacity, "role": role, "active": b.active}),
-    )
-    .await;
-    let agent = store.agent(&id).await?.ok_or_else(|| ApiError::not_found("agent"))?;
+    let agent = state
+        .hub
+        .update_agent(&who.agent_id, &id, b.capacity, role, b.active)
+        .await?
+        .ok_or_else(|| ApiError::not_found("agent"))?;
     Ok(Json(AgentResponse { agent: t::Agent::from(&agent) }))
 }
 
@@ -144,11 +131,8 @@ async fn add_member(
     if team.is_empty() || team.len() > 64 {
         return Err(ApiError::invalid("team", "1 to 64 characters"));
     }
-    let store = state.hub.store();
-    store.agent(&b.agent_id).await?.ok_or_else(|| ApiError::invalid("agent_id", "no such agent"))?;
-    store.add_to_team(&team, &b.agent_id).await?;
-    audit(&state, &who.agent_id, "team.member", &format!("team:{team}"), json!({"added": b.agent_id})).await;
-    state.hub.dispatch_signal().notify_one();
+    state.queries.agent(&b.agent_id).await?.ok_or_else(|| ApiError::invalid("agent_id", "no such agent"))?;
+    state.hub.add_team_member(&who.agent_id, &team, &b.agent_id).await?;
     Ok(Json(TeamMember { team, agent_id: b.agent_id }))
 }
 
@@ -176,8 +160,7 @@ async fn put_canned(
     if b.text.trim().is_empty() {
         return Err(ApiError::invalid("text", "must not be empty"));
     }
-    state.hub.store().upsert_canned_response(&shortcut, b.text.trim()).await?;
-    audit(&state, &who.agent_id, "canned.update", &format!("canned:{shortcut}"), json!({})).await;
+    state.hub.save_canned_response(&who.agent_id, &shortcut, b.text.trim()).await?;
     Ok(Json(CannedResponse { shortcut, text: b.text.trim().to_string() }))
 }
 
@@ -196,10 +179,9 @@ async fn delete_canned(
     Admin(who): Admin,
     Path(shortcut): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if !state.hub.store().delete_canned_response(&shortcut).await? {
+    if !state.hub.delete_canned_response(&who.agent_id, &shortcut).await? {
         return Err(ApiError::not_found("canned response"));
     }
-    audit(&state, &who.agent_id, "canned.delete", &format!("canned:{shortcut}"), json!({})).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -210,8 +192,8 @@ async fn delete_canned(
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
     ))]
-async fn list_tokens(State(state): State<AppState>, Admin(_a): Admin) -> ApiResult<Json<ApiTokenList>> {
-    let tokens = state.hub.store().api_tokens().await?;
+async fn list_tokens(State(queries): State<Queries>, Admin(_a): Admin) -> ApiResult<Json<ApiTokenList>> {
+    let tokens = queries.api_tokens().await?;
     Ok(Json(ApiTokenList { tokens: tokens.iter().map(t::ApiToken::from).collect() }))
 }
 
@@ -236,9 +218,7 @@ async fn create_token(
     }
     let role = b.role.as_deref().map(parse_role).transpose()?.unwrap_or(Role::Agent);
     let token = format!("kt_{}", new_secret());
-    let id = state.hub.store().create_api_token(&auth::sha256_hex(&token), b.name.trim(), role, &who.agent_id).await?;
-    audit(&state, &who.agent_id, "token.create", &format!("token:{id}"), json!({"name": b.name.trim(), "role": role}))
-        .await;
+    let id = state.hub.create_api_token(&who.agent_id, &auth::sha256_hex(&token), b.name.trim(), role).await?;
     // The token itself is shown once, here; only its hash is kept.
     Ok((StatusCode::CREATED, Json(CreatedToken { id, name: b.name.trim().to_string(), role, token })))
 }
@@ -257,15 +237,8 @@ async fn revoke_token(
     Admin(who): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if !state.hub.store().revoke_api_token(&id).await? {
+    if !state.hub.revoke_api_token(&who.agent_id, &id).await? {
         return Err(ApiError::not_found("token"));
-    }
-    audit(&state, &who.agent_id, "token.revoke", &format!("token:{id}"), json!({})).await;
-    if let Some(t) = state.hub.store().api_tokens().await?.into_iter().find(|t| t.token_id == id) {
-        state
-            .hub
-            .bus()
-            .publish_agents(AgentEvent::Revoked { agent_id: t.agent_id, credential: Some(format!("token:{id}")) });
     }
     Ok(StatusCode::NO_CONTENT)
 }

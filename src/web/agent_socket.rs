@@ -99,7 +99,7 @@ async fn run(mut socket: WebSocket, state: AppState, me: Principal) {
     let mut events = hub.bus().subscribe_agents();
     let mut resyncs = hub.bus().subscribe_resync();
     if state.agent_connections.open(&me.agent_id) == 1
-        && let Ok(Some(agent)) = hub.store().agent(&me.agent_id).await
+        && let Ok(Some(agent)) = state.queries.agent(&me.agent_id).await
         && agent.presence == Presence::Offline
         && let Err(e) = hub.set_presence(&me.agent_id, Presence::Online).await
     {
@@ -191,8 +191,8 @@ async fn handle(
             Ok(())
         }
         ConsoleFrame::Resume { conversation_id, after_seq } => {
-            let store = state.hub.store();
-            let channel = match store.conversation(&conversation_id).await {
+            let queries = &state.queries;
+            let channel = match queries.conversation(&conversation_id).await {
                 Ok(Some(c)) => c.channel,
                 _ => {
                     return send(
@@ -204,7 +204,7 @@ async fn handle(
             };
             let mut after = after_seq.max(0);
             loop {
-                let mut page = match store.messages_after(&conversation_id, after, 500, true).await {
+                let mut page = match queries.messages_after(&conversation_id, after, 500, true).await {
                     Ok(p) => p,
                     Err(e) => {
                         tracing::error!(error = %e, "console resume failed");
@@ -215,7 +215,7 @@ async fn handle(
                         .await;
                     }
                 };
-                if let Err(e) = super::attachments::fill(store, page.iter_mut().collect()).await {
+                if let Err(e) = super::attachments::fill(queries, page.iter_mut().collect()).await {
                     tracing::warn!(error = %e, "console resume: attachments not shown");
                 }
                 for m in &page {

@@ -27,7 +27,7 @@ use super::openapi::{Invalid, NotFound, Unauthorized};
 use super::session::{Staff, principal_of};
 use crate::domain::{AttachmentRef, MessageView, new_id};
 use crate::hub::Inbound;
-use crate::store::{NewStoredFile, Store};
+use crate::store::{NewStoredFile, Queries};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
@@ -168,7 +168,7 @@ async fn uploader(state: &AppState, parts: &mut axum::http::request::Parts, q: &
     let Staff(who) = Staff::from_request_parts(parts, state).await?;
     let conversation_id =
         q.conversation_id.clone().ok_or_else(|| ApiError::invalid("conversation_id", "required for staff uploads"))?;
-    if state.hub.store().conversation(&conversation_id).await?.is_none() {
+    if state.queries.conversation(&conversation_id).await?.is_none() {
         return Err(ApiError::not_found("conversation"));
     }
     Ok(Uploader::Staff { agent_id: who.agent_id, conversation_id })
@@ -283,9 +283,11 @@ pub fn attachment_json(a: &AttachmentRef) -> Value {
 }
 
 /// Puts each message's stored files on it (history reads; live messages carry them already).
-pub async fn fill(store: &Store, messages: Vec<&mut MessageView>) -> Result<(), crate::store::Error> {
+/// Takes anything that converts into [`Queries`]: the widget socket in `channel/` still passes a
+/// `&Store`; once it reads through the hub this can take `&Queries`.
+pub async fn fill(queries: impl Into<Queries>, messages: Vec<&mut MessageView>) -> Result<(), crate::store::Error> {
     let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
-    let mut found = store.attachments_of(&ids).await?;
+    let mut found = queries.into().attachments_of(&ids).await?;
     for m in messages {
         if let Some(files) = found.remove(&m.id) {
             m.attachments = files;
@@ -342,7 +344,7 @@ async fn download(
     let (parts, _) = request.into_parts();
     let token = parts.headers.get(VISITOR_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string).or(q.visitor_token);
     let who = reader(&state, &parts, token).await?;
-    let file = state.hub.store().attachment(&id).await?;
+    let file = state.queries.attachment(&id).await?;
     let file = match (who, file) {
         (Reader::Staff, Some(f)) => f,
         (Reader::Visitor(Some(conversation_id)), Some(f)) if f.conversation_id == conversation_id => f,

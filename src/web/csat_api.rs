@@ -10,14 +10,13 @@ use super::error::{ApiError, ApiResult};
 use super::openapi::{Forbidden, NotFound, Unauthorized};
 use super::session::{Admin, Staff};
 use crate::queue::sla::{PRIORITIES, parse_priority};
-use crate::store::{RateRefusal, SlaTarget, Store};
+use crate::store::{Queries, RateRefusal, SlaTarget};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -58,7 +57,7 @@ fn thanks_page(rating: i64) -> Response {
 /// The request a token names, if its signature holds.
 async fn request_of(state: &AppState, token: &str) -> ApiResult<Option<crate::store::CsatRequest>> {
     let Some(id) = state.hub.csat_id_of_token(token).await? else { return Ok(None) };
-    Ok(state.hub.store().csat_request(&id).await?)
+    Ok(state.queries.csat_request(&id).await?)
 }
 
 fn invalid_link() -> Response {
@@ -167,9 +166,9 @@ async fn submit(State(state): State<AppState>, Path(token): Path<String>, body: 
 }
 
 /// Fills in `"csat":{"rating","comment"}` (or null) of conversations.
-pub async fn attach(store: &Store, conversations: &mut [t::ConversationSummary]) -> ApiResult<()> {
+pub async fn attach(queries: &Queries, conversations: &mut [t::ConversationSummary]) -> ApiResult<()> {
     let ids: Vec<String> = conversations.iter().map(|c| c.id.clone()).collect();
-    let ratings = store.csat_of(&ids).await?;
+    let ratings = queries.csat_of(&ids).await?;
     for c in conversations.iter_mut() {
         let rated = ratings.get(&c.id);
         c.csat = Some(rated.map(|(rating, comment)| t::CsatRating { rating: *rating, comment: comment.clone() }));
@@ -195,21 +194,13 @@ async fn set_priority(
     Json(b): Json<t::PriorityBody>,
 ) -> ApiResult<Json<ConversationResponse>> {
     let value = parse_priority(b.priority.trim()).ok_or_else(|| ApiError::invalid("priority", priority_help()))?;
-    if !state.hub.store().set_priority(&id, value).await? {
+    if !state.hub.set_priority(&who.agent_id, &id, value, b.priority.trim()).await? {
         return Err(ApiError::not_found("conversation"));
     }
-    super::rules_api::audit(
-        &state,
-        &who.agent_id,
-        "conversation.priority",
-        &format!("conversation:{id}"),
-        json!({"priority": b.priority.trim()}),
-    )
-    .await;
     let s = state.hub.summary(&id).await?;
     let mut conversation = t::ConversationSummary::from(&s);
-    super::labels_api::attach(state.hub.store(), std::slice::from_mut(&mut conversation)).await?;
-    attach(state.hub.store(), std::slice::from_mut(&mut conversation)).await?;
+    super::labels_api::attach(&state.queries, std::slice::from_mut(&mut conversation)).await?;
+    attach(&state.queries, std::slice::from_mut(&mut conversation)).await?;
     Ok(Json(ConversationResponse { conversation }))
 }
 
@@ -225,8 +216,8 @@ fn priority_help() -> String {
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
     ))]
-async fn targets(State(state): State<AppState>, Admin(_w): Admin) -> ApiResult<Json<SlaTargetList>> {
-    let list = state.hub.store().sla_targets().await?;
+async fn targets(State(queries): State<Queries>, Admin(_w): Admin) -> ApiResult<Json<SlaTargetList>> {
+    let list = queries.sla_targets().await?;
     Ok(Json(SlaTargetList { targets: list.iter().map(t::SlaTarget::from).collect() }))
 }
 
@@ -260,8 +251,7 @@ async fn set_target(
         return Err(ApiError::invalid("priority", priority_help()));
     }
     let team = b.team.map(|t| t.trim().to_string()).unwrap_or_default();
-    let store = state.hub.store();
-    if !team.is_empty() && !store.team_exists(&team).await? {
+    if !team.is_empty() && !state.queries.team_exists(&team).await? {
         return Err(ApiError::invalid("team", "no such team"));
     }
     let target = SlaTarget {
@@ -270,15 +260,6 @@ async fn set_target(
         first_response_secs: check_secs("first_response_secs", b.first_response_secs)?,
         resolution_secs: check_secs("resolution_secs", b.resolution_secs)?,
     };
-    store.set_sla_target(&target).await?;
-    let details = t::SlaTarget::from(&target);
-    super::rules_api::audit(
-        &state,
-        &who.agent_id,
-        "sla.save",
-        &format!("sla:{}/{}", target.team, target.priority),
-        json!(details),
-    )
-    .await;
-    Ok(Json(SlaTargetResponse { target: details }))
+    state.hub.set_sla_target(&who.agent_id, &target).await?;
+    Ok(Json(SlaTargetResponse { target: t::SlaTarget::from(&target) }))
 }

@@ -39,7 +39,7 @@ async fn list_quarantine(
     Staff(_w): Staff,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<QuarantineList>> {
-    let list = state.hub.store().email_quarantine(q.limit.unwrap_or(100).clamp(1, 1000)).await?;
+    let list = state.queries.email_quarantine(q.limit.unwrap_or(100).clamp(1, 1000)).await?;
     Ok(Json(QuarantineList { quarantine: list.iter().map(QuarantinedMail::from).collect() }))
 }
 
@@ -57,8 +57,7 @@ async fn quarantined_raw(
     Staff(_w): Staff,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let raw =
-        state.hub.store().quarantined_email_raw(&id).await?.ok_or_else(|| ApiError::not_found("quarantined mail"))?;
+    let raw = state.queries.quarantined_email_raw(&id).await?.ok_or_else(|| ApiError::not_found("quarantined mail"))?;
     let disposition = format!("attachment; filename=\"quarantine-{id}.eml\"");
     Ok(([(header::CONTENT_TYPE, "message/rfc822".to_string()), (header::CONTENT_DISPOSITION, disposition)], raw)
         .into_response())
@@ -77,7 +76,7 @@ async fn original(
     Staff(_w): Staff,
     Path(id): Path<String>,
 ) -> ApiResult<Json<EmailOriginal>> {
-    let o = state.hub.store().email_original(&id).await?.ok_or_else(|| ApiError::not_found("email original"))?;
+    let o = state.queries.email_original(&id).await?.ok_or_else(|| ApiError::not_found("email original"))?;
     Ok(Json(EmailOriginal::from(&o)))
 }
 
@@ -92,7 +91,7 @@ async fn original(
     ))]
 async fn attachment(State(state): State<AppState>, Staff(_w): Staff, Path(id): Path<String>) -> ApiResult<Response> {
     let (name, content_type, content) =
-        state.hub.store().email_attachment(&id).await?.ok_or_else(|| ApiError::not_found("attachment"))?;
+        state.queries.email_attachment(&id).await?.ok_or_else(|| ApiError::not_found("attachment"))?;
     let safe_name: String =
         name.chars().map(|c| if c.is_control() || c == '"' || c == '\\' { '_' } else { c }).collect();
     // Served as a download, never rendered inline: it is customer-supplied content.

@@ -89,6 +89,8 @@ impl From<crate::hub::Error> for ApiError {
                 };
                 ApiError::new(StatusCode::CONFLICT, code, t.to_string())
             }
+            // A store error from a hub write maps as it did when the web wrote to the store.
+            crate::hub::Error::Store(e) => e.into(),
             other => ApiError::internal(other),
         }
     }

@@ -8,10 +8,9 @@ use super::api_types::{self as t, ConversationResponse, Label, LabelList, LabelR
 use super::error::{ApiError, ApiResult};
 use super::openapi::{Forbidden, NotFound, Unauthorized};
 use super::session::{Admin, Staff};
-use crate::store::Store;
+use crate::store::Queries;
 use axum::Json;
 use axum::extract::{Path, State};
-use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -55,17 +54,15 @@ async fn create(
     let name = parse_name(&b.name)
         .ok_or_else(|| ApiError::invalid("name", "1–40 letters, digits, '-' or '_' (e.g. refund)"))?;
     let color = parse_color(&b.color).ok_or_else(|| ApiError::invalid("color", "a colour like #c0392b"))?;
-    state.hub.store().upsert_label(&name, &color).await?;
-    super::rules_api::audit(&state, &who.agent_id, "label.save", &format!("label:{name}"), json!({"color": color}))
-        .await;
+    state.hub.save_label(&who.agent_id, &name, &color).await?;
     Ok(Json(LabelResponse { label: Label { name, color } }))
 }
 
 /// Every label with its colour
 #[utoipa::path(get, path = "/api/labels", tag = "labels", operation_id = "listLabels",
     responses((status = 200, description = "OK", body = LabelList), (status = 401, response = Unauthorized)))]
-async fn list(State(state): State<AppState>, Staff(_w): Staff) -> ApiResult<Json<LabelList>> {
-    let labels = state.hub.store().labels().await?;
+async fn list(State(queries): State<Queries>, Staff(_w): Staff) -> ApiResult<Json<LabelList>> {
+    let labels = queries.labels().await?;
     Ok(Json(LabelList { labels: labels.into_iter().map(|l| Label { name: l.name, color: l.color }).collect() }))
 }
 
@@ -85,11 +82,11 @@ async fn set(
     Path(id): Path<String>,
     Json(b): Json<t::SetLabels>,
 ) -> ApiResult<Json<ConversationResponse>> {
-    let store = state.hub.store();
+    let queries = &state.queries;
     let mut names: Vec<String> = b.labels.iter().map(|n| n.trim().to_lowercase()).collect();
     names.sort();
     names.dedup();
-    let summary = store.conversation_summary(&id).await?.ok_or_else(|| ApiError::not_found("conversation"))?;
+    let summary = queries.conversation_summary(&id).await?.ok_or_else(|| ApiError::not_found("conversation"))?;
     match state.hub.set_labels(&id, &names).await {
         Err(crate::hub::Error::Store(crate::store::Error::Invalid(unknown))) => {
             return Err(ApiError::invalid("labels", format!("unknown label {unknown:?}")));
@@ -97,14 +94,14 @@ async fn set(
         other => other?,
     }
     let mut conversation = t::ConversationSummary::from(&summary);
-    attach(store, std::slice::from_mut(&mut conversation)).await?;
+    attach(queries, std::slice::from_mut(&mut conversation)).await?;
     Ok(Json(ConversationResponse { conversation }))
 }
 
 /// Fills in `"labels":[…]` of conversations.
-pub async fn attach(store: &Store, conversations: &mut [t::ConversationSummary]) -> ApiResult<()> {
+pub async fn attach(queries: &Queries, conversations: &mut [t::ConversationSummary]) -> ApiResult<()> {
     let ids: Vec<String> = conversations.iter().map(|c| c.id.clone()).collect();
-    let mut labels = store.labels_of(&ids).await?;
+    let mut labels = queries.labels_of(&ids).await?;
     for c in conversations.iter_mut() {
         c.labels = Some(labels.remove(&c.id).unwrap_or_default());
     }

@@ -2,6 +2,9 @@
 //! static pages (demo shop, widget script, login, console). Every response passes through
 //! `headers` (CSP, framing, nosniff). Customer channel sockets live in `channel/`; the staff API
 //! and console socket here.
+//!
+//! The web reads through `Queries` (read-only; handlers that only read take `State<Queries>`)
+//! and changes state only through `Hub` methods: it never holds a `Store`.
 
 pub mod admin_api;
 pub mod agent_socket;
@@ -25,6 +28,7 @@ pub mod ws_close;
 
 use crate::auth::LoginLimiter;
 use crate::hub::Hub;
+use crate::store::Queries;
 use axum::Router;
 use axum::http::header;
 use axum::response::{Html, IntoResponse};
@@ -51,6 +55,8 @@ const ADMIN_CSS: &str = include_str!("assets/admin.css");
 #[derive(Clone)]
 pub struct AppState {
     pub hub: Arc<Hub>,
+    /// Read-only access to the store; every write goes through `hub`.
+    pub queries: Queries,
     /// Settings admins can change at run time (widget secret, allowed origins, business hours).
     pub settings: Arc<settings::LiveSettings>,
     pub shutdown: CancellationToken,
@@ -66,6 +72,13 @@ pub struct AppState {
     pub metrics_token: Option<Arc<str>>,
     /// Where uploaded files live and how large they may be (see `attachments`).
     pub files: Arc<attachments::Files>,
+}
+
+/// Handlers that only read take `State<Queries>`.
+impl axum::extract::FromRef<AppState> for Queries {
+    fn from_ref(state: &AppState) -> Queries {
+        state.queries.clone()
+    }
 }
 
 pub fn router(state: AppState) -> Router {
@@ -114,7 +127,7 @@ async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> a
     let bo = state.hub.backoffice();
     let backoffice =
         bo.health().map_or_else(|| serde_json::json!({"source": bo.source(), "state": "up"}), |h| serde_json::json!(h));
-    match state.hub.store().ready().await {
+    match state.queries.ready().await {
         Ok(n) => axum::Json(
             serde_json::json!({"status": "ready", "database": "ok", "migrations": n, "backoffice": backoffice}),
         )
@@ -151,7 +164,7 @@ async fn metrics(
         return refused;
     }
     let mut extra = String::new();
-    match state.hub.store().metrics_snapshot().await {
+    match state.queries.metrics_snapshot().await {
         Ok(s) => {
             let now = crate::domain::now_ms();
             let wait = s.oldest_queued_at.map_or(0.0, |t| (now - t) as f64 / 1000.0);

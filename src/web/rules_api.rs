@@ -68,7 +68,7 @@ fn save_failed(e: SaveError) -> Response {
 }
 
 async fn hits(state: &AppState) -> ApiResult<std::collections::HashMap<String, i64>> {
-    let mut hits: std::collections::HashMap<String, i64> = state.hub.store().intent_hits().await?.into_iter().collect();
+    let mut hits: std::collections::HashMap<String, i64> = state.queries.intent_hits().await?.into_iter().collect();
     for (k, v) in state.hub.pending_hits() {
         *hits.entry(k).or_default() += v;
     }
@@ -311,7 +311,7 @@ async fn export(State(state): State<AppState>, Admin(_a): Admin) -> Json<Export>
         (status = 403, response = Forbidden),
     ))]
 async fn versions(State(state): State<AppState>, Admin(_a): Admin) -> ApiResult<Json<RuleVersionList>> {
-    let list = state.hub.store().rule_versions().await?;
+    let list = state.queries.rule_versions().await?;
     Ok(Json(RuleVersionList { versions: list.iter().map(t::RuleVersion::from).collect() }))
 }
 
@@ -333,10 +333,10 @@ async fn version(
     Admin(_a): Admin,
     Path(version): Path<i64>,
 ) -> ApiResult<Json<RuleVersionDiff>> {
-    let store = state.hub.store();
-    let v = store.rule_version(version).await?.ok_or_else(|| ApiError::not_found("version"))?;
+    let queries = &state.queries;
+    let v = queries.rule_version(version).await?.ok_or_else(|| ApiError::not_found("version"))?;
     let new = parse_bundle(&v)?;
-    let old = match store.rule_version(version - 1).await? {
+    let old = match queries.rule_version(version - 1).await? {
         Some(p) => parse_bundle(&p)?,
         None => RuleBundle { intents: Vec::new(), templates: Default::default() },
     };
@@ -371,7 +371,7 @@ async fn rollback_named(state: State<AppState>, who: Admin, Json(b): Json<Versio
         (status = 422, response = InvalidRules),
     ))]
 async fn rollback(State(state): State<AppState>, Admin(who): Admin, Path(version): Path<i64>) -> Response {
-    let v = match state.hub.store().rule_version(version).await {
+    let v = match state.queries.rule_version(version).await {
         Ok(Some(v)) => v,
         Ok(None) => return ApiError::not_found("version").into_response(),
         Err(e) => return ApiError::from(e).into_response(),
@@ -404,7 +404,7 @@ async fn rollback(State(state): State<AppState>, Admin(who): Admin, Path(version
         (status = 403, response = Forbidden),
     ))]
 async fn misses(State(state): State<AppState>, Admin(_a): Admin) -> ApiResult<Json<MissList>> {
-    let list = state.hub.store().misses(200).await?;
+    let list = state.queries.misses(200).await?;
     Ok(Json(MissList { misses: list.iter().map(t::Miss::from).collect() }))
 }
 
@@ -422,16 +422,11 @@ async fn dismiss_miss(
     Admin(_a): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if state.hub.store().dismiss_miss(&id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("miss"))
-    }
+    if state.hub.dismiss_miss(&id).await? { Ok(StatusCode::NO_CONTENT) } else { Err(ApiError::not_found("miss")) }
 }
 
-/// Writes an audit entry; a failure is logged, never fatal to the request that already happened.
+/// Writes an audit entry through the hub; a failure is logged, never fatal to the request that
+/// already happened.
 pub async fn audit(state: &AppState, actor: &str, action: &str, target: &str, details: Value) {
-    if let Err(e) = state.hub.store().audit(&format!("agent:{actor}"), action, target, &details).await {
-        tracing::error!(error = %e, action, "cannot write the audit log");
-    }
+    state.hub.audit(actor, action, target, details).await;
 }

@@ -16,7 +16,7 @@ use super::openapi::{Invalid, NotFound, Unauthorized};
 use super::session::Staff;
 use crate::domain::{Channel, ConversationStatus};
 use crate::search::SearchQuery;
-use crate::store::{ListFilter, NotificationPrefs, SearchHit, Store};
+use crate::store::{ListFilter, NotificationPrefs, Queries, SearchHit};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -120,7 +120,7 @@ fn parse_instant(field: &str, value: &str, end_of_day: bool) -> ApiResult<i64> {
 
 impl Filters {
     /// The store's filter, or a 422 naming the first bad parameter.
-    pub async fn parse(&self, store: &Store, me: &str, limit: i64) -> ApiResult<ListFilter> {
+    pub async fn parse(&self, queries: &Queries, me: &str, limit: i64) -> ApiResult<ListFilter> {
         let statuses = match given(&self.status) {
             None | Some("all") => None,
             Some("open") => {
@@ -148,7 +148,7 @@ impl Filters {
             ),
         };
         let team = match given(&self.team) {
-            Some(t) if !store.team_exists(t).await? => return Err(ApiError::invalid("team", "no such team")),
+            Some(t) if !queries.team_exists(t).await? => return Err(ApiError::invalid("team", "no such team")),
             t => t.map(str::to_string),
         };
         let since = given(&self.since).map(|v| parse_instant("since", v, false)).transpose()?;
@@ -185,25 +185,25 @@ async fn list_conversations(
     Staff(who): Staff,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<ConversationList>> {
-    let store = state.hub.store();
+    let queries = &state.queries;
     let search = parse_query(q.q.as_deref())?;
     let default_limit = if search.is_some() { SEARCH_LIMIT } else { 200 };
-    let filter = q.filters().parse(store, &who.agent_id, q.limit.unwrap_or(default_limit)).await?;
+    let filter = q.filters().parse(queries, &who.agent_id, q.limit.unwrap_or(default_limit)).await?;
     let mut conversations: Vec<t::ConversationSummary> = match &search {
         None => {
-            let mut list = store.list_conversations(&filter).await?;
+            let mut list = queries.list_conversations(&filter).await?;
             state.hub.with_sla(&mut list).await?;
             list.iter().map(t::ConversationSummary::from).collect()
         }
         Some(query) => {
-            let mut hits = store.search_conversations(query, &filter).await?;
+            let mut hits = queries.search_conversations(query, &filter).await?;
             // One read of the SLA targets for the whole page, not one per hit.
             state.hub.with_sla(hits.iter_mut().map(|h| &mut h.summary)).await?;
             hits.iter().map(|h| hit(query, h)).collect()
         }
     };
-    super::labels_api::attach(store, &mut conversations).await?;
-    super::csat_api::attach(store, &mut conversations).await?;
+    super::labels_api::attach(queries, &mut conversations).await?;
+    super::csat_api::attach(queries, &mut conversations).await?;
     Ok(Json(ConversationList { conversations }))
 }
 
@@ -240,7 +240,7 @@ fn hit(query: &SearchQuery, h: &SearchHit) -> t::ConversationSummary {
 #[utoipa::path(get, path = "/api/views", tag = "conversations", operation_id = "listViews",
     responses((status = 200, description = "OK", body = SavedViewList), (status = 401, response = Unauthorized)))]
 async fn list_views(State(state): State<AppState>, Staff(who): Staff) -> ApiResult<Json<SavedViewList>> {
-    let list = state.hub.store().saved_views(&who.agent_id).await?;
+    let list = state.queries.saved_views(&who.agent_id).await?;
     Ok(Json(SavedViewList { views: list.iter().map(t::SavedView::from).collect() }))
 }
 
@@ -269,13 +269,13 @@ async fn create_view(
     Staff(who): Staff,
     Json(b): Json<ViewBody>,
 ) -> ApiResult<(StatusCode, Json<SavedViewResponse>)> {
-    let store = state.hub.store();
+    let queries = &state.queries;
     let name = b.name.trim();
     if name.is_empty() || name.chars().count() > MAX_VIEW_NAME {
         return Err(ApiError::invalid("name", format!("1–{MAX_VIEW_NAME} characters")));
     }
     parse_query(Some(&b.q))?;
-    b.filters.parse(store, &who.agent_id, 1).await?;
+    b.filters.parse(queries, &who.agent_id, 1).await?;
     // Keep only what was given, trimmed: the view replays exactly these parameters.
     let trimmed = |v: &Option<String>| given(v).map(str::to_string);
     let f = &b.filters;
@@ -288,12 +288,12 @@ async fn create_view(
         since: trimmed(&f.since),
         until: trimmed(&f.until),
     };
-    if store.saved_views(&who.agent_id).await?.len() >= MAX_VIEWS {
+    if queries.saved_views(&who.agent_id).await?.len() >= MAX_VIEWS {
         return Err(ApiError::invalid("name", format!("at most {MAX_VIEWS} views per agent; delete one first")));
     }
     let filters = serde_json::to_string(&filters).map_err(ApiError::internal)?;
-    let view = match store.create_saved_view(&who.agent_id, name, b.q.trim(), &filters).await {
-        Err(crate::store::Error::Duplicate) => {
+    let view = match state.hub.create_saved_view(&who.agent_id, name, b.q.trim(), &filters).await {
+        Err(crate::hub::Error::Store(crate::store::Error::Duplicate)) => {
             return Err(ApiError::invalid("name", "you already have a view with that name"));
         }
         other => other?,
@@ -315,7 +315,7 @@ async fn delete_view(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     // Another agent's view answers like a missing one: its existence is not revealed.
-    if state.hub.store().delete_saved_view(&who.agent_id, &id).await? {
+    if state.hub.delete_saved_view(&who.agent_id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("view"))
@@ -330,7 +330,7 @@ fn prefs_json(p: NotificationPrefs) -> Json<NotificationsResponse> {
 #[utoipa::path(get, path = "/api/me/notifications", tag = "agents", operation_id = "getNotifications",
     responses((status = 200, description = "OK", body = NotificationsResponse), (status = 401, response = Unauthorized)))]
 async fn get_notifications(State(state): State<AppState>, Staff(who): Staff) -> ApiResult<Json<NotificationsResponse>> {
-    Ok(prefs_json(state.hub.store().notification_prefs(&who.agent_id).await?))
+    Ok(prefs_json(state.queries.notification_prefs(&who.agent_id).await?))
 }
 
 /// Change my notification preferences
@@ -348,15 +348,15 @@ async fn put_notifications(
     Staff(who): Staff,
     Json(b): Json<t::NotificationsPatch>,
 ) -> ApiResult<Json<NotificationsResponse>> {
-    let store = state.hub.store();
-    let old = store.notification_prefs(&who.agent_id).await?;
+    let queries = &state.queries;
+    let old = queries.notification_prefs(&who.agent_id).await?;
     let new = NotificationPrefs {
         assigned_to_me: b.assigned_to_me.unwrap_or(old.assigned_to_me),
         customer_message: b.customer_message.unwrap_or(old.customer_message),
         new_in_queue: b.new_in_queue.unwrap_or(old.new_in_queue),
         sound: b.sound.unwrap_or(old.sound),
     };
-    store.set_notification_prefs(&who.agent_id, new).await?;
+    state.hub.set_notification_prefs(&who.agent_id, new).await?;
     Ok(prefs_json(new))
 }
 

@@ -22,17 +22,17 @@ pub struct Admin(pub Principal);
 
 /// The principal of a request, without the CSRF rule (for pages and sockets).
 pub async fn principal_of(parts: &Parts, state: &AppState) -> Result<Option<Principal>, ApiError> {
-    let store = state.hub.store();
+    let queries = &state.queries;
     if let Some(value) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         let Some(token) = value.strip_prefix("Bearer ").map(str::trim) else {
             return Err(ApiError::unauthorized());
         };
-        return Ok(auth::bearer_principal(store, token).await?);
+        return Ok(auth::bearer_principal(queries, token).await?);
     }
     let cookies = parts.headers.get_all(header::COOKIE);
     for c in cookies.iter().filter_map(|v| v.to_str().ok()) {
         if let Some(value) = auth::cookie_value(c, SESSION_COOKIE) {
-            return Ok(auth::session_principal(store, value).await?);
+            return Ok(auth::session_principal(queries, value).await?);
         }
     }
     Ok(None)

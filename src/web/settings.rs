@@ -204,22 +204,22 @@ async fn put_settings(
     if b.widget_secret.as_ref().is_some_and(|s| !s.is_empty() && s.len() < 16) {
         return Err(ApiError::invalid("widget_secret", "at least 16 characters"));
     }
-    let store = state.hub.store();
+    let hub = &state.hub;
     if b.business_hours.is_some() || b.utc_offset.is_some() {
-        store.set_setting("business_hours", hours.as_deref().filter(|h| !h.trim().is_empty())).await?;
-        store.set_setting("utc_offset", Some(&offset)).await?;
+        hub.set_setting("business_hours", hours.as_deref().filter(|h| !h.trim().is_empty())).await?;
+        hub.set_setting("utc_offset", Some(&offset)).await?;
         state.settings.apply_stored(&[("utc_offset".into(), offset.clone())]);
         *state.settings.business_hours.write().expect("settings lock poisoned") =
             (hours.clone().filter(|h| !h.trim().is_empty()), offset.clone());
         state.hub.set_hours(parsed);
     }
     if let Some(secret) = &b.widget_secret {
-        store.set_setting("widget_secret", Some(secret)).await?;
+        hub.set_setting("widget_secret", Some(secret)).await?;
         state.settings.set_widget_secret(Some(secret));
     }
     if let Some(origins) = &b.allowed_origins {
         let cleaned: Vec<String> = origins.iter().map(|o| o.trim_end_matches('/').to_lowercase()).collect();
-        store.set_setting("allowed_origins", Some(&serde_json::to_string(&cleaned).unwrap_or_default())).await?;
+        hub.set_setting("allowed_origins", Some(&serde_json::to_string(&cleaned).unwrap_or_default())).await?;
         *state.settings.allowed_origins.write().expect("settings lock poisoned") = cleaned;
     }
     let changed: Vec<&str> = [
@@ -262,7 +262,7 @@ async fn get_audit(
     let actor = match q.actor.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(a) if a.contains(':') => Some(a.to_string()),
         Some(a) => {
-            let agents = state.hub.store().agents().await?;
+            let agents = state.queries.agents().await?;
             let found = agents
                 .iter()
                 .find(|x| x.agent_id == a || x.email.eq_ignore_ascii_case(a) || x.name.eq_ignore_ascii_case(a));
@@ -271,8 +271,7 @@ async fn get_audit(
         None => None,
     };
     let entries = state
-        .hub
-        .store()
+        .queries
         .audit_entries(
             q.action.as_deref().filter(|s| !s.is_empty()),
             actor.as_deref(),
@@ -281,7 +280,7 @@ async fn get_audit(
         .await?;
     // Names for the ids the log stores ("agent:<id>"), so the page reads as who did what to whom.
     let names: std::collections::HashMap<String, String> =
-        state.hub.store().agents().await?.into_iter().map(|a| (format!("agent:{}", a.agent_id), a.name)).collect();
+        state.queries.agents().await?.into_iter().map(|a| (format!("agent:{}", a.agent_id), a.name)).collect();
     let name_of = |v: &str| names.get(v).cloned();
     Ok(Json(AuditList {
         entries: entries
@@ -314,9 +313,8 @@ async fn remove_member(
     Admin(who): Admin,
     Path((team, agent_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    if !state.hub.store().remove_from_team(&team, &agent_id).await? {
+    if !state.hub.remove_team_member(&who.agent_id, &team, &agent_id).await? {
         return Err(ApiError::not_found("team member"));
     }
-    audit(&state, &who.agent_id, "team.member", &format!("team:{team}"), json!({"removed": agent_id})).await;
     Ok(StatusCode::NO_CONTENT)
 }

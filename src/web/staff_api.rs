@@ -17,6 +17,7 @@ use crate::bot::render::money;
 use crate::domain::ownership::Action;
 use crate::domain::{Presence, now_ms};
 use crate::security::SecurityEvent;
+use crate::store::Queries;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -71,9 +72,9 @@ async fn login(
     Json(body): Json<t::LoginBody>,
 ) -> ApiResult<Response> {
     let limiter = &state.login_limiter;
-    let store = state.hub.store();
+    let queries = &state.queries;
     let hub = &state.hub;
-    match limiter.check(store, ip, &body.email).await? {
+    match limiter.check(queries, ip, &body.email).await? {
         LoginVerdict::Refuse { retry_after_secs, per_address } => {
             let detail = if per_address { "too many failures from this address" } else { "delay after failures" };
             hub.security.record(&hub.metrics, SecurityEvent::LoginThrottled, &ip.to_string(), detail);
@@ -89,7 +90,7 @@ async fn login(
         LoginVerdict::Check { slowdown } if !slowdown.is_zero() => tokio::time::sleep(slowdown).await,
         LoginVerdict::Check { .. } => {}
     }
-    let creds = store.agent_credentials(&body.email).await?;
+    let creds = queries.agent_credentials(&body.email).await?;
     // Verify even for unknown accounts so timing does not reveal which emails exist.
     let (hash, agent) = match &creds {
         Some((id, hash, true)) => (hash.clone(), Some(id.clone())),
@@ -100,14 +101,13 @@ async fn login(
         .await
         .map_err(ApiError::internal)?;
     let Some(agent_id) = agent.filter(|_| ok) else {
-        limiter.failed(store, ip, &body.email).await?;
+        hub.login_failed(limiter, ip, &body.email).await?;
         // The key is the address: the account name a guesser typed is not logged.
         hub.security.record(&hub.metrics, SecurityEvent::LoginFailure, &ip.to_string(), "wrong email or password");
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", "wrong email or password"));
     };
-    limiter.succeeded(store, ip, &body.email).await?;
-    let (token, csrf) = auth::create_session(store, &agent_id).await?;
-    let agent = store.agent(&agent_id).await?.ok_or_else(|| ApiError::not_found("agent"))?;
+    let (token, csrf) = hub.open_session(limiter, ip, &body.email, &agent_id).await?;
+    let agent = queries.agent(&agent_id).await?.ok_or_else(|| ApiError::not_found("agent"))?;
     let secure = headers.get("x-forwarded-proto").is_some_and(|v| v == "https") || state.secure_cookies;
     let cookie = format!(
         "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
@@ -127,18 +127,12 @@ async fn login(
         (status = 403, response = Forbidden),
     ))]
 async fn logout(State(state): State<AppState>, Staff(who): Staff, headers: HeaderMap) -> ApiResult<Response> {
-    if let Some(value) = headers
+    let session = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|c| auth::cookie_value(c, auth::SESSION_COOKIE))
-    {
-        state.hub.store().delete_session(&auth::sha256_hex(value)).await?;
-    }
-    state.hub.bus().publish_agents(crate::hub::bus::AgentEvent::Revoked {
-        agent_id: who.agent_id.clone(),
-        credential: Some(who.credential.clone()),
-    });
+        .find_map(|c| auth::cookie_value(c, auth::SESSION_COOKIE));
+    state.hub.close_session(session, &who).await?;
     let clear = format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0", auth::SESSION_COOKIE);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }
@@ -147,7 +141,7 @@ async fn logout(State(state): State<AppState>, Staff(who): Staff, headers: Heade
 #[utoipa::path(get, path = "/api/me", tag = "auth", operation_id = "getMe",
     responses((status = 200, description = "OK", body = SessionInfo), (status = 401, response = Unauthorized)))]
 async fn me(State(state): State<AppState>, Staff(who): Staff) -> ApiResult<Json<SessionInfo>> {
-    let agent = state.hub.store().agent(&who.agent_id).await?.ok_or_else(ApiError::unauthorized)?;
+    let agent = state.queries.agent(&who.agent_id).await?.ok_or_else(ApiError::unauthorized)?;
     Ok(Json(SessionInfo { agent: t::Agent::from(&agent), csrf_token: who.csrf_token }))
 }
 
@@ -189,21 +183,21 @@ async fn get_conversation(
     Staff(_who): Staff,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ConversationDetail>> {
-    let store = state.hub.store();
-    let mut summary = store.conversation_summary(&id).await?.ok_or_else(|| ApiError::not_found("conversation"))?;
+    let queries = &state.queries;
+    let mut summary = queries.conversation_summary(&id).await?.ok_or_else(|| ApiError::not_found("conversation"))?;
     state.hub.with_sla(std::slice::from_mut(&mut summary)).await?;
-    let mut history = store.contact_history(&summary.contact_id, 1000).await?;
-    super::attachments::fill(store, history.iter_mut().map(|(m, _)| m).collect()).await?;
+    let mut history = queries.contact_history(&summary.contact_id, 1000).await?;
+    super::attachments::fill(queries, history.iter_mut().map(|(m, _)| m).collect()).await?;
     let messages: Vec<t::Message> = history.iter().map(|(m, channel)| t::Message::new(m, channel)).collect();
     let handoff =
-        store.handoff_context(&id).await?.and_then(|h| serde_json::from_str::<Value>(&h).ok()).map(|mut h| {
+        queries.handoff_context(&id).await?.and_then(|h| serde_json::from_str::<Value>(&h).ok()).map(|mut h| {
             h["summary"] = Value::from(summary.summary.clone());
             h
         });
-    let deliveries: Vec<t::Delivery> = store.delivery_states(&id).await?.iter().map(t::Delivery::from).collect();
+    let deliveries: Vec<t::Delivery> = queries.delivery_states(&id).await?.iter().map(t::Delivery::from).collect();
     let mut conversation = t::ConversationSummary::from(&summary);
-    super::labels_api::attach(store, std::slice::from_mut(&mut conversation)).await?;
-    super::csat_api::attach(store, std::slice::from_mut(&mut conversation)).await?;
+    super::labels_api::attach(queries, std::slice::from_mut(&mut conversation)).await?;
+    super::csat_api::attach(queries, std::slice::from_mut(&mut conversation)).await?;
     Ok(Json(ConversationDetail { conversation, messages, handoff, deliveries }))
 }
 
@@ -256,10 +250,10 @@ async fn assign(
     Path(id): Path<String>,
     Json(b): Json<t::AssignBody>,
 ) -> ApiResult<Json<ConversationResponse>> {
-    let store = state.hub.store();
+    let queries = &state.queries;
     match (b.agent_id, b.team) {
         (Some(agent), None) => {
-            let a = store
+            let a = queries
                 .agent(&agent)
                 .await?
                 .filter(|a| a.active)
@@ -267,7 +261,7 @@ async fn assign(
             respond(&state, &id, Action::AssignAgent { agent: a.agent_id }).await
         }
         (None, Some(team)) => {
-            if !store.team_exists(&team).await? {
+            if !queries.team_exists(&team).await? {
                 return Err(ApiError::invalid("team", "no such team"));
             }
             respond(&state, &id, Action::AssignTeam { team }).await
@@ -366,7 +360,7 @@ async fn mark_read(
     Staff(_w): Staff,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ConversationResponse>> {
-    if !state.hub.store().mark_read(&id).await? {
+    if !state.hub.mark_read(&id).await? {
         return Err(ApiError::not_found("conversation"));
     }
     let s = state.hub.summary(&id).await?;
@@ -407,7 +401,7 @@ async fn post_message(
         return Err(ApiError::invalid("text", "at most 10,000 characters"));
     }
     let m = state.hub.agent_message_with_files(&id, &who, text, b.private, &b.attachments).await?;
-    let channel = state.hub.store().conversation(&id).await?.map(|c| c.channel).unwrap_or_default();
+    let channel = state.queries.conversation(&id).await?.map(|c| c.channel).unwrap_or_default();
     Ok((StatusCode::CREATED, Json(MessageResponse { message: t::Message::new(&m, &channel) })))
 }
 
@@ -428,10 +422,10 @@ async fn get_contact(
     Staff(_w): Staff,
     Path(id): Path<String>,
 ) -> ApiResult<Json<t::Contact360>> {
-    let store = state.hub.store();
-    let (name, created_at) = store.contact(&id).await?.ok_or_else(|| ApiError::not_found("contact"))?;
-    let avatar_url = store.contact_avatar(&id).await?;
-    let identities = store.identities(&id).await?;
+    let queries = &state.queries;
+    let (name, created_at) = queries.contact(&id).await?.ok_or_else(|| ApiError::not_found("contact"))?;
+    let avatar_url = queries.contact_avatar(&id).await?;
+    let identities = queries.identities(&id).await?;
     let backoffice = state.hub.backoffice();
     let mut orders = Vec::new();
     let mut invoices = Vec::new();
@@ -456,7 +450,7 @@ async fn get_contact(
         }
         invoices.extend(backoffice.invoices_of(email).await?.iter().map(t::Invoice::from));
     }
-    let conversations = store
+    let conversations = queries
         .conversations_of_contact(&id)
         .await?
         .into_iter()
@@ -532,7 +526,7 @@ async fn stock(
 #[utoipa::path(get, path = "/api/agents", tag = "agents", operation_id = "listActiveAgents",
     responses((status = 200, description = "OK", body = AgentList), (status = 401, response = Unauthorized)))]
 async fn agents(State(state): State<AppState>, Staff(_w): Staff) -> ApiResult<Json<AgentList>> {
-    let agents = state.hub.store().agents().await?;
+    let agents = state.queries.agents().await?;
     Ok(Json(AgentList { agents: agents.iter().filter(|a| a.active).map(t::Agent::from).collect() }))
 }
 
@@ -540,7 +534,7 @@ async fn agents(State(state): State<AppState>, Staff(_w): Staff) -> ApiResult<Js
 #[utoipa::path(get, path = "/api/teams", tag = "agents", operation_id = "listTeams",
     responses((status = 200, description = "OK", body = TeamList), (status = 401, response = Unauthorized)))]
 async fn teams(State(state): State<AppState>, Staff(_w): Staff) -> ApiResult<Json<TeamList>> {
-    let teams = state.hub.store().teams().await?;
+    let teams = state.queries.teams().await?;
     Ok(Json(TeamList { teams: teams.into_iter().map(|(name, members)| t::Team { name, members }).collect() }))
 }
 
@@ -548,7 +542,7 @@ async fn teams(State(state): State<AppState>, Staff(_w): Staff) -> ApiResult<Jso
 #[utoipa::path(get, path = "/api/canned_responses", tag = "conversations", operation_id = "listCannedResponses",
     responses((status = 200, description = "OK", body = CannedResponseList), (status = 401, response = Unauthorized)))]
 async fn canned_responses(State(state): State<AppState>, Staff(_w): Staff) -> ApiResult<Json<CannedResponseList>> {
-    let list = state.hub.store().canned_responses().await?;
+    let list = state.queries.canned_responses().await?;
     Ok(Json(CannedResponseList {
         canned_responses: list.into_iter().map(|(shortcut, text)| CannedResponse { shortcut, text }).collect(),
     }))
@@ -568,16 +562,15 @@ struct ReportQuery {
     params(ReportQuery),
     responses((status = 200, description = "OK", body = Report), (status = 401, response = Unauthorized)))]
 async fn reports(
-    State(state): State<AppState>,
+    State(queries): State<Queries>,
     Staff(_w): Staff,
     Query(q): Query<ReportQuery>,
 ) -> ApiResult<Json<Report>> {
     let days = q.days.unwrap_or(14).clamp(1, 366);
     let today = now_ms() / 86_400_000;
     let since = (today - days + 1) * 86_400_000;
-    let store = state.hub.store();
-    let rows = store.report(since).await?;
-    let breaches = store.sla_report(since).await?;
+    let rows = queries.report(since).await?;
+    let breaches = queries.sla_report(since).await?;
     let out: Vec<t::ReportDay> = rows
         .iter()
         .map(|r| {
@@ -600,7 +593,7 @@ async fn reports(
     // Containment: what the bot finished without a person, in conversations and in actions.
     let conversations: i64 = rows.iter().map(|r| r.conversations).sum();
     let bot_resolved: i64 = rows.iter().map(|r| r.bot_resolved).sum();
-    let actions = store.bot_actions_since(since).await?;
+    let actions = queries.bot_actions_since(since).await?;
     let bot_actions = ["cancel_order", "return_refund", "invoice_copy"]
         .into_iter()
         .map(|a| {
@@ -608,12 +601,12 @@ async fn reports(
             (a.to_string(), t::ActionCount { done: c.done, refused: c.refused, failed: c.failed })
         })
         .collect();
-    let csat = store.csat_report(since).await?;
+    let csat = queries.csat_report(since).await?;
     let groups = |list: &[crate::store::CsatGroup], key: t::CsatKey| -> Vec<t::CsatGroup> {
         list.iter().map(|g| t::CsatGroup::new(g, key)).collect()
     };
     let (fr, res) = breaches.iter().fold((0, 0), |(a, b), d| (a + d.first_response, b + d.resolution));
-    let labels = store
+    let labels = queries
         .label_report(since)
         .await?
         .into_iter()
@@ -652,8 +645,7 @@ async fn retry_delivery(
     Staff(_w): Staff,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if state.hub.store().outbox_retry(&id).await? {
-        state.hub.outbox_signal().notify_waiters();
+    if state.hub.retry_delivery(&id).await? {
         Ok(StatusCode::ACCEPTED)
     } else {
         Err(ApiError::new(StatusCode::CONFLICT, "not_failed", "only a failed delivery can be retried"))

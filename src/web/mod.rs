@@ -18,6 +18,7 @@ pub mod headers;
 pub mod ip_slots;
 pub mod labels_api;
 pub mod openapi;
+pub mod reports_api;
 pub mod rules_api;
 pub mod search_api;
 pub mod session;

@@ -110,6 +110,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(serve))
         .merge(super::staff_api::router())
+        .merge(super::reports_api::router())
         .merge(super::search_api::router())
         .merge(super::admin_api::router())
         .merge(super::rules_api::router())

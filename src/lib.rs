@@ -42,7 +42,9 @@
 //! - [`web`]        axum router, shared state, pages (security headers), staff REST API (incl. email
 //!   quarantine, labels, search and saved views, notification preferences, priority, SLA targets,
 //!   attachments: upload, type by content, serving), the public rating page (`/csat/{token}`),
-//!   console socket; reads through `store::Queries`, writes through the hub
+//!   console socket, client address (trusted proxies); reads through `store::Queries`, writes through the
+//!   hub; typed request/response shapes (`web::api_types`) from which the OpenAPI document is
+//!   generated (`web::openapi`)
 //! - [`commands`]   `kituo import` and `kituo intents check|classify`
 
 pub mod app;

@@ -20,24 +20,27 @@
 //! (id, conversation, message, type, size, name, sha256) says who may read which file.
 
 use super::AppState;
+use super::api_types as t;
 use super::client_addr::ClientIp;
 use super::error::{ApiError, ApiResult};
+use super::openapi::{Invalid, NotFound, Unauthorized};
 use super::session::{Staff, principal_of};
 pub use crate::domain::files::{sanitise_name, sniff};
 use crate::domain::{AttachmentRef, MessageView, new_id};
 use crate::hub::Inbound;
 pub use crate::hub::channel_files::Files;
 use crate::store::{NewStoredFile, Queries};
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::{Path as FsPath, PathBuf};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Header carrying the widget's visitor token on uploads.
 pub const VISITOR_HEADER: &str = "x-visitor-token";
@@ -59,8 +62,8 @@ pub fn folder(configured: Option<&FsPath>, database_url: &str) -> PathBuf {
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/widget/attachments", post(upload)).route("/api/attachments/{id}", get(download))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(upload)).routes(routes!(download))
 }
 
 #[derive(Deserialize, Default)]
@@ -124,6 +127,29 @@ async fn read_limited(body: Body, headers: &axum::http::HeaderMap, max: usize) -
     }
 }
 
+/// Upload an image or PDF
+///
+/// The body is the file's bytes. With the visitor token (the widget) the file becomes a
+/// customer message in the visitor's conversation; with a staff credential and
+/// `conversation_id` it is only stored, and a reply names it in `attachments`. The type is
+/// found from the first bytes: PNG, JPEG, GIF, WebP or PDF.
+#[utoipa::path(post, path = "/api/widget/attachments", tag = "conversations", operation_id = "uploadAttachment",
+    security((), ("cookieAuth" = []), ("bearerAuth" = [])),
+    params(
+        ("name" = Option<String>, Query, description = "The file's name (display only; sanitised)"),
+        ("conversation_id" = Option<String>, Query, description = "Staff uploads: the conversation"),
+        ("visitor_token" = Option<String>, Query, description = "The widget's visitor token (or the header)"),
+        ("X-Visitor-Token" = Option<String>, Header, description = "The widget's visitor token"),
+    ),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file"),
+    responses(
+        (status = 201, description = "Stored", body = t::Uploaded),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, description = "Larger than the upload limit (`too_large`)", body = t::ErrorBody),
+        (status = 415, description = "Not an accepted type, by content (`unsupported_type`)", body = t::ErrorBody),
+        (status = 422, response = Invalid),
+    ))]
 async fn upload(State(state): State<AppState>, ClientIp(ip): ClientIp, request: Request) -> Response {
     match upload_inner(&state, ip, request).await {
         Ok(r) => r,
@@ -163,7 +189,7 @@ async fn upload_inner(state: &AppState, ip: std::net::IpAddr, request: Request) 
         size: file.size,
         url: format!("/api/attachments/{}", file.attachment_id),
     };
-    let mut body = json!({"attachment": attachment_json(&attachment)});
+    let mut body = t::Uploaded { attachment: t::AttachmentJson::from(&attachment), message: None };
     if let Uploader::Visitor { conversation_id } = &who {
         let text = format!("📎 {}", attachment.name);
         let client_msg_id = format!("attachment:{}", attachment.id);
@@ -171,14 +197,14 @@ async fn upload_inner(state: &AppState, ip: std::net::IpAddr, request: Request) 
             Inbound { text: &text, client_msg_id: Some(&client_msg_id), external_id: None, channel_meta: None };
         let ids = [attachment.id.clone()];
         let ack = state.hub.receive_with_files(conversation_id, inbound, Some(ip), &ids).await?;
-        body["message"] = json!({"id": ack.id, "seq": ack.seq});
+        body.message = Some(t::UploadedMessage { id: ack.id, seq: ack.seq });
     }
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 /// An attachment as message JSON carries it.
 pub fn attachment_json(a: &AttachmentRef) -> Value {
-    json!({"id": a.id, "name": a.name, "content_type": a.content_type, "size": a.size, "url": a.url})
+    serde_json::to_value(t::AttachmentJson::from(a)).unwrap_or(Value::Null)
 }
 
 /// Puts each message's stored files on it (history reads; live messages carry them already).
@@ -217,8 +243,23 @@ async fn reader(state: &AppState, parts: &axum::http::request::Parts, token: Opt
     }
 }
 
+/// Download an attachment (staff, or the owning visitor's token)
+///
 /// Staff read every file; a visitor only their conversation's. Anyone else gets 404 (not 403:
 /// whether an id exists is not revealed).
+#[utoipa::path(get, path = "/api/attachments/{id}", tag = "conversations", operation_id = "getAttachment",
+    security((), ("cookieAuth" = []), ("bearerAuth" = [])),
+    params(
+        ("id" = String, Path, description = "Attachment id"),
+        ("visitor_token" = Option<String>, Query, description = "The widget's visitor token (or the header)"),
+        ("X-Visitor-Token" = Option<String>, Header, description = "The widget's visitor token"),
+    ),
+    responses(
+        (status = 200, description = "The bytes with the sniffed content type; nosniff",
+            content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ))]
 async fn download(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -4,19 +4,22 @@
 //! /api/conversations/{id}/priority`); admins: SLA targets (`GET`/`PUT /api/admin/sla`). Also
 //! adds `"csat"` to conversation JSON ([`attach`]).
 
+use super::AppState;
+use super::api_types::{self as t, ConversationResponse, SlaTargetList, SlaTargetResponse};
 use super::error::{ApiError, ApiResult};
+use super::openapi::{Forbidden, NotFound, Unauthorized};
 use super::session::{Admin, Staff};
-use super::{AppState, views};
-use crate::hub::admin::sla_target_json as target_json;
 use crate::queue::sla::{PRIORITIES, parse_priority};
 use crate::store::{Queries, RateRefusal, SlaTarget};
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::routing::get;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 const CSAT_CSS: &str = "body{font:16px/1.5 system-ui,Arial,sans-serif;color:#1f2933;max-width:32rem;margin:3rem auto;padding:0 1rem}\
 fieldset{border:0;padding:0;margin:1rem 0;display:flex;gap:.5rem}label.r{border:1px solid #cbd2d9;border-radius:6px;padding:.4rem .8rem;cursor:pointer}\
@@ -25,12 +28,12 @@ textarea{width:100%;min-height:5rem}button{margin-top:1rem;padding:.5rem 1.2rem;
 /// Longest target accepted: 30 days of business time.
 const MAX_TARGET_SECS: i64 = 30 * 86_400;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/csat/{token}", get(page).post(submit))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(page, submit))
         .route("/csat.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSAT_CSS) }))
-        .route("/api/conversations/{id}/priority", put(set_priority))
-        .route("/api/admin/sla", get(targets).put(set_target))
+        .routes(routes!(set_priority))
+        .routes(routes!(targets, set_target))
 }
 
 fn escape(s: &str) -> String {
@@ -61,13 +64,23 @@ fn invalid_link() -> Response {
     html_page(StatusCode::NOT_FOUND, "Link not valid", "<p>This rating link is not valid.</p>")
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 struct PageQuery {
+    /// The rating the mail's link chose (1 to 5), preselected.
     rating: Option<String>,
 }
 
+/// The public rating page (HTML); stores nothing
+///
 /// The form, with the rating the mail's link chose selected. Showing it stores nothing (mail
 /// scanners open links).
+#[utoipa::path(get, path = "/csat/{token}", tag = "satisfaction", operation_id = "csatPage", security(()),
+    params(("token" = String, Path, description = "The signed request id from the mail"), PageQuery),
+    responses(
+        (status = 200, description = "The form (or: already rated)", content_type = "text/html", body = String),
+        (status = 404, description = "Bad signature", content_type = "text/html", body = String),
+        (status = 410, description = "A newer resolution replaced this request", content_type = "text/html", body = String),
+    ))]
 async fn page(State(state): State<AppState>, Path(token): Path<String>, Query(q): Query<PageQuery>) -> Response {
     let request = match request_of(&state, &token).await {
         Ok(Some(r)) => r,
@@ -102,7 +115,20 @@ async fn page(State(state): State<AppState>, Path(token): Path<String>, Query(q)
     html_page(StatusCode::OK, "Rate our help", &body)
 }
 
+/// Rate a resolution (once)
+///
 /// Stores the rating sent by the form (`rating=1..5&comment=…`, form-encoded).
+#[utoipa::path(post, path = "/csat/{token}", tag = "satisfaction", operation_id = "csatRate", security(()),
+    params(("token" = String, Path, description = "The signed request id from the mail")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "`rating=1..5&comment=…` (comment optional, at most 1,000 characters)"),
+    responses(
+        (status = 200, description = "Stored (HTML thanks)", content_type = "text/html", body = String),
+        (status = 404, description = "Bad signature", content_type = "text/html", body = String),
+        (status = 409, description = "Rated already", content_type = "text/html", body = String),
+        (status = 410, description = "A newer resolution replaced this request", content_type = "text/html", body = String),
+        (status = 422, description = "No rating from 1 to 5, or a comment over 1,000 characters", content_type = "text/html", body = String),
+    ))]
 async fn submit(State(state): State<AppState>, Path(token): Path<String>, body: String) -> Response {
     let request = match request_of(&state, &token).await {
         Ok(Some(r)) => r,
@@ -139,37 +165,43 @@ async fn submit(State(state): State<AppState>, Path(token): Path<String>, body: 
     }
 }
 
-/// Adds `"csat":{"rating","comment"}` (or null) to conversation JSON objects (each with an `"id"`).
-pub async fn attach(queries: &Queries, conversations: &mut [Value]) -> ApiResult<()> {
-    let ids: Vec<String> = conversations.iter().filter_map(|c| c["id"].as_str().map(str::to_string)).collect();
+/// Fills in `"csat":{"rating","comment"}` (or null) of conversations.
+pub async fn attach(queries: &Queries, conversations: &mut [t::ConversationSummary]) -> ApiResult<()> {
+    let ids: Vec<String> = conversations.iter().map(|c| c.id.clone()).collect();
     let ratings = queries.csat_of(&ids).await?;
     for c in conversations.iter_mut() {
-        let rated = c["id"].as_str().and_then(|id| ratings.get(id));
-        c["csat"] = rated.map_or(Value::Null, |(rating, comment)| json!({"rating": rating, "comment": comment}));
+        let rated = ratings.get(&c.id);
+        c.csat = Some(rated.map(|(rating, comment)| t::CsatRating { rating: *rating, comment: comment.clone() }));
     }
     Ok(())
 }
 
-#[derive(Deserialize)]
-struct PriorityBody {
-    priority: String,
-}
-
+/// Set a conversation's priority
+#[utoipa::path(put, path = "/api/conversations/{id}/priority", tag = "conversations",
+    operation_id = "setConversationPriority",
+    params(("id" = String, Path, description = "Conversation id")),
+    request_body = t::PriorityBody,
+    responses(
+        (status = 200, description = "The conversation", body = ConversationResponse),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 422, description = "Not one of low, normal, high, urgent", body = t::ErrorBody),
+    ))]
 async fn set_priority(
     State(state): State<AppState>,
     Staff(who): Staff,
     Path(id): Path<String>,
-    Json(b): Json<PriorityBody>,
-) -> ApiResult<Json<Value>> {
+    Json(b): Json<t::PriorityBody>,
+) -> ApiResult<Json<ConversationResponse>> {
     let value = parse_priority(b.priority.trim()).ok_or_else(|| ApiError::invalid("priority", priority_help()))?;
     if !state.hub.set_priority(&who.agent_id, &id, value, b.priority.trim()).await? {
         return Err(ApiError::not_found("conversation"));
     }
     let s = state.hub.summary(&id).await?;
-    let mut conversation = views::summary(&s);
+    let mut conversation = t::ConversationSummary::from(&s);
     super::labels_api::attach(&state.queries, std::slice::from_mut(&mut conversation)).await?;
     attach(&state.queries, std::slice::from_mut(&mut conversation)).await?;
-    Ok(Json(json!({"conversation": conversation})))
+    Ok(Json(ConversationResponse { conversation }))
 }
 
 fn priority_help() -> String {
@@ -177,20 +209,16 @@ fn priority_help() -> String {
     format!("one of {}", names.join(", "))
 }
 
-async fn targets(State(queries): State<Queries>, Admin(_w): Admin) -> ApiResult<Json<Value>> {
+/// SLA targets
+#[utoipa::path(get, path = "/api/admin/sla", tag = "admin: settings", operation_id = "getSlaTargets",
+    responses(
+        (status = 200, description = "OK", body = SlaTargetList),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ))]
+async fn targets(State(queries): State<Queries>, Admin(_w): Admin) -> ApiResult<Json<SlaTargetList>> {
     let list = queries.sla_targets().await?;
-    Ok(Json(json!({"targets": list.iter().map(target_json).collect::<Vec<_>>()})))
-}
-
-#[derive(Deserialize)]
-struct TargetBody {
-    #[serde(default)]
-    team: Option<String>,
-    priority: String,
-    #[serde(default)]
-    first_response_secs: Option<i64>,
-    #[serde(default)]
-    resolution_secs: Option<i64>,
+    Ok(Json(SlaTargetList { targets: list.iter().map(t::SlaTarget::from).collect() }))
 }
 
 fn check_secs(field: &str, v: Option<i64>) -> ApiResult<Option<i64>> {
@@ -202,13 +230,22 @@ fn check_secs(field: &str, v: Option<i64>) -> ApiResult<Option<i64>> {
     }
 }
 
-/// Sets the target of a team (null: the default for every team) and priority; both targets
-/// null removes it.
+/// Set (or, with both targets null, remove) the target of a team and priority
+///
+/// The team null is the default for every team.
+#[utoipa::path(put, path = "/api/admin/sla", tag = "admin: settings", operation_id = "setSlaTarget",
+    request_body = t::TargetBody,
+    responses(
+        (status = 200, description = "The stored target", body = SlaTargetResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, description = "Unknown priority or team, or seconds outside 1…2,592,000 (`invalid`)", body = t::ErrorBody),
+    ))]
 async fn set_target(
     State(state): State<AppState>,
     Admin(who): Admin,
-    Json(b): Json<TargetBody>,
-) -> ApiResult<Json<Value>> {
+    Json(b): Json<t::TargetBody>,
+) -> ApiResult<Json<SlaTargetResponse>> {
     let priority = b.priority.trim().to_string();
     if parse_priority(&priority).is_none() {
         return Err(ApiError::invalid("priority", priority_help()));
@@ -224,5 +261,5 @@ async fn set_target(
         resolution_secs: check_secs("resolution_secs", b.resolution_secs)?,
     };
     state.hub.set_sla_target(&who.agent_id, &target).await?;
-    Ok(Json(json!({"target": target_json(&target)})))
+    Ok(Json(SlaTargetResponse { target: t::SlaTarget::from(&target) }))
 }

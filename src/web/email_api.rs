@@ -2,49 +2,56 @@
 //! taken in, with its raw bytes), the original of a stored customer mail (what the console shows
 //! is stripped of quotes and signatures) and its kept attachments.
 
+use super::AppState;
+use super::api_types::{EmailOriginal, QuarantineList, QuarantinedMail};
 use super::error::{ApiError, ApiResult};
+use super::openapi::{NotFound, Unauthorized};
 use super::session::Staff;
-use super::{AppState, views};
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/email/quarantine", get(list_quarantine))
-        .route("/api/email/quarantine/{id}/raw", get(quarantined_raw))
-        .route("/api/email/messages/{id}/original", get(original))
-        .route("/api/email/attachments/{id}", get(attachment))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_quarantine))
+        .routes(routes!(quarantined_raw))
+        .routes(routes!(original))
+        .routes(routes!(attachment))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 struct ListQuery {
+    /// 1 to 1000; default 100.
     limit: Option<i64>,
 }
 
+/// Mail that could not be taken in
+#[utoipa::path(get, path = "/api/email/quarantine", tag = "email", operation_id = "listQuarantine",
+    params(ListQuery),
+    responses((status = 200, description = "OK", body = QuarantineList), (status = 401, response = Unauthorized)))]
 async fn list_quarantine(
     State(state): State<AppState>,
     Staff(_w): Staff,
     Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<QuarantineList>> {
     let list = state.queries.email_quarantine(q.limit.unwrap_or(100).clamp(1, 1000)).await?;
-    let items: Vec<Value> = list
-        .iter()
-        .map(|m| {
-            json!({
-                "id": m.quarantine_id, "mailbox": m.mailbox, "uid_validity": m.uid_validity, "uid": m.uid,
-                "reason": m.reason, "sender": m.sender, "subject": m.subject, "message_id": m.rfc_message_id,
-                "size": m.size, "created_at": views::time(Some(m.created_at)),
-            })
-        })
-        .collect();
-    Ok(Json(json!({ "quarantine": items })))
+    Ok(Json(QuarantineList { quarantine: list.iter().map(QuarantinedMail::from).collect() }))
 }
 
+/// Download a quarantined mail as it arrived
+#[utoipa::path(get, path = "/api/email/quarantine/{id}/raw", tag = "email", operation_id = "getQuarantinedRaw",
+    params(("id" = String, Path, description = "Quarantine id")),
+    responses(
+        (status = 200, description = "The raw message, as download `quarantine-{id}.eml`",
+            content_type = "message/rfc822", body = Vec<u8>),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ))]
 async fn quarantined_raw(
     State(state): State<AppState>,
     Staff(_w): Staff,
@@ -56,17 +63,32 @@ async fn quarantined_raw(
         .into_response())
 }
 
-async fn original(State(state): State<AppState>, Staff(_w): Staff, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// The original of a stored customer mail
+#[utoipa::path(get, path = "/api/email/messages/{id}/original", tag = "email", operation_id = "getEmailOriginal",
+    params(("id" = String, Path, description = "Message id")),
+    responses(
+        (status = 200, description = "OK", body = EmailOriginal),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ))]
+async fn original(
+    State(state): State<AppState>,
+    Staff(_w): Staff,
+    Path(id): Path<String>,
+) -> ApiResult<Json<EmailOriginal>> {
     let o = state.queries.email_original(&id).await?.ok_or_else(|| ApiError::not_found("email original"))?;
-    Ok(Json(json!({
-        "message_id": o.message_id, "email_message_id": o.rfc_message_id, "from": o.sender, "subject": o.subject,
-        "body": o.body, "from_html": o.from_html,
-        "attachments": o.attachments.iter().map(|a| json!({
-            "id": a.attachment_id, "name": a.name, "content_type": a.content_type, "size": a.size, "kept": a.kept,
-        })).collect::<Vec<_>>(),
-    })))
+    Ok(Json(EmailOriginal::from(&o)))
 }
 
+/// Download a kept attachment
+#[utoipa::path(get, path = "/api/email/attachments/{id}", tag = "email", operation_id = "getEmailAttachment",
+    params(("id" = String, Path, description = "Attachment id")),
+    responses(
+        (status = 200, description = "The bytes with their stored content type, always as a download (nosniff)",
+            content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ))]
 async fn attachment(State(state): State<AppState>, Staff(_w): Staff, Path(id): Path<String>) -> ApiResult<Response> {
     let (name, content_type, content) =
         state.queries.email_attachment(&id).await?.ok_or_else(|| ApiError::not_found("attachment"))?;

@@ -3,31 +3,23 @@
 //! {"labels":[…]}` replaces the set; an unknown name is a 422 naming it). The conversation JSON
 //! of the staff API carries `"labels":[…]` ([`attach`]); `GET /api/conversations?label=` filters.
 
+use super::AppState;
+use super::api_types::{self as t, ConversationResponse, Label, LabelList, LabelResponse};
 use super::error::{ApiError, ApiResult};
+use super::openapi::{Forbidden, NotFound, Unauthorized};
 use super::session::{Admin, Staff};
-use super::{AppState, views};
 use crate::store::Queries;
+use axum::Json;
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/labels", post(create))
-        .route("/api/labels", get(list))
-        .route("/api/conversations/{id}/labels", post(set))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create)).routes(routes!(list)).routes(routes!(set))
 }
 
 /// Longest label name accepted.
 const MAX_NAME: usize = 40;
-
-#[derive(Deserialize)]
-struct LabelBody {
-    name: String,
-    color: String,
-}
 
 /// A colour as `#rgb` or `#rrggbb`, lower-cased.
 fn parse_color(color: &str) -> Option<String> {
@@ -45,30 +37,51 @@ fn parse_name(name: &str) -> Option<String> {
     ok.then_some(name)
 }
 
-async fn create(State(state): State<AppState>, Admin(who): Admin, Json(b): Json<LabelBody>) -> ApiResult<Json<Value>> {
+/// Create a label, or change its colour
+#[utoipa::path(post, path = "/api/admin/labels", tag = "labels", operation_id = "saveLabel",
+    request_body = Label,
+    responses(
+        (status = 200, description = "OK", body = LabelResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, description = "Bad name or colour (`invalid`)", body = t::ErrorBody),
+    ))]
+async fn create(
+    State(state): State<AppState>,
+    Admin(who): Admin,
+    Json(b): Json<Label>,
+) -> ApiResult<Json<LabelResponse>> {
     let name = parse_name(&b.name)
         .ok_or_else(|| ApiError::invalid("name", "1–40 letters, digits, '-' or '_' (e.g. refund)"))?;
     let color = parse_color(&b.color).ok_or_else(|| ApiError::invalid("color", "a colour like #c0392b"))?;
     state.hub.save_label(&who.agent_id, &name, &color).await?;
-    Ok(Json(json!({"label": {"name": name, "color": color}})))
+    Ok(Json(LabelResponse { label: Label { name, color } }))
 }
 
-async fn list(State(queries): State<Queries>, Staff(_w): Staff) -> ApiResult<Json<Value>> {
+/// Every label with its colour
+#[utoipa::path(get, path = "/api/labels", tag = "labels", operation_id = "listLabels",
+    responses((status = 200, description = "OK", body = LabelList), (status = 401, response = Unauthorized)))]
+async fn list(State(queries): State<Queries>, Staff(_w): Staff) -> ApiResult<Json<LabelList>> {
     let labels = queries.labels().await?;
-    Ok(Json(json!({"labels": labels.iter().map(|l| json!({"name": l.name, "color": l.color})).collect::<Vec<_>>()})))
+    Ok(Json(LabelList { labels: labels.into_iter().map(|l| Label { name: l.name, color: l.color }).collect() }))
 }
 
-#[derive(Deserialize)]
-struct SetBody {
-    labels: Vec<String>,
-}
-
+/// Replace a conversation's labels
+#[utoipa::path(post, path = "/api/conversations/{id}/labels", tag = "labels", operation_id = "setConversationLabels",
+    params(("id" = String, Path, description = "Conversation id")),
+    request_body = t::SetLabels,
+    responses(
+        (status = 200, description = "The conversation with its labels", body = ConversationResponse),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 422, description = "An unknown label (named in the message)", body = t::ErrorBody),
+    ))]
 async fn set(
     State(state): State<AppState>,
     Staff(_w): Staff,
     Path(id): Path<String>,
-    Json(b): Json<SetBody>,
-) -> ApiResult<Json<Value>> {
+    Json(b): Json<t::SetLabels>,
+) -> ApiResult<Json<ConversationResponse>> {
     let queries = &state.queries;
     let mut names: Vec<String> = b.labels.iter().map(|n| n.trim().to_lowercase()).collect();
     names.sort();
@@ -80,18 +93,17 @@ async fn set(
         }
         other => other?,
     }
-    let mut conversation = views::summary(&summary);
+    let mut conversation = t::ConversationSummary::from(&summary);
     attach(queries, std::slice::from_mut(&mut conversation)).await?;
-    Ok(Json(json!({"conversation": conversation})))
+    Ok(Json(ConversationResponse { conversation }))
 }
 
-/// Adds `"labels":[…]` to conversation JSON objects (each with an `"id"`).
-pub async fn attach(queries: &Queries, conversations: &mut [Value]) -> ApiResult<()> {
-    let ids: Vec<String> = conversations.iter().filter_map(|c| c["id"].as_str().map(str::to_string)).collect();
+/// Fills in `"labels":[…]` of conversations.
+pub async fn attach(queries: &Queries, conversations: &mut [t::ConversationSummary]) -> ApiResult<()> {
+    let ids: Vec<String> = conversations.iter().map(|c| c.id.clone()).collect();
     let mut labels = queries.labels_of(&ids).await?;
     for c in conversations.iter_mut() {
-        let mine = c["id"].as_str().and_then(|id| labels.remove(id)).unwrap_or_default();
-        c["labels"] = json!(mine);
+        c.labels = Some(labels.remove(&c.id).unwrap_or_default());
     }
     Ok(())
 }

@@ -8,12 +8,15 @@
 
 pub mod admin_api;
 pub mod agent_socket;
+pub mod api_types;
 pub mod attachments;
 pub mod csat_api;
 pub mod email_api;
 pub mod error;
 pub mod headers;
 pub mod labels_api;
+pub mod openapi;
+pub mod reports_api;
 pub mod rules_api;
 pub mod search_api;
 pub mod session;
@@ -46,7 +49,6 @@ const CONSOLE_JS: &str = include_str!("assets/console.js");
 const CONSOLE_CSS: &str = include_str!("assets/console.css");
 const CONSOLE_TOOLS_JS: &str = include_str!("assets/console-tools.js");
 const CONSOLE_TOOLS_CSS: &str = include_str!("assets/console-tools.css");
-const OPENAPI_JSON: &str = include_str!("assets/openapi.json");
 const ADMIN_HTML: &str = include_str!("assets/admin.html");
 const ADMIN_JS: &str = include_str!("assets/admin.js");
 const ADMIN_CSS: &str = include_str!("assets/admin.css");
@@ -126,21 +128,13 @@ pub fn router(state: AppState) -> Router {
         .route("/console.css", get(|| async { asset("text/css; charset=utf-8", CONSOLE_CSS) }))
         .route("/console-tools.js", get(|| async { asset("application/javascript; charset=utf-8", CONSOLE_TOOLS_JS) }))
         .route("/console-tools.css", get(|| async { asset("text/css; charset=utf-8", CONSOLE_TOOLS_CSS) }))
-        .route("/api/openapi.json", get(openapi))
         .route("/admin", get(|| async { Html(ADMIN_HTML) }))
         .route("/admin.js", get(|| async { asset("application/javascript; charset=utf-8", ADMIN_JS) }))
         .route("/admin.css", get(|| async { asset("text/css; charset=utf-8", ADMIN_CSS) }))
         .merge(crate::channel::web_widget::router().with_state(WidgetState::from_ref(&state)))
-        .merge(staff_api::router())
-        .merge(admin_api::router())
-        .merge(rules_api::router())
-        .merge(settings::router())
         .merge(agent_socket::router())
-        .merge(email_api::router())
-        .merge(labels_api::router())
-        .merge(search_api::router())
-        .merge(csat_api::router())
-        .merge(attachments::router())
+        // Every documented route (the staff API, attachments, the rating page); see `openapi`.
+        .merge(Router::from(openapi::api_routes()))
         .layer(axum::middleware::from_fn(headers::security_headers))
         .with_state(state)
 }
@@ -237,9 +231,4 @@ async fn metrics(
     extra.push_str(&state.hub.backoffice().metrics_text());
     let body = state.hub.metrics.render(&extra);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
-}
-
-/// The API description; like every `/api/*` route, for staff only.
-async fn openapi(_staff: session::Staff) -> impl IntoResponse {
-    asset("application/json", OPENAPI_JSON)
 }

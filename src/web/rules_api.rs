@@ -2,34 +2,39 @@
 //! of the whole rule set, in force at once), delete, try a message, history with diffs,
 //! rollback, export, and the messages the bot did not understand.
 
+use super::AppState;
+use super::api_types::{
+    self as t, Classification, Export, IntentList, IntentSaved, MissList, RuleVersionDiff, RuleVersionList,
+    ValidationResult, VersionOnly,
+};
 use super::error::{ApiError, ApiResult};
+use super::openapi::{Conflict, Forbidden, InvalidRules, NotFound, Unauthorized};
 use super::session::Admin;
-use super::{AppState, views};
 use crate::bot::bundle::{Rejection, RuleBundle, diff};
 use crate::bot::{DialogueState, Input};
 use crate::domain::ConversationStatus;
 use crate::hub::SaveError;
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/intents", get(list))
-        .route("/api/admin/intents/classify", post(classify))
-        .route("/api/admin/intents/validate", post(validate))
-        .route("/api/admin/intents/export", get(export))
-        .route("/api/admin/intents/versions", get(versions))
-        .route("/api/admin/intents/versions/{version}", get(version))
-        .route("/api/admin/intents/versions/{version}/rollback", post(rollback))
-        .route("/api/admin/intents/rollback", post(rollback_named))
-        .route("/api/admin/intents/misses", get(misses))
-        .route("/api/admin/intents/misses/{id}/dismiss", post(dismiss_miss))
-        .route("/api/admin/intents/{name}", get(get_intent).put(put_intent).delete(delete_intent))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(classify))
+        .routes(routes!(validate))
+        .routes(routes!(export))
+        .routes(routes!(versions))
+        .routes(routes!(version))
+        .routes(routes!(rollback))
+        .routes(routes!(rollback_named))
+        .routes(routes!(misses))
+        .routes(routes!(dismiss_miss))
+        .routes(routes!(get_intent, put_intent, delete_intent))
 }
 
 pub const PRECEDENCE: &str = "The files in intents/ and templates/ are the initial rule set: on the first start of an \
@@ -38,11 +43,14 @@ pub const PRECEDENCE: &str = "The files in intents/ and templates/ are the initi
      (validated like any save). `kituo intents export DIR` and this endpoint write the current version back as files.";
 
 fn rejected(r: Rejection) -> Response {
-    let body = json!({
-        "error": {"code": "invalid_rules", "message": format!("the rule set was not saved: {}", r.summary())},
-        "problems": r.problems,
-        "broken_examples": r.broken_examples,
-    });
+    let body = t::Rejection {
+        error: t::RejectionError {
+            code: "invalid_rules",
+            message: format!("the rule set was not saved: {}", r.summary()),
+        },
+        problems: r.problems,
+        broken_examples: r.broken_examples,
+    };
     (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
 }
 
@@ -67,7 +75,14 @@ async fn hits(state: &AppState) -> ApiResult<std::collections::HashMap<String, i
     Ok(hits)
 }
 
-async fn list(State(state): State<AppState>, Admin(_a): Admin) -> ApiResult<Json<Value>> {
+/// The intents of the rule set in force
+#[utoipa::path(get, path = "/api/admin/intents", tag = "admin: rules", operation_id = "listIntents",
+    responses(
+        (status = 200, description = "OK", body = IntentList),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ))]
+async fn list(State(state): State<AppState>, Admin(_a): Admin) -> ApiResult<Json<IntentList>> {
     let bot = state.hub.bot();
     let hits = hits(&state).await?;
     let intents: Vec<Value> = bot
@@ -80,9 +95,18 @@ async fn list(State(state): State<AppState>, Admin(_a): Admin) -> ApiResult<Json
             v
         })
         .collect();
-    Ok(Json(json!({"version": bot.version, "intents": intents})))
+    Ok(Json(IntentList { version: bot.version, intents }))
 }
 
+/// One intent
+#[utoipa::path(get, path = "/api/admin/intents/{name}", tag = "admin: rules", operation_id = "getIntent",
+    params(("name" = String, Path, description = "Intent name")),
+    responses(
+        (status = 200, description = "OK", body = t::Intent),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
 async fn get_intent(
     State(state): State<AppState>,
     Admin(_a): Admin,
@@ -95,6 +119,20 @@ async fn get_intent(
     Ok(Json(v))
 }
 
+/// Create or replace an intent (new rule-set version)
+///
+/// The body's `name` may be left out; if given it must match the URL. `hits` is ignored.
+#[utoipa::path(put, path = "/api/admin/intents/{name}", tag = "admin: rules", operation_id = "putIntent",
+    params(("name" = String, Path, description = "Intent name")),
+    request_body = t::IntentDraft,
+    responses(
+        (status = 200, description = "Replaced", body = IntentSaved),
+        (status = 201, description = "Created", body = IntentSaved),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 422, response = InvalidRules),
+    ))]
 async fn put_intent(
     State(state): State<AppState>,
     Admin(who): Admin,
@@ -117,10 +155,20 @@ async fn put_intent(
     audit(&state, &who.agent_id, "rules.save", &format!("intent:{name}"), json!({"version": version, "note": note}))
         .await;
     let intent = bundle.intent(&name).map(|d| bundle.intent_json(d)).unwrap_or(Value::Null);
-    (if created { StatusCode::CREATED } else { StatusCode::OK }, Json(json!({"version": version, "intent": intent})))
-        .into_response()
+    (if created { StatusCode::CREATED } else { StatusCode::OK }, Json(IntentSaved { version, intent })).into_response()
 }
 
+/// Delete an intent (new rule-set version)
+#[utoipa::path(delete, path = "/api/admin/intents/{name}", tag = "admin: rules", operation_id = "deleteIntent",
+    params(("name" = String, Path, description = "Intent name")),
+    responses(
+        (status = 200, description = "OK", body = VersionOnly),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = InvalidRules),
+    ))]
 async fn delete_intent(State(state): State<AppState>, Admin(who): Admin, Path(name): Path<String>) -> Response {
     if state.hub.bot().bundle.intent(&name).is_none() {
         return ApiError::not_found("intent").into_response();
@@ -131,16 +179,24 @@ async fn delete_intent(State(state): State<AppState>, Admin(who): Admin, Path(na
             Err(e) => return save_failed(e),
         };
     audit(&state, &who.agent_id, "rules.delete", &format!("intent:{name}"), json!({"version": version})).await;
-    Json(json!({"version": version})).into_response()
+    Json(VersionOnly { version }).into_response()
 }
 
-#[derive(Deserialize)]
-struct Draft {
-    intent: Value,
-}
-
-/// Validation as you type: the rule set with this draft intent, checked as a save would be.
-async fn validate(State(state): State<AppState>, Admin(_a): Admin, Json(d): Json<Draft>) -> ApiResult<Json<Value>> {
+/// Validate a draft intent (as you type)
+///
+/// The rule set with this draft intent, checked as a save would be. Nothing is stored.
+#[utoipa::path(post, path = "/api/admin/intents/validate", tag = "admin: rules", operation_id = "validateIntent",
+    request_body = t::Draft,
+    responses(
+        (status = 200, description = "`ok`: a save would succeed", body = ValidationResult),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ))]
+async fn validate(
+    State(state): State<AppState>,
+    Admin(_a): Admin,
+    Json(d): Json<t::Draft>,
+) -> ApiResult<Json<ValidationResult>> {
     let mut bundle = state.hub.bot().bundle.clone();
     let result = tokio::task::spawn_blocking(move || {
         bundle.put_intent_json(&d.intent).and_then(|_| bundle.build().map(|bot| bot.rules.overlaps()))
@@ -150,21 +206,29 @@ async fn validate(State(state): State<AppState>, Admin(_a): Admin, Json(d): Json
     // Overlaps (an example another intent also claims at an equal or higher priority) are
     // shown but do not block a save.
     Ok(Json(match result {
-        Ok(overlaps) => json!({"ok": true, "problems": [], "broken_examples": [], "overlaps": overlaps}),
-        Err(r) => json!({"ok": false, "problems": r.problems, "broken_examples": r.broken_examples, "overlaps": []}),
+        Ok(overlaps) => ValidationResult { ok: true, problems: Vec::new(), broken_examples: Vec::new(), overlaps },
+        Err(r) => ValidationResult {
+            ok: false,
+            problems: r.problems,
+            broken_examples: r.broken_examples,
+            overlaps: Vec::new(),
+        },
     }))
 }
 
-#[derive(Deserialize)]
-struct TryMessage {
-    text: String,
-    /// An unsaved draft intent to try instead of the saved one.
-    intent: Option<Value>,
-}
-
+/// Try a message against the rules (sends nothing)
+///
 /// What the bot would do with a message, against the real back office, sending nothing. The
 /// reply is the one a customer verified for the record would get.
-async fn classify(State(state): State<AppState>, Admin(_a): Admin, Json(t): Json<TryMessage>) -> Response {
+#[utoipa::path(post, path = "/api/admin/intents/classify", tag = "admin: rules", operation_id = "classifyMessage",
+    request_body = t::TryMessage,
+    responses(
+        (status = 200, description = "OK", body = Classification),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = InvalidRules),
+    ))]
+async fn classify(State(state): State<AppState>, Admin(_a): Admin, Json(t): Json<t::TryMessage>) -> Response {
     let saved = state.hub.bot();
     let draft;
     let bot = match t.intent {
@@ -215,30 +279,60 @@ async fn classify(State(state): State<AppState>, Admin(_a): Admin, Json(t): Json
         Ok(o) => Some(o.replies.join("\n\n")),
         Err(e) => return ApiError::internal(e).into_response(),
     };
-    Json(json!({
-        "intent": c.intent, "locale": c.locale.unwrap_or_default(), "slots": c.slots,
-        "pattern": c.pattern, "excluded": c.excluded, "corrected": c.corrected, "reply": reply,
-    }))
+    Json(Classification {
+        intent: c.intent,
+        locale: c.locale.unwrap_or_default(),
+        slots: c.slots,
+        pattern: c.pattern,
+        excluded: c.excluded,
+        corrected: c.corrected,
+        reply,
+    })
     .into_response()
 }
 
-async fn export(State(state): State<AppState>, Admin(_a): Admin) -> Json<Value> {
+/// The rule set in force as files
+#[utoipa::path(get, path = "/api/admin/intents/export", tag = "admin: rules", operation_id = "exportRules",
+    responses(
+        (status = 200, description = "OK", body = Export),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ))]
+async fn export(State(state): State<AppState>, Admin(_a): Admin) -> Json<Export> {
     let bot = state.hub.bot();
-    Json(json!({"version": bot.version, "files": bot.bundle.export(), "precedence": PRECEDENCE}))
+    Json(Export { version: bot.version, files: bot.bundle.export(), precedence: PRECEDENCE })
 }
 
-async fn versions(State(state): State<AppState>, Admin(_a): Admin) -> ApiResult<Json<Value>> {
+/// Rule-set version history
+#[utoipa::path(get, path = "/api/admin/intents/versions", tag = "admin: rules", operation_id = "listRuleVersions",
+    responses(
+        (status = 200, description = "OK", body = RuleVersionList),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ))]
+async fn versions(State(state): State<AppState>, Admin(_a): Admin) -> ApiResult<Json<RuleVersionList>> {
     let list = state.queries.rule_versions().await?;
-    Ok(Json(json!({"versions": list.iter().map(|v| json!({
-        "version": v.version, "author": v.author, "note": v.note, "created_at": views::time(Some(v.created_at)),
-    })).collect::<Vec<_>>()})))
+    Ok(Json(RuleVersionList { versions: list.iter().map(t::RuleVersion::from).collect() }))
 }
 
 fn parse_bundle(v: &crate::store::RuleVersion) -> ApiResult<RuleBundle> {
     serde_json::from_str(v.bundle.as_deref().unwrap_or("{}")).map_err(ApiError::internal)
 }
 
-async fn version(State(state): State<AppState>, Admin(_a): Admin, Path(version): Path<i64>) -> ApiResult<Json<Value>> {
+/// A version with its diff to the previous one
+#[utoipa::path(get, path = "/api/admin/intents/versions/{version}", tag = "admin: rules", operation_id = "getRuleVersion",
+    params(("version" = i64, Path, description = "Version number")),
+    responses(
+        (status = 200, description = "OK", body = RuleVersionDiff),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+async fn version(
+    State(state): State<AppState>,
+    Admin(_a): Admin,
+    Path(version): Path<i64>,
+) -> ApiResult<Json<RuleVersionDiff>> {
     let queries = &state.queries;
     let v = queries.rule_version(version).await?.ok_or_else(|| ApiError::not_found("version"))?;
     let new = parse_bundle(&v)?;
@@ -246,22 +340,36 @@ async fn version(State(state): State<AppState>, Admin(_a): Admin, Path(version):
         Some(p) => parse_bundle(&p)?,
         None => RuleBundle { intents: Vec::new(), templates: Default::default() },
     };
-    Ok(Json(json!({
-        "version": v.version, "author": v.author, "note": v.note, "created_at": views::time(Some(v.created_at)),
-        "diff": diff(&old, &new),
-    })))
+    Ok(Json(RuleVersionDiff { version: t::RuleVersion::from(&v), diff: diff(&old, &new) }))
 }
 
-#[derive(Deserialize)]
-struct RollbackBody {
-    version: i64,
-}
-
-/// `POST /api/admin/intents/rollback {"version":N}`: the same as the versions/{v}/rollback route.
-async fn rollback_named(state: State<AppState>, who: Admin, Json(b): Json<RollbackBody>) -> Response {
+/// Roll back to a version given in the body (the same as versions/{version}/rollback)
+#[utoipa::path(post, path = "/api/admin/intents/rollback", tag = "admin: rules", operation_id = "rollbackRulesByBody",
+    request_body = VersionOnly,
+    responses(
+        (status = 200, description = "The new version", body = VersionOnly),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = InvalidRules),
+    ))]
+async fn rollback_named(state: State<AppState>, who: Admin, Json(b): Json<VersionOnly>) -> Response {
     rollback(state, who, Path(b.version)).await
 }
 
+/// Roll back to a version (stored as a new version)
+#[utoipa::path(post, path = "/api/admin/intents/versions/{version}/rollback", tag = "admin: rules",
+    operation_id = "rollbackRules",
+    params(("version" = i64, Path, description = "Version number")),
+    responses(
+        (status = 200, description = "The new version", body = VersionOnly),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = InvalidRules),
+    ))]
 async fn rollback(State(state): State<AppState>, Admin(who): Admin, Path(version): Path<i64>) -> Response {
     let v = match state.queries.rule_version(version).await {
         Ok(Some(v)) => v,
@@ -285,16 +393,30 @@ async fn rollback(State(state): State<AppState>, Admin(who): Admin, Path(version
         Err(e) => return save_failed(e),
     };
     audit(&state, &who.agent_id, "rules.rollback", &format!("version:{version}"), json!({"version": new})).await;
-    Json(json!({"version": new})).into_response()
+    Json(VersionOnly { version: new }).into_response()
 }
 
-async fn misses(State(state): State<AppState>, Admin(_a): Admin) -> ApiResult<Json<Value>> {
+/// Messages the bot did not understand, grouped
+#[utoipa::path(get, path = "/api/admin/intents/misses", tag = "admin: rules", operation_id = "listMisses",
+    responses(
+        (status = 200, description = "OK", body = MissList),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ))]
+async fn misses(State(state): State<AppState>, Admin(_a): Admin) -> ApiResult<Json<MissList>> {
     let list = state.queries.misses(200).await?;
-    Ok(Json(json!({"misses": list.iter().map(|m| json!({
-        "id": m.miss_id, "text": m.sample, "count": m.count, "last_at": views::time(Some(m.last_at)),
-    })).collect::<Vec<_>>()})))
+    Ok(Json(MissList { misses: list.iter().map(t::Miss::from).collect() }))
 }
 
+/// Dismiss a group of misses
+#[utoipa::path(post, path = "/api/admin/intents/misses/{id}/dismiss", tag = "admin: rules", operation_id = "dismissMiss",
+    params(("id" = String, Path, description = "Miss id")),
+    responses(
+        (status = 204, description = "Dismissed"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
 async fn dismiss_miss(
     State(state): State<AppState>,
     Admin(_a): Admin,

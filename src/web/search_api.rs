@@ -7,26 +7,31 @@
 //! priority then age, others by last update); with `q` by relevance (see `store::search`).
 //! Saved views store the same parameters and are checked by the same parser when saved.
 
+use super::AppState;
+use super::api_types::{
+    self as t, ConversationList, NotificationsResponse, SavedViewList, SavedViewResponse, SearchInfo,
+};
 use super::error::{ApiError, ApiResult};
+use super::openapi::{Invalid, NotFound, Unauthorized};
 use super::session::Staff;
-use super::{AppState, views};
 use crate::domain::{Channel, ConversationStatus};
 use crate::search::SearchQuery;
-use crate::store::{ListFilter, NotificationPrefs, Queries, SavedView, SearchHit};
+use crate::store::{ListFilter, NotificationPrefs, Queries, SearchHit};
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/conversations", get(list_conversations))
-        .route("/api/views", get(list_views).post(create_view))
-        .route("/api/views/{id}", delete(delete_view))
-        .route("/api/me/notifications", get(get_notifications).put(put_notifications))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_conversations))
+        .routes(routes!(list_views, create_view))
+        .routes(routes!(delete_view))
+        .routes(routes!(get_notifications, put_notifications))
 }
 
 /// Default number of search results (a plain list keeps its default of 200).
@@ -58,16 +63,26 @@ pub struct Filters {
 
 /// The list's query string: `q`, the filters and `limit` (no `flatten`: it breaks numbers in
 /// query strings).
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 struct ListQuery {
+    /// Full-text search: words (all must match), `"a phrase"`, `-word` to exclude; results by
+    /// relevance, each with `search`.
     q: Option<String>,
+    /// `bot`, `queued`, `assigned`, `resolved`, `open` (the first three) or `all`.
     status: Option<String>,
+    /// `web`, `email` or `discord`.
     channel: Option<String>,
+    /// An existing team.
     team: Option<String>,
+    /// A label name.
     label: Option<String>,
+    /// `me`, `none` or an agent id.
     assignee: Option<String>,
+    /// Updated at or after: a date (`2026-12-01`) or an RFC 3339 time.
     since: Option<String>,
+    /// Updated before: a date (the end of that day) or an RFC 3339 time.
     until: Option<String>,
+    /// Most results: default 200 (50 with `q`).
     limit: Option<i64>,
 }
 
@@ -154,20 +169,31 @@ fn parse_query(q: Option<&str>) -> ApiResult<Option<SearchQuery>> {
     }
 }
 
+/// List, filter and search conversations
+///
+/// Without `q` the queue is ordered by priority then age, others by last update; with `q` by
+/// relevance, and each conversation also carries `search`.
+#[utoipa::path(get, path = "/api/conversations", tag = "conversations", operation_id = "listConversations",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "OK", body = ConversationList),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = Invalid),
+    ))]
 async fn list_conversations(
     State(state): State<AppState>,
     Staff(who): Staff,
     Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ConversationList>> {
     let queries = &state.queries;
     let search = parse_query(q.q.as_deref())?;
     let default_limit = if search.is_some() { SEARCH_LIMIT } else { 200 };
     let filter = q.filters().parse(queries, &who.agent_id, q.limit.unwrap_or(default_limit)).await?;
-    let mut conversations: Vec<Value> = match &search {
+    let mut conversations: Vec<t::ConversationSummary> = match &search {
         None => {
             let mut list = queries.list_conversations(&filter).await?;
             state.hub.with_sla(&mut list).await?;
-            list.iter().map(views::summary).collect()
+            list.iter().map(t::ConversationSummary::from).collect()
         }
         Some(query) => {
             let mut hits = queries.search_conversations(query, &filter).await?;
@@ -178,13 +204,13 @@ async fn list_conversations(
     };
     super::labels_api::attach(queries, &mut conversations).await?;
     super::csat_api::attach(queries, &mut conversations).await?;
-    Ok(Json(json!({"conversations": conversations})))
+    Ok(Json(ConversationList { conversations }))
 }
 
 /// A conversation found by a search: its summary plus `"search": {score, matched, snippet,
 /// highlights}` (character ranges in `snippet` to mark; the snippet is plain text).
-fn hit(query: &SearchQuery, h: &SearchHit) -> Value {
-    let mut v = views::summary(&h.summary);
+fn hit(query: &SearchQuery, h: &SearchHit) -> t::ConversationSummary {
+    let mut v = t::ConversationSummary::from(&h.summary);
     let mut matched = Vec::new();
     if h.contact_matched {
         matched.push("contact");
@@ -201,23 +227,21 @@ fn hit(query: &SearchQuery, h: &SearchHit) -> Value {
             .join(" · "),
     };
     let snippet = query.snippet(&text);
-    v["search"] = json!({
-        "score": h.score,
-        "matched": matched,
-        "snippet": snippet.text,
-        "highlights": snippet.highlights.iter().map(|(a, b)| [a, b]).collect::<Vec<_>>(),
+    v.search = Some(SearchInfo {
+        score: h.score,
+        matched,
+        snippet: snippet.text,
+        highlights: snippet.highlights.iter().map(|(a, b)| [*a, *b]).collect(),
     });
     v
 }
 
-fn view_json(v: &SavedView) -> Value {
-    let filters = serde_json::from_str::<Value>(&v.filters).unwrap_or_else(|_| json!({}));
-    json!({"id": v.view_id, "name": v.name, "q": v.query, "filters": filters})
-}
-
-async fn list_views(State(queries): State<Queries>, Staff(who): Staff) -> ApiResult<Json<Value>> {
-    let list = queries.saved_views(&who.agent_id).await?;
-    Ok(Json(json!({"views": list.iter().map(view_json).collect::<Vec<_>>()})))
+/// My saved views
+#[utoipa::path(get, path = "/api/views", tag = "conversations", operation_id = "listViews",
+    responses((status = 200, description = "OK", body = SavedViewList), (status = 401, response = Unauthorized)))]
+async fn list_views(State(state): State<AppState>, Staff(who): Staff) -> ApiResult<Json<SavedViewList>> {
+    let list = state.queries.saved_views(&who.agent_id).await?;
+    Ok(Json(SavedViewList { views: list.iter().map(t::SavedView::from).collect() }))
 }
 
 #[derive(Deserialize)]
@@ -230,11 +254,21 @@ struct ViewBody {
     filters: Filters,
 }
 
+/// Save a view
+///
+/// The query and filters are checked as the list would check them.
+#[utoipa::path(post, path = "/api/views", tag = "conversations", operation_id = "createView",
+    request_body = t::NewView,
+    responses(
+        (status = 201, description = "Saved", body = SavedViewResponse),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = Invalid),
+    ))]
 async fn create_view(
     State(state): State<AppState>,
     Staff(who): Staff,
     Json(b): Json<ViewBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<SavedViewResponse>)> {
     let queries = &state.queries;
     let name = b.name.trim();
     if name.is_empty() || name.chars().count() > MAX_VIEW_NAME {
@@ -264,9 +298,17 @@ async fn create_view(
         }
         other => other?,
     };
-    Ok((StatusCode::CREATED, Json(json!({"view": view_json(&view)}))))
+    Ok((StatusCode::CREATED, Json(SavedViewResponse { view: t::SavedView::from(&view) })))
 }
 
+/// Delete one of my views
+#[utoipa::path(delete, path = "/api/views/{id}", tag = "conversations", operation_id = "deleteView",
+    params(("id" = String, Path, description = "View id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ))]
 async fn delete_view(
     State(state): State<AppState>,
     Staff(who): Staff,
@@ -280,31 +322,34 @@ async fn delete_view(
     }
 }
 
-fn prefs_json(p: NotificationPrefs) -> Value {
-    json!({"notifications": {"assigned_to_me": p.assigned_to_me, "customer_message": p.customer_message,
-                              "new_in_queue": p.new_in_queue, "sound": p.sound}})
+fn prefs_json(p: NotificationPrefs) -> Json<NotificationsResponse> {
+    Json(NotificationsResponse { notifications: p.into() })
 }
 
-async fn get_notifications(State(queries): State<Queries>, Staff(who): Staff) -> ApiResult<Json<Value>> {
-    Ok(Json(prefs_json(queries.notification_prefs(&who.agent_id).await?)))
+/// My notification preferences
+#[utoipa::path(get, path = "/api/me/notifications", tag = "agents", operation_id = "getNotifications",
+    responses((status = 200, description = "OK", body = NotificationsResponse), (status = 401, response = Unauthorized)))]
+async fn get_notifications(State(state): State<AppState>, Staff(who): Staff) -> ApiResult<Json<NotificationsResponse>> {
+    Ok(prefs_json(state.queries.notification_prefs(&who.agent_id).await?))
 }
 
+/// Change my notification preferences
+///
 /// Any subset of the flags; the others keep their value.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PrefsBody {
-    assigned_to_me: Option<bool>,
-    customer_message: Option<bool>,
-    new_in_queue: Option<bool>,
-    sound: Option<bool>,
-}
-
+#[utoipa::path(put, path = "/api/me/notifications", tag = "agents", operation_id = "setNotifications",
+    request_body = t::NotificationsPatch,
+    responses(
+        (status = 200, description = "The preferences now", body = NotificationsResponse),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = Invalid),
+    ))]
 async fn put_notifications(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Json(b): Json<PrefsBody>,
-) -> ApiResult<Json<Value>> {
-    let old = state.queries.notification_prefs(&who.agent_id).await?;
+    Json(b): Json<t::NotificationsPatch>,
+) -> ApiResult<Json<NotificationsResponse>> {
+    let queries = &state.queries;
+    let old = queries.notification_prefs(&who.agent_id).await?;
     let new = NotificationPrefs {
         assigned_to_me: b.assigned_to_me.unwrap_or(old.assigned_to_me),
         customer_message: b.customer_message.unwrap_or(old.customer_message),
@@ -312,7 +357,7 @@ async fn put_notifications(
         sound: b.sound.unwrap_or(old.sound),
     };
     state.hub.set_notification_prefs(&who.agent_id, new).await?;
-    Ok(Json(prefs_json(new)))
+    Ok(prefs_json(new))
 }
 
 #[cfg(test)]

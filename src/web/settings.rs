@@ -3,18 +3,22 @@
 //! force at once. Also the back office as the admin sees it (source without credentials, its
 //! state, "test connection"), the audit-log reader and team membership removal.
 
+use super::AppState;
+use super::api_types::{self as t, AuditList, BackofficeState, BackofficeTest, Settings};
 use super::error::{ApiError, ApiResult};
+use super::openapi::{Forbidden, Invalid, NotFound, Unauthorized};
 use super::rules_api::audit;
 use super::session::Admin;
-use super::{AppState, views};
 use crate::queue::hours::BusinessHours;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::{Arc, RwLock};
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Settings read on every use (cheap clones behind locks held only to copy).
 #[derive(Default)]
@@ -81,53 +85,68 @@ impl LiveSettings {
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/admin/settings", get(get_settings).put(put_settings))
-        .route("/api/admin/backoffice/test", post(test_backoffice))
-        .route("/api/admin/audit", get(get_audit))
-        .route("/api/admin/teams/{team}/members/{agent_id}", delete(remove_member))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(test_backoffice))
+        .routes(routes!(get_audit))
+        .routes(routes!(remove_member))
 }
 
-fn settings_json(state: &AppState) -> Value {
+fn settings_json(state: &AppState) -> Json<Settings> {
     let s = &state.settings;
     let (hours, offset) = s.business_hours();
-    json!({
-        "business_hours": hours,
-        "utc_offset": offset,
-        "widget_secret_set": s.widget_secret().is_some(),
-        "allowed_origins": s.allowed_origins(),
-        "backoffice": backoffice_json(state.hub.backoffice()),
+    Json(Settings {
+        business_hours: hours,
+        utc_offset: offset,
+        widget_secret_set: s.widget_secret().is_some(),
+        allowed_origins: s.allowed_origins(),
+        backoffice: backoffice_json(state.hub.backoffice()),
     })
 }
 
 /// The source (`builtin`, `tryton`, `sql`), where it is (no password) and its state.
-fn backoffice_json(bo: &dyn crate::backoffice::BackOffice) -> Value {
+fn backoffice_json(bo: &dyn crate::backoffice::BackOffice) -> BackofficeState {
     let health = bo.health();
-    json!({
-        "source": bo.source(),
-        "location": bo.location(),
-        "state": health.as_ref().map_or("up", |h| h.state),
-        "last_error": health.and_then(|h| h.last_error),
-    })
+    BackofficeState {
+        source: bo.source().into(),
+        location: bo.location(),
+        state: health.as_ref().map_or("up", |h| h.state).into(),
+        last_error: health.and_then(|h| h.last_error),
+    }
 }
 
-async fn get_settings(State(state): State<AppState>, Admin(_a): Admin) -> Json<Value> {
-    Json(settings_json(&state))
+/// Settings in force
+#[utoipa::path(get, path = "/api/admin/settings", tag = "admin: settings", operation_id = "getSettings",
+    responses(
+        (status = 200, description = "OK", body = Settings),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ))]
+async fn get_settings(State(state): State<AppState>, Admin(_a): Admin) -> Json<Settings> {
+    settings_json(&state)
 }
 
-/// "Test connection": the source's own start-up check, now, timed. Errors name what is wrong,
-/// never a credential.
-async fn test_backoffice(State(state): State<AppState>, Admin(_a): Admin) -> Json<Value> {
+/// Test the back-office connection
+///
+/// The source's own start-up check, now, timed. Errors name what is wrong, never a credential.
+#[utoipa::path(post, path = "/api/admin/backoffice/test", tag = "admin: settings", operation_id = "testBackoffice",
+    responses(
+        (status = 200, description = "The check's outcome (also when it failed)", body = BackofficeTest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ))]
+async fn test_backoffice(State(state): State<AppState>, Admin(_a): Admin) -> Json<BackofficeTest> {
     let bo = state.hub.backoffice();
     let started = std::time::Instant::now();
     let result = bo.check().await;
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    let mut out = backoffice_json(bo);
-    out["ok"] = json!(result.is_ok());
-    out["latency_ms"] = json!(latency_ms);
-    out["error"] = json!(result.err().map(|e| e.to_string()));
-    Json(out)
+    Json(BackofficeTest {
+        backoffice: backoffice_json(bo),
+        ok: result.is_ok(),
+        latency_ms,
+        error: result.err().map(|e| e.to_string()),
+    })
 }
 
 /// `Some(None)` for an explicit `null` (clear), `None` when the field is absent (keep).
@@ -144,11 +163,20 @@ struct SettingsBody {
     allowed_origins: Option<Vec<String>>,
 }
 
+/// Change settings (in force at once)
+#[utoipa::path(put, path = "/api/admin/settings", tag = "admin: settings", operation_id = "putSettings",
+    request_body = t::SettingsBody,
+    responses(
+        (status = 200, description = "The settings now in force", body = Settings),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Invalid),
+    ))]
 async fn put_settings(
     State(state): State<AppState>,
     Admin(who): Admin,
     Json(b): Json<SettingsBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Settings>> {
     let (cur_hours, cur_offset) = state.settings.business_hours();
     let hours = match &b.business_hours {
         Some(explicit) => explicit.clone().filter(|h| !h.trim().is_empty()),
@@ -204,21 +232,32 @@ async fn put_settings(
     .flatten()
     .collect();
     audit(&state, &who.agent_id, "settings.update", "settings", json!({"changed": changed})).await;
-    Ok(Json(settings_json(&state)))
+    Ok(settings_json(&state))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 struct AuditQuery {
+    /// Only this action (e.g. `rules.save`).
     action: Option<String>,
+    /// Only this actor: `agent:<id>`, or an agent's email, name or id.
     actor: Option<String>,
+    /// 1 to 1000; default 200.
     limit: Option<i64>,
 }
 
+/// The audit log, newest first
+#[utoipa::path(get, path = "/api/admin/audit", tag = "admin: settings", operation_id = "getAuditLog",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "OK", body = AuditList),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ))]
 async fn get_audit(
     State(state): State<AppState>,
     Admin(_a): Admin,
     Query(q): Query<AuditQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AuditList>> {
     // The page offers "email, name or id": resolve those to the stored actor `agent:<id>`.
     let actor = match q.actor.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(a) if a.contains(':') => Some(a.to_string()),
@@ -243,13 +282,32 @@ async fn get_audit(
     let names: std::collections::HashMap<String, String> =
         state.queries.agents().await?.into_iter().map(|a| (format!("agent:{}", a.agent_id), a.name)).collect();
     let name_of = |v: &str| names.get(v).cloned();
-    Ok(Json(json!({"entries": entries.iter().map(|e| json!({
-        "at": views::time(Some(e.at)), "actor": e.actor, "action": e.action, "target": e.target,
-        "actor_name": name_of(&e.actor), "target_name": name_of(&e.target),
-        "details": serde_json::from_str::<Value>(&e.details).unwrap_or(Value::Null),
-    })).collect::<Vec<_>>()})))
+    Ok(Json(AuditList {
+        entries: entries
+            .iter()
+            .map(|e| t::AuditEntry {
+                at: crate::domain::rfc3339(e.at),
+                actor: e.actor.clone(),
+                action: e.action.clone(),
+                target: e.target.clone(),
+                actor_name: name_of(&e.actor),
+                target_name: name_of(&e.target),
+                details: serde_json::from_str::<Value>(&e.details).unwrap_or(Value::Null),
+            })
+            .collect(),
+    }))
 }
 
+/// Remove an agent from a team
+#[utoipa::path(delete, path = "/api/admin/teams/{team}/members/{agent_id}", tag = "admin: agents",
+    operation_id = "removeTeamMember",
+    params(("team" = String, Path, description = "Team name"), ("agent_id" = String, Path, description = "Agent id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
 async fn remove_member(
     State(state): State<AppState>,
     Admin(who): Admin,

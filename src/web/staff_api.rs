@@ -1,61 +1,73 @@
 //! The staff REST API (`/api/…`): login and session, a conversation and its ownership,
-//! replies and notes, the contact's 360° view, stock search, agents, teams, canned responses and
-//! reports. Every route needs a console session or a bearer token; see `session.rs`. Lists,
-//! search and saved views are in `search_api.rs`.
+//! replies and notes, the contact's 360° view, stock search, agents, teams and canned responses.
+//! Every route needs a console session or a bearer token; see `session.rs`. Lists, search and
+//! saved views are in `search_api.rs`, reports in `reports_api.rs`.
 
+use super::AppState;
+use super::api_types::{
+    self as t, AgentList, CannedResponse, CannedResponseList, ConversationDetail, ConversationResponse,
+    MessageResponse, PresenceResponse, ProductList, SessionInfo, TeamList,
+};
 use super::client_addr::ClientIp;
 use super::error::{ApiError, ApiResult};
+use super::openapi::{Busy, Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthorized};
 use super::session::Staff;
-use super::{AppState, views};
 use crate::auth::{self, LoginVerdict};
 use crate::bot::render::money;
+use crate::domain::Presence;
 use crate::domain::ownership::Action;
-use crate::domain::{Presence, now_ms};
 use crate::security::SecurityEvent;
-use crate::store::Queries;
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/login", post(login))
-        .route("/api/logout", post(logout))
-        .route("/api/me", get(me))
-        .route("/api/me/presence", put(set_presence))
-        .route("/api/conversations/{id}", get(get_conversation))
-        .route("/api/conversations/{id}/claim", post(claim))
-        .route("/api/conversations/{id}/assign", post(assign))
-        .route("/api/conversations/{id}/unassign", post(unassign))
-        .route("/api/conversations/{id}/resolve", post(resolve))
-        .route("/api/conversations/{id}/reopen", post(reopen))
-        .route("/api/conversations/{id}/handback", post(handback))
-        .route("/api/conversations/{id}/read", post(mark_read))
-        .route("/api/conversations/{id}/messages", post(post_message))
-        .route("/api/contacts/{id}", get(get_contact))
-        .route("/api/stock", get(stock))
-        .route("/api/agents", get(agents))
-        .route("/api/teams", get(teams))
-        .route("/api/canned_responses", get(canned_responses))
-        .route("/api/reports", get(reports))
-        .route("/api/outbox/{id}/retry", post(retry_delivery))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(set_presence))
+        .routes(routes!(get_conversation))
+        .routes(routes!(claim))
+        .routes(routes!(assign))
+        .routes(routes!(unassign))
+        .routes(routes!(resolve))
+        .routes(routes!(reopen))
+        .routes(routes!(handback))
+        .routes(routes!(mark_read))
+        .routes(routes!(post_message))
+        .routes(routes!(get_contact))
+        .routes(routes!(stock))
+        .routes(routes!(agents))
+        .routes(routes!(teams))
+        .routes(routes!(canned_responses))
+        .routes(routes!(retry_delivery))
 }
 
-#[derive(Deserialize)]
-struct LoginBody {
-    email: String,
-    password: String,
-}
-
+/// Log in with email and password
+///
+/// No credentials needed. Failures are limited per IP (20) and per account (5) in 15 minutes,
+/// then 429. The session cookie (`kituo_session`, HttpOnly, SameSite=Lax, 12 h) is set; keep
+/// `csrf_token`.
+#[utoipa::path(post, path = "/api/login", tag = "auth", operation_id = "login", security(()),
+    request_body = t::LoginBody,
+    responses(
+        (status = 200, description = "Logged in; the session cookie is set", body = SessionInfo,
+            headers(("Set-Cookie" = String, description = "`kituo_session=…; HttpOnly; SameSite=Lax; Max-Age=43200`"))),
+        (status = 401, description = "Wrong email or password, or inactive account (`bad_credentials`)", body = t::ErrorBody),
+        (status = 429, response = RateLimited),
+    ))]
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    Json(body): Json<LoginBody>,
+    Json(body): Json<t::LoginBody>,
 ) -> ApiResult<Response> {
     let limiter = &state.login_limiter;
     let queries = &state.queries;
@@ -101,10 +113,17 @@ async fn login(
         auth::SESSION_TTL.as_secs(),
         if secure { "; Secure" } else { "" }
     );
-    let body = json!({"agent": views::agent(&agent), "csrf_token": csrf});
+    let body = SessionInfo { agent: t::Agent::from(&agent), csrf_token: Some(csrf) };
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 
+/// End the cookie session
+#[utoipa::path(post, path = "/api/logout", tag = "auth", operation_id = "logout",
+    responses(
+        (status = 204, description = "Session deleted, cookie cleared"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ))]
 async fn logout(State(state): State<AppState>, Staff(who): Staff, headers: HeaderMap) -> ApiResult<Response> {
     let session = headers
         .get_all(header::COOKIE)
@@ -116,79 +135,119 @@ async fn logout(State(state): State<AppState>, Staff(who): Staff, headers: Heade
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
 }
 
-async fn me(State(queries): State<Queries>, Staff(who): Staff) -> ApiResult<Json<Value>> {
-    let agent = queries.agent(&who.agent_id).await?.ok_or_else(ApiError::unauthorized)?;
-    Ok(Json(json!({"agent": views::agent(&agent), "csrf_token": who.csrf_token})))
+/// The caller and its CSRF token
+#[utoipa::path(get, path = "/api/me", tag = "auth", operation_id = "getMe",
+    responses((status = 200, description = "OK", body = SessionInfo), (status = 401, response = Unauthorized)))]
+async fn me(State(state): State<AppState>, Staff(who): Staff) -> ApiResult<Json<SessionInfo>> {
+    let agent = state.queries.agent(&who.agent_id).await?.ok_or_else(ApiError::unauthorized)?;
+    Ok(Json(SessionInfo { agent: t::Agent::from(&agent), csrf_token: who.csrf_token }))
 }
 
-#[derive(Deserialize)]
-struct PresenceBody {
-    presence: String,
-}
-
+/// Set the caller's presence
+///
+/// Going online may take waiting conversations.
+#[utoipa::path(put, path = "/api/me/presence", tag = "agents", operation_id = "setPresence",
+    request_body = t::PresenceBody,
+    responses(
+        (status = 200, description = "OK", body = PresenceResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Invalid),
+    ))]
 async fn set_presence(
     State(state): State<AppState>,
     Staff(who): Staff,
-    Json(b): Json<PresenceBody>,
-) -> ApiResult<Json<Value>> {
+    Json(b): Json<t::PresenceBody>,
+) -> ApiResult<Json<PresenceResponse>> {
     let presence =
         Presence::parse(&b.presence).ok_or_else(|| ApiError::invalid("presence", "online, away or offline"))?;
     state.hub.set_presence(&who.agent_id, presence).await?;
-    Ok(Json(json!({"presence": presence})))
+    Ok(Json(PresenceResponse { presence }))
 }
 
+/// A conversation with the contact's whole history
+///
+/// The history is the contact's, across conversations (up to 1,000 messages), with the bot's
+/// handoff context and the delivery state of replies.
+#[utoipa::path(get, path = "/api/conversations/{id}", tag = "conversations", operation_id = "getConversation",
+    params(("id" = String, Path, description = "Conversation id")),
+    responses(
+        (status = 200, description = "OK", body = ConversationDetail),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ))]
 async fn get_conversation(
     State(state): State<AppState>,
     Staff(_who): Staff,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ConversationDetail>> {
     let queries = &state.queries;
     let mut summary = queries.conversation_summary(&id).await?.ok_or_else(|| ApiError::not_found("conversation"))?;
     state.hub.with_sla(std::slice::from_mut(&mut summary)).await?;
     let mut history = queries.contact_history(&summary.contact_id, 1000).await?;
     super::attachments::fill(queries, history.iter_mut().map(|(m, _)| m).collect()).await?;
-    let messages: Vec<Value> = history.iter().map(|(m, channel)| views::message(m, channel)).collect();
+    let messages: Vec<t::Message> = history.iter().map(|(m, channel)| t::Message::new(m, channel)).collect();
     let handoff =
         queries.handoff_context(&id).await?.and_then(|h| serde_json::from_str::<Value>(&h).ok()).map(|mut h| {
-            h["summary"] = json!(summary.summary);
+            h["summary"] = Value::from(summary.summary.clone());
             h
         });
-    let deliveries: Vec<Value> = queries
-        .delivery_states(&id)
-        .await?
-        .iter()
-        .map(|d| {
-            json!({"outbox_id": d.outbox_id, "message_id": d.message_id, "status": d.status,
-                   "attempts": d.attempts, "last_error": d.last_error})
-        })
-        .collect();
-    let mut conversation = views::summary(&summary);
+    let deliveries: Vec<t::Delivery> = queries.delivery_states(&id).await?.iter().map(t::Delivery::from).collect();
+    let mut conversation = t::ConversationSummary::from(&summary);
     super::labels_api::attach(queries, std::slice::from_mut(&mut conversation)).await?;
     super::csat_api::attach(queries, std::slice::from_mut(&mut conversation)).await?;
-    Ok(Json(json!({"conversation": conversation, "messages": messages, "handoff": handoff, "deliveries": deliveries})))
+    Ok(Json(ConversationDetail { conversation, messages, handoff, deliveries }))
 }
 
-async fn respond(state: &AppState, id: &str, action: Action) -> ApiResult<Json<Value>> {
+async fn respond(state: &AppState, id: &str, action: Action) -> ApiResult<Json<ConversationResponse>> {
     let s = state.hub.transition(id, action).await?;
-    Ok(Json(json!({"conversation": views::summary(&s)})))
+    Ok(Json(ConversationResponse { conversation: t::ConversationSummary::from(&s) }))
 }
 
-async fn claim(State(state): State<AppState>, Staff(who): Staff, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// Take a conversation
+///
+/// From the queue (or from the bot): assigned to the caller. 409 `already_assigned` when
+/// another agent has it, `resolved` when it is resolved.
+#[utoipa::path(post, path = "/api/conversations/{id}/claim", tag = "conversations", operation_id = "claimConversation",
+    params(("id" = String, Path, description = "Conversation id")),
+    responses(
+        (status = 200, description = "The conversation after the change", body = ConversationResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Busy),
+    ))]
+async fn claim(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ConversationResponse>> {
     respond(&state, &id, Action::Claim { agent: who.agent_id }).await
 }
 
-#[derive(Deserialize)]
-struct AssignBody {
-    agent_id: Option<String>,
-    team: Option<String>,
-}
-
+/// Transfer to an agent or a team
+///
+/// Give exactly one of `agent_id` (an active agent) or `team` (an existing team).
+#[utoipa::path(post, path = "/api/conversations/{id}/assign", tag = "conversations",
+    operation_id = "assignConversation",
+    params(("id" = String, Path, description = "Conversation id")),
+    request_body = t::AssignBody,
+    responses(
+        (status = 200, description = "The conversation after the change", body = ConversationResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = Invalid),
+        (status = 503, response = Busy),
+    ))]
 async fn assign(
     State(state): State<AppState>,
     Staff(_who): Staff,
     Path(id): Path<String>,
-    Json(b): Json<AssignBody>,
-) -> ApiResult<Json<Value>> {
+    Json(b): Json<t::AssignBody>,
+) -> ApiResult<Json<ConversationResponse>> {
     let queries = &state.queries;
     match (b.agent_id, b.team) {
         (Some(agent), None) => {
@@ -209,46 +268,124 @@ async fn assign(
     }
 }
 
-async fn unassign(State(state): State<AppState>, Staff(_w): Staff, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// Return an assigned conversation to the queue
+#[utoipa::path(post, path = "/api/conversations/{id}/unassign", tag = "conversations", operation_id = "unassignConversation",
+    params(("id" = String, Path, description = "Conversation id")),
+    responses(
+        (status = 200, description = "The conversation after the change", body = ConversationResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Not allowed in the current state (`not_assigned`)", body = t::ErrorBody),
+        (status = 503, response = Busy),
+    ))]
+async fn unassign(
+    State(state): State<AppState>,
+    Staff(_w): Staff,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ConversationResponse>> {
     respond(&state, &id, Action::Unassign).await
 }
 
-async fn resolve(State(state): State<AppState>, Staff(_w): Staff, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// Resolve
+#[utoipa::path(post, path = "/api/conversations/{id}/resolve", tag = "conversations", operation_id = "resolveConversation",
+    params(("id" = String, Path, description = "Conversation id")),
+    responses(
+        (status = 200, description = "The conversation after the change", body = ConversationResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Not allowed in the current state (`resolved`)", body = t::ErrorBody),
+        (status = 503, response = Busy),
+    ))]
+async fn resolve(
+    State(state): State<AppState>,
+    Staff(_w): Staff,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ConversationResponse>> {
     respond(&state, &id, Action::Resolve).await
 }
 
-async fn reopen(State(state): State<AppState>, Staff(who): Staff, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// Reopen a resolved conversation and take it
+#[utoipa::path(post, path = "/api/conversations/{id}/reopen", tag = "conversations", operation_id = "reopenConversation",
+    params(("id" = String, Path, description = "Conversation id")),
+    responses(
+        (status = 200, description = "The conversation after the change", body = ConversationResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Not allowed in the current state (`not_resolved`)", body = t::ErrorBody),
+        (status = 503, response = Busy),
+    ))]
+async fn reopen(
+    State(state): State<AppState>,
+    Staff(who): Staff,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ConversationResponse>> {
     respond(&state, &id, Action::Reopen { agent: who.agent_id }).await
 }
 
-async fn handback(State(state): State<AppState>, Staff(_w): Staff, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// Hand the conversation back to the bot
+#[utoipa::path(post, path = "/api/conversations/{id}/handback", tag = "conversations", operation_id = "handBackConversation",
+    params(("id" = String, Path, description = "Conversation id")),
+    responses(
+        (status = 200, description = "The conversation after the change", body = ConversationResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Not allowed in the current state (`resolved`)", body = t::ErrorBody),
+        (status = 503, response = Busy),
+    ))]
+async fn handback(
+    State(state): State<AppState>,
+    Staff(_w): Staff,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ConversationResponse>> {
     respond(&state, &id, Action::Handback).await
 }
 
-async fn mark_read(State(state): State<AppState>, Staff(_w): Staff, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// Mark the conversation read
+#[utoipa::path(post, path = "/api/conversations/{id}/read", tag = "conversations", operation_id = "markConversationRead",
+    params(("id" = String, Path, description = "Conversation id")),
+    responses(
+        (status = 200, description = "The conversation after the change", body = ConversationResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ))]
+async fn mark_read(
+    State(state): State<AppState>,
+    Staff(_w): Staff,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ConversationResponse>> {
     if !state.hub.mark_read(&id).await? {
         return Err(ApiError::not_found("conversation"));
     }
     let s = state.hub.summary(&id).await?;
-    Ok(Json(json!({"conversation": views::summary(&s)})))
+    Ok(Json(ConversationResponse { conversation: t::ConversationSummary::from(&s) }))
 }
 
-#[derive(Deserialize)]
-struct MessageBody {
-    text: String,
-    #[serde(default)]
-    private: bool,
-    /// Ids of files uploaded to this conversation (`POST /api/widget/attachments` as staff).
-    #[serde(default)]
-    attachments: Vec<String>,
-}
-
+/// Reply to the customer or add a private note
+///
+/// A reply is stored with its delivery (outbox) row and sent on the conversation's channel; a
+/// note (`private`) is only stored.
+#[utoipa::path(post, path = "/api/conversations/{id}/messages", tag = "conversations", operation_id = "postMessage",
+    params(("id" = String, Path, description = "Conversation id")),
+    request_body = t::MessageBody,
+    responses(
+        (status = 201, description = "Stored", body = MessageResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = Invalid),
+        (status = 503, response = Busy),
+    ))]
 async fn post_message(
     State(state): State<AppState>,
     Staff(who): Staff,
     Path(id): Path<String>,
-    Json(b): Json<MessageBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+    Json(b): Json<t::MessageBody>,
+) -> ApiResult<(StatusCode, Json<MessageResponse>)> {
     let text = b.text.trim();
     if text.is_empty() && b.attachments.is_empty() {
         return Err(ApiError::invalid("text", "must not be empty"));
@@ -263,14 +400,26 @@ async fn post_message(
     }
     let m = state.hub.agent_message_with_files(&id, &who, text, b.private, &b.attachments).await?;
     let channel = state.queries.conversation(&id).await?.map(|c| c.channel).unwrap_or_default();
-    Ok((StatusCode::CREATED, Json(json!({"message": views::message(&m, &channel)}))))
+    Ok((StatusCode::CREATED, Json(MessageResponse { message: t::Message::new(&m, &channel) })))
 }
 
+/// The contact's 360° view
+///
+/// Identities, the back office's orders (with lines, stock and return/refund requests) and
+/// invoices for every email identity, and the contact's conversations.
+#[utoipa::path(get, path = "/api/contacts/{id}", tag = "contacts", operation_id = "getContact",
+    params(("id" = String, Path, description = "Contact id")),
+    responses(
+        (status = 200, description = "OK", body = t::Contact360),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 503, response = Busy),
+    ))]
 async fn get_contact(
     State(state): State<AppState>,
     Staff(_w): Staff,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<t::Contact360>> {
     let queries = &state.queries;
     let (name, created_at) = queries.contact(&id).await?.ok_or_else(|| ApiError::not_found("contact"))?;
     let avatar_url = queries.contact_avatar(&id).await?;
@@ -282,184 +431,130 @@ async fn get_contact(
         for o in backoffice.orders_of(email).await? {
             let lines = order_lines_with_stock(backoffice, &o.order_number).await?;
             // Return/refund requests (the bot's or an agent's), newest first.
-            let requests: Vec<Value> = backoffice
-                .requests_of(&o.order_number)
-                .await?
-                .iter()
-                .map(|r| {
-                    json!({"request_id": r.request_id, "kind": r.kind.as_str(), "state": r.state,
-                           "skus": r.skus, "reason": r.reason, "created_at": views::time(Some(r.created_at))})
-                })
-                .collect();
-            orders.push(json!({
-                "lines": lines, "requests": requests,
-                "order_number": o.order_number, "customer_email": o.customer_email, "customer_name": o.customer_name,
-                "status": o.status, "placed_at": views::time(o.placed_at), "shipped_at": views::time(o.shipped_at),
-                "carrier": o.carrier, "tracking_number": o.tracking_number,
-                "total": o.total_minor.map(|m| money(m, o.currency.as_deref().unwrap_or(""))),
-            }));
+            let requests = backoffice.requests_of(&o.order_number).await?.iter().map(t::OrderRequest::from).collect();
+            orders.push(t::Order {
+                lines,
+                requests,
+                order_number: o.order_number,
+                customer_email: o.customer_email,
+                customer_name: o.customer_name,
+                status: o.status,
+                placed_at: t::time(o.placed_at),
+                shipped_at: t::time(o.shipped_at),
+                carrier: o.carrier,
+                tracking_number: o.tracking_number,
+                total: o.total_minor.map(|m| money(m, o.currency.as_deref().unwrap_or(""))),
+            });
         }
-        for i in backoffice.invoices_of(email).await? {
-            invoices.push(json!({
-                "invoice_number": i.invoice_number, "order_number": i.order_number, "status": i.status,
-                "amount": money(i.amount_minor, &i.currency), "issued_at": views::time(i.issued_at),
-                "due_at": views::time(i.due_at), "paid_at": views::time(i.paid_at),
-            }));
-        }
+        invoices.extend(backoffice.invoices_of(email).await?.iter().map(t::Invoice::from));
     }
-    let conversations: Vec<Value> = queries
+    let conversations = queries
         .conversations_of_contact(&id)
         .await?
         .into_iter()
-        .map(|(cid, status, channel, created, updated)| {
-            json!({"id": cid, "status": status, "channel": channel,
-                   "created_at": views::time(Some(created)), "updated_at": views::time(Some(updated))})
+        .map(|(cid, status, channel, created, updated)| t::ContactConversation {
+            id: cid,
+            status,
+            channel,
+            created_at: crate::domain::rfc3339(created),
+            updated_at: crate::domain::rfc3339(updated),
         })
         .collect();
-    Ok(Json(json!({
-        "contact": {"id": id, "name": name, "avatar_url": avatar_url, "created_at": views::time(Some(created_at))},
-        "identities": identities.iter().filter(|(kind, _, _)| kind != "web").map(|(kind, value, verification)| {
-            json!({"kind": kind, "value": value, "verification": verification})
-        }).collect::<Vec<_>>(),
-        "orders": orders,
-        "invoices": invoices,
-        "conversations": conversations,
-    })))
+    let identities = identities
+        .into_iter()
+        .filter(|(kind, _, _)| kind != "web")
+        .map(|(kind, value, verification)| t::Identity { kind, value, verification })
+        .collect();
+    Ok(Json(t::Contact360 {
+        contact: t::ContactInfo { id, name, avatar_url, created_at: crate::domain::rfc3339(created_at) },
+        identities,
+        orders,
+        invoices,
+        conversations,
+    }))
 }
 
 /// The order's lines for the 360° panel, each with the current stock of its product.
 async fn order_lines_with_stock(
     backoffice: &dyn crate::backoffice::BackOffice,
     number: &str,
-) -> Result<Vec<Value>, crate::backoffice::Error> {
+) -> Result<Vec<t::OrderLine>, crate::backoffice::Error> {
     let Some(detail) = backoffice.order_detail(number).await? else {
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
     for l in detail.lines {
         let stock = backoffice.stock(&l.sku).await?.into_iter().find(|p| p.sku.eq_ignore_ascii_case(&l.sku));
-        out.push(json!({
-            "sku": l.sku, "name": l.name, "quantity": l.quantity,
-            "unit_price": l.unit_price_minor.map(|m| money(m, detail.order.currency.as_deref().unwrap_or(""))),
-            "stock": stock.map(|p| json!({"quantity_on_hand": p.quantity_on_hand, "available": p.sellable()})),
-        }));
+        out.push(t::OrderLine {
+            unit_price: l.unit_price_minor.map(|m| money(m, detail.order.currency.as_deref().unwrap_or(""))),
+            stock: stock.map(|p| t::LineStock { quantity_on_hand: p.quantity_on_hand, available: p.sellable() }),
+            sku: l.sku,
+            name: l.name,
+            quantity: l.quantity,
+        });
     }
     Ok(out)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 struct StockQuery {
+    /// SKU or words of the product name.
     q: String,
 }
 
-async fn stock(State(state): State<AppState>, Staff(_w): Staff, Query(q): Query<StockQuery>) -> ApiResult<Json<Value>> {
-    let products = state.hub.backoffice().stock(&q.q).await?;
-    Ok(Json(json!({"products": products.iter().map(|p| json!({
-        "sku": p.sku, "name": p.name, "quantity_on_hand": p.quantity_on_hand,
-        "restock_date": views::time(p.restock_date),
-        "price": p.price_minor.map(|m| money(m, p.currency.as_deref().unwrap_or(""))),
-    })).collect::<Vec<_>>()})))
-}
-
-async fn agents(State(queries): State<Queries>, Staff(_w): Staff) -> ApiResult<Json<Value>> {
-    let agents = queries.agents().await?;
-    Ok(Json(json!({"agents": agents.iter().filter(|a| a.active).map(views::agent).collect::<Vec<_>>()})))
-}
-
-async fn teams(State(queries): State<Queries>, Staff(_w): Staff) -> ApiResult<Json<Value>> {
-    let teams = queries.teams().await?;
-    Ok(Json(json!({"teams": teams.iter().map(|(name, n)| json!({"name": name, "members": n})).collect::<Vec<_>>()})))
-}
-
-async fn canned_responses(State(queries): State<Queries>, Staff(_w): Staff) -> ApiResult<Json<Value>> {
-    let list = queries.canned_responses().await?;
-    Ok(Json(
-        json!({"canned_responses": list.iter().map(|(s, t)| json!({"shortcut": s, "text": t})).collect::<Vec<_>>()}),
-    ))
-}
-
-#[derive(Deserialize)]
-struct ReportQuery {
-    days: Option<i64>,
-}
-
-async fn reports(
-    State(queries): State<Queries>,
+/// Search the stock
+#[utoipa::path(get, path = "/api/stock", tag = "back office", operation_id = "searchStock",
+    params(StockQuery),
+    responses(
+        (status = 200, description = "OK", body = ProductList),
+        (status = 400, description = "`q` missing (plain text)"),
+        (status = 401, response = Unauthorized),
+        (status = 503, response = Busy),
+    ))]
+async fn stock(
+    State(state): State<AppState>,
     Staff(_w): Staff,
-    Query(q): Query<ReportQuery>,
-) -> ApiResult<Json<Value>> {
-    let days = q.days.unwrap_or(14).clamp(1, 366);
-    let today = now_ms() / 86_400_000;
-    let since = (today - days + 1) * 86_400_000;
-    let rows = queries.report(since).await?;
-    let breaches = queries.sla_report(since).await?;
-    let out: Vec<Value> = rows
-        .iter()
-        .map(|r| {
-            let date = crate::domain::rfc3339(r.day * 86_400_000);
-            json!({
-                "date": &date[..10],
-                "channel": r.channel,
-                "conversations": r.conversations,
-                "bot_resolved": r.bot_resolved,
-                "containment_rate": if r.conversations > 0 { Some(r.bot_resolved as f64 / r.conversations as f64) } else { None },
-                "first_response_avg_s": r.first_response_avg_ms.map(|ms| ms / 1000.0),
-                "resolution_avg_s": r.resolution_avg_ms.map(|ms| ms / 1000.0),
-                "sla_breaches": breaches.iter().find(|b| b.day == r.day && b.channel == r.channel).map_or(
-                    json!({"first_response": 0, "resolution": 0}),
-                    |b| json!({"first_response": b.first_response, "resolution": b.resolution})
-                ),
-            })
-        })
-        .collect();
-    // Containment: what the bot finished without a person, in conversations and in actions.
-    let conversations: i64 = rows.iter().map(|r| r.conversations).sum();
-    let bot_resolved: i64 = rows.iter().map(|r| r.bot_resolved).sum();
-    let actions = queries.bot_actions_since(since).await?;
-    let bot_actions: serde_json::Map<String, Value> = ["cancel_order", "return_refund", "invoice_copy"]
-        .into_iter()
-        .map(|a| {
-            let c = actions.get(a).cloned().unwrap_or_default();
-            (a.to_string(), json!({"done": c.done, "refused": c.refused, "failed": c.failed}))
-        })
-        .collect();
-    let csat = queries.csat_report(since).await?;
-    let groups = |list: &[crate::store::CsatGroup], key: &str| -> Vec<Value> {
-        list.iter()
-            .map(|g| {
-                let mut v = json!({"ratings": g.ratings, "average": g.average, "satisfied": g.satisfied,
-                                   "satisfied_rate": if g.ratings > 0 { Some(g.satisfied as f64 / g.ratings as f64) } else { None }});
-                v[key] = json!(g.key);
-                if key == "agent_id" {
-                    v["agent_name"] = json!(g.name);
-                }
-                v
-            })
-            .collect()
-    };
-    let (fr, res) = breaches.iter().fold((0, 0), |(a, b), d| (a + d.first_response, b + d.resolution));
-    let labels: Vec<Value> = queries
-        .label_report(since)
-        .await?
-        .into_iter()
-        .map(|(name, color, n)| json!({"name": name, "color": color, "conversations": n}))
-        .collect();
-    Ok(Json(json!({
-        "days": out,
-        "totals": {"conversations": conversations, "bot_resolved": bot_resolved,
-                   "bot_actions_done": actions.values().map(|c| c.done).sum::<i64>()},
-        "bot_actions": bot_actions,
-        "csat": {
-            "by_agent": groups(&csat.by_agent, "agent_id"),
-            "by_team": groups(&csat.by_team, "team"),
-            "by_channel": groups(&csat.by_channel, "channel"),
-            "by_day": groups(&csat.by_day, "date"),
-        },
-        "sla_breaches": {"first_response": fr, "resolution": res},
-        "labels": labels,
-    })))
+    Query(q): Query<StockQuery>,
+) -> ApiResult<Json<ProductList>> {
+    let products = state.hub.backoffice().stock(&q.q).await?;
+    Ok(Json(ProductList { products: products.iter().map(t::Product::from).collect() }))
 }
 
+/// Active agents (for transfers and presence)
+#[utoipa::path(get, path = "/api/agents", tag = "agents", operation_id = "listActiveAgents",
+    responses((status = 200, description = "OK", body = AgentList), (status = 401, response = Unauthorized)))]
+async fn agents(State(state): State<AppState>, Staff(_w): Staff) -> ApiResult<Json<AgentList>> {
+    let agents = state.queries.agents().await?;
+    Ok(Json(AgentList { agents: agents.iter().filter(|a| a.active).map(t::Agent::from).collect() }))
+}
+
+/// Teams with their member counts
+#[utoipa::path(get, path = "/api/teams", tag = "agents", operation_id = "listTeams",
+    responses((status = 200, description = "OK", body = TeamList), (status = 401, response = Unauthorized)))]
+async fn teams(State(state): State<AppState>, Staff(_w): Staff) -> ApiResult<Json<TeamList>> {
+    let teams = state.queries.teams().await?;
+    Ok(Json(TeamList { teams: teams.into_iter().map(|(name, members)| t::Team { name, members }).collect() }))
+}
+
+/// Canned responses (`/shortcut` texts)
+#[utoipa::path(get, path = "/api/canned_responses", tag = "conversations", operation_id = "listCannedResponses",
+    responses((status = 200, description = "OK", body = CannedResponseList), (status = 401, response = Unauthorized)))]
+async fn canned_responses(State(state): State<AppState>, Staff(_w): Staff) -> ApiResult<Json<CannedResponseList>> {
+    let list = state.queries.canned_responses().await?;
+    Ok(Json(CannedResponseList {
+        canned_responses: list.into_iter().map(|(shortcut, text)| CannedResponse { shortcut, text }).collect(),
+    }))
+}
+
+/// Retry a failed outbound delivery
+#[utoipa::path(post, path = "/api/outbox/{id}/retry", tag = "conversations", operation_id = "retryDelivery",
+    params(("id" = String, Path, description = "Outbox id (from `deliveries`)")),
+    responses(
+        (status = 202, description = "Pending again, attempts reset"),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, description = "Not a failed delivery, or unknown id (`not_failed`)", body = t::ErrorBody),
+    ))]
 async fn retry_delivery(
     State(state): State<AppState>,
     Staff(_w): Staff,

@@ -63,6 +63,16 @@ fn staff_routes() -> Vec<Route> {
             }
         }
     }
+    // Routes registered with `routes!` are declared by their `#[utoipa::path]`: read them from
+    // the generated document.
+    let doc = serde_json::to_value(kituo::web::openapi::document()).unwrap();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if path.starts_with("/api/") && item.get(method).is_some() {
+                routes.push(Route { method: method.to_uppercase(), path: path.clone() });
+            }
+        }
+    }
     routes.sort_by(|a, b| (&a.path, &a.method).cmp(&(&b.path, &b.method)));
     routes.dedup();
     routes

@@ -27,6 +27,7 @@ mod hot;
 mod import;
 mod intents;
 mod labels;
+mod openapi;
 mod phone;
 mod proofs;
 mod protocol;

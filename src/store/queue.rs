@@ -58,6 +58,18 @@ pub struct ListFilter {
 }
 
 impl ListFilter {
+    /// Whether this filter leaves out any conversation that has messages (then a search must
+    /// look at each message's conversation).
+    pub(super) fn narrows(&self) -> bool {
+        self.statuses.is_some()
+            || self.assignee.is_some()
+            || self.label.is_some()
+            || self.channel.is_some()
+            || self.team.is_some()
+            || self.since.is_some()
+            || self.until.is_some()
+    }
+
     /// The `where` conditions on `conversations c` this filter asks for; string values are
     /// appended to `binds` and referenced as `$n` (instants are integers written inline).
     pub(super) fn clauses(&self, binds: &mut Vec<String>) -> Vec<String> {

@@ -41,31 +41,54 @@ const SQLITE_CONTACT_HITS: &str = "select c.conversation_id from (
         select contact_id from contacts_fts where contacts_fts match $1 order by rowid desc limit {cut}
       ) f join conversations c on c.contact_id = f.contact_id where {filters}";
 
-const POSTGRES_MESSAGE_HITS: &str = "select distinct on (conversation_id) conversation_id, score, body from (
-        select m.conversation_id, cast(ts_rank(m.search, to_tsquery('simple', $1)) as double precision) as score,
-               m.body, m.seq
-          from messages m join conversations c on c.conversation_id = m.conversation_id
-         where m.search @@ to_tsquery('simple', $1) and {filters}
-         order by m.created_at desc limit {cut}
-      ) hits order by conversation_id, score desc, seq desc";
-const POSTGRES_CONTACT_HITS: &str = "select c.conversation_id from (
-        select contact_id from contacts where search @@ to_tsquery('simple', $1)
-        union select contact_id from contact_identities where search @@ to_tsquery('simple', $1)
-        limit {cut}
-      ) f join conversations c on c.contact_id = f.contact_id where {filters}";
+/// One ranked conversation before its summary is read: the best matching message's score and
+/// text (if a message matched) and whether the contact matched.
+pub(super) struct Ranked {
+    pub conversation_id: String,
+    pub score: f64,
+    pub body: Option<String>,
+    pub contact_hit: bool,
+}
 
 impl Store {
     /// Conversations matching `query` and `filter`, best first (see the module doc).
     pub async fn search_conversations(&self, query: &SearchQuery, filter: &ListFilter) -> Result<Vec<SearchHit>> {
-        let (text, messages, contacts) = match self.backend {
-            Backend::Sqlite => (query.fts5(), SQLITE_MESSAGE_HITS, SQLITE_CONTACT_HITS),
-            Backend::Postgres => (query.tsquery(), POSTGRES_MESSAGE_HITS, POSTGRES_CONTACT_HITS),
+        let ranked = match self.backend {
+            Backend::Sqlite => self.sqlite_ranked(query, filter).await?,
+            Backend::Postgres => self.postgres_ranked(query, filter).await?,
         };
-        let mut binds = vec![text];
+        if ranked.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=ranked.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("{SUMMARY_SELECT} where c.conversation_id in ({})", marks.join(", "));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for r in &ranked {
+            q = q.bind(r.conversation_id.as_str());
+        }
+        let mut summaries = q.fetch_all(&self.pool).await?.iter().map(summary_from_row).collect::<Result<Vec<_>>>()?;
+        self.fill_queue_positions(&mut summaries).await?;
+        let mut hits = Vec::with_capacity(ranked.len());
+        for r in ranked {
+            // A conversation changed between the two reads can be missing: skip it.
+            let Some(at) = summaries.iter().position(|s| s.id == r.conversation_id) else { continue };
+            hits.push(SearchHit {
+                summary: summaries.swap_remove(at),
+                score: r.score,
+                message: r.body,
+                contact_matched: r.contact_hit,
+            });
+        }
+        Ok(hits)
+    }
+
+    /// SQLite ranks in one statement: its FTS index is read newest first and stops at the cut.
+    async fn sqlite_ranked(&self, query: &SearchQuery, filter: &ListFilter) -> Result<Vec<Ranked>> {
+        let mut binds = vec![query.fts5()];
         // One set of placeholders, used in both parts.
         let filters = filter.clauses(&mut binds).join(" and ");
         let fill = |part: &str| part.replace("{filters}", &filters).replace("{cut}", &RANKED_HITS.to_string());
-        let (messages, contacts) = (fill(messages), fill(contacts));
+        let (messages, contacts) = (fill(SQLITE_MESSAGE_HITS), fill(SQLITE_CONTACT_HITS));
         let sql = format!(
             "with mh as ({messages}), ch as ({contacts}),
                   cand as (select conversation_id from mh union select conversation_id from ch)
@@ -82,30 +105,16 @@ impl Store {
         for b in binds {
             q = q.bind(b);
         }
-        let ranked = q.fetch_all(&self.pool).await?;
-        if ranked.is_empty() {
-            return Ok(Vec::new());
-        }
-        let marks: Vec<String> = (1..=ranked.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("{SUMMARY_SELECT} where c.conversation_id in ({})", marks.join(", "));
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for r in &ranked {
-            q = q.bind(r.try_get::<String, _>(0)?);
-        }
-        let mut summaries = q.fetch_all(&self.pool).await?.iter().map(summary_from_row).collect::<Result<Vec<_>>>()?;
-        self.fill_queue_positions(&mut summaries).await?;
-        let mut hits = Vec::with_capacity(ranked.len());
-        for r in &ranked {
-            let id: String = r.try_get(0)?;
-            // A conversation changed between the two reads can be missing: skip it.
-            let Some(at) = summaries.iter().position(|s| s.id == id) else { continue };
-            hits.push(SearchHit {
-                summary: summaries.swap_remove(at),
-                score: r.try_get("score")?,
-                message: r.try_get("body")?,
-                contact_matched: r.try_get::<i64, _>("contact_hit")? == 1,
-            });
-        }
-        Ok(hits)
+        let rows = q.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Ranked {
+                    conversation_id: r.try_get(0)?,
+                    score: r.try_get("score")?,
+                    body: r.try_get("body")?,
+                    contact_hit: r.try_get::<i64, _>("contact_hit")? == 1,
+                })
+            })
+            .collect()
     }
 }

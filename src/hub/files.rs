@@ -47,3 +47,16 @@ impl Hub {
         Ok(self.store.web_visitor(&super::token_hash(token)).await?.map(|(_, conversation_id)| conversation_id))
     }
 }
+
+impl Hub {
+    /// Counts one widget upload under each limit key (see `web::upload_limits`), forgetting
+    /// counts from before `prune_before`.
+    pub async fn record_upload(
+        &self,
+        keys: &[String],
+        at: crate::domain::Millis,
+        prune_before: crate::domain::Millis,
+    ) -> Result<()> {
+        Ok(self.store.record_upload(keys, at, prune_before).await?)
+    }
+}

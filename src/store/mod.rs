@@ -25,11 +25,13 @@ mod outbox;
 mod proofs;
 mod queries;
 mod queue;
+mod reports;
 mod search;
 mod search_pg;
 mod sla;
 mod turns;
 mod turns_pg;
+mod uploads;
 mod views;
 
 pub use admin::{AuditEntry, Miss, RuleVersion};
@@ -48,9 +50,8 @@ pub use logins::FailureWindow;
 pub use outbox::{DeliveryState, OutboxItem};
 pub use proofs::{ProofCode, ProofMail, ProofStats};
 pub use queries::Queries;
-pub use queue::{
-    ActionCounts, ConversationSummary, FIRST_RESPONSE_BOUNDS, ListFilter, MetricsSnapshot, ReportRow, TransitionWrite,
-};
+pub use queue::{ConversationSummary, ListFilter, TransitionWrite};
+pub use reports::{ActionCounts, FIRST_RESPONSE_BOUNDS, MetricsSnapshot, ReportRow};
 pub use search::SearchHit;
 pub use sla::{SlaClock, SlaDay, SlaKind, SlaTarget};
 pub use views::{NotificationPrefs, SavedView};

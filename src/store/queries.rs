@@ -112,3 +112,9 @@ reads! {
     /// The number of applied migrations, or the database's error.
     fn ready() -> i64;
 }
+
+// The widget's upload limit.
+reads! {
+    /// Uploads counted under a limit key since an instant, and when the oldest of them was.
+    fn uploads_since(key: &str, since: Millis) -> (i64, Option<Millis>);
+}

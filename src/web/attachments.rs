@@ -63,7 +63,7 @@ pub fn folder(configured: Option<&FsPath>, database_url: &str) -> PathBuf {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(upload)).routes(routes!(download))
+    OpenApiRouter::new().routes(routes!(upload, super::upload_limits::preflight)).routes(routes!(download))
 }
 
 #[derive(Deserialize, Default)]
@@ -148,19 +148,27 @@ async fn read_limited(body: Body, headers: &axum::http::HeaderMap, max: usize) -
         (status = 404, response = NotFound),
         (status = 413, description = "Larger than the upload limit (`too_large`)", body = t::ErrorBody),
         (status = 415, description = "Not an accepted type, by content (`unsupported_type`)", body = t::ErrorBody),
+        (status = 429, description = "Too many files from this visitor or address (`rate_limited`, with `Retry-After`)", body = t::ErrorBody),
         (status = 422, response = Invalid),
     ))]
 async fn upload(State(state): State<AppState>, ClientIp(ip): ClientIp, request: Request) -> Response {
-    match upload_inner(&state, ip, request).await {
+    let headers = request.headers().clone();
+    let response = match upload_inner(&state, ip, request).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
-    }
+    };
+    super::upload_limits::with_cors(&state, &headers, response)
 }
 
 async fn upload_inner(state: &AppState, ip: std::net::IpAddr, request: Request) -> ApiResult<Response> {
     let (mut parts, body) = request.into_parts();
     let q: UploadQuery = Query::try_from_uri(&parts.uri).map(|Query(q)| q).unwrap_or_default();
     let who = uploader(state, &mut parts, &q).await?;
+    if let Uploader::Visitor { conversation_id } = &who
+        && let Some(refusal) = super::upload_limits::admit(state, conversation_id, ip).await?
+    {
+        return Ok(refusal);
+    }
     let max = state.files.max_bytes();
     let bytes = read_limited(body, &parts.headers, max).await?;
     if bytes.is_empty() {

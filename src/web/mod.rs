@@ -22,6 +22,7 @@ pub mod search_api;
 pub mod session;
 pub mod settings;
 pub mod staff_api;
+pub mod upload_limits;
 pub mod views;
 pub use crate::http::{client_addr, ip_slots, ws_close};
 

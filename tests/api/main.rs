@@ -38,3 +38,4 @@ mod search;
 mod security;
 mod sql_backoffice;
 mod tryton;
+mod upload_limits;

@@ -33,6 +33,7 @@ mod turns;
 mod turns_pg;
 mod uploads;
 mod views;
+mod windows;
 
 pub use admin::{AuditEntry, Miss, RuleVersion};
 pub use agents::{Agent, ApiToken, Principal};

@@ -116,5 +116,5 @@ reads! {
 // The widget's upload limit.
 reads! {
     /// Uploads counted under a limit key since an instant, and when the oldest of them was.
-    fn uploads_since(key: &str, since: Millis) -> (i64, Option<Millis>);
+    fn uploads_since(key: &str, since: Millis) -> FailureWindow;
 }

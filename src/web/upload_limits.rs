@@ -26,7 +26,7 @@ pub async fn admit(state: &AppState, conversation_id: &str, ip: IpAddr) -> ApiRe
     let since = now - WINDOW_MS;
     let keys = [(format!("visitor:{conversation_id}"), PER_VISITOR), (format!("ip:{ip}"), PER_ADDRESS)];
     for (key, limit) in &keys {
-        let (count, oldest) = state.queries.uploads_since(key, since).await?;
+        let crate::store::FailureWindow { count, oldest, .. } = state.queries.uploads_since(key, since).await?;
         if count >= *limit {
             let wait_ms = oldest.map_or(WINDOW_MS, |o| o + WINDOW_MS - now).max(1000);
             let mut response =

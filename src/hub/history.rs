@@ -49,14 +49,7 @@ impl Hub {
 
     /// Puts each message's stored files on it (history reads; live messages carry them already).
     pub async fn fill_attachments(&self, messages: Vec<&mut MessageView>) -> Result<()> {
-        let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
-        let mut found = self.store.attachments_of(&ids).await?;
-        for m in messages {
-            if let Some(files) = found.remove(&m.id) {
-                m.attachments = files;
-            }
-        }
-        Ok(())
+        Ok(self.store.fill_attachments(messages).await?)
     }
 
     /// The conversation's most recent rating request (rated or not), if it ever had one.

@@ -3,7 +3,7 @@
 //! attachments on messages (uploads and files kept from inbound mail) and decide who may read one.
 
 use super::{Result, Store};
-use crate::domain::{AttachmentRef, now_ms};
+use crate::domain::{AttachmentRef, MessageView, now_ms};
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -84,6 +84,18 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// Puts each message's stored files on it (history reads; live messages carry them already).
+    pub async fn fill_attachments(&self, messages: Vec<&mut MessageView>) -> Result<()> {
+        let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
+        let mut found = self.attachments_of(&ids).await?;
+        for m in messages {
+            if let Some(files) = found.remove(&m.id) {
+                m.attachments = files;
+            }
+        }
+        Ok(())
     }
 
     /// The files carried by each of `message_ids` (messages without any are absent), in upload

@@ -24,19 +24,6 @@ impl Queries {
     }
 }
 
-/// For callers that still hold a `Store` (the widget socket in `channel/`).
-impl From<&Store> for Queries {
-    fn from(store: &Store) -> Queries {
-        Queries::new(store.clone())
-    }
-}
-
-impl From<&Queries> for Queries {
-    fn from(queries: &Queries) -> Queries {
-        queries.clone()
-    }
-}
-
 /// Each line becomes `pub async fn name(&self, args) -> Result<T>` calling `Store::name`.
 macro_rules! reads {
     ($( $(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty; )*) => {
@@ -88,6 +75,8 @@ reads! {
     fn csat_request(csat_id: &str) -> Option<CsatRequest>;
     fn attachment(attachment_id: &str) -> Option<StoredFile>;
     fn attachments_of(message_ids: &[String]) -> HashMap<String, Vec<AttachmentRef>>;
+    /// Puts each message's stored files on it.
+    fn fill_attachments(messages: Vec<&mut MessageView>) -> ();
 }
 
 // Email, rules, SLA, reports and health.

@@ -26,17 +26,16 @@ use super::error::{ApiError, ApiResult};
 use super::openapi::{Invalid, NotFound, Unauthorized};
 use super::session::{Staff, principal_of};
 pub use crate::domain::files::{sanitise_name, sniff};
-use crate::domain::{AttachmentRef, MessageView, new_id};
+use crate::domain::{AttachmentRef, new_id};
 use crate::hub::Inbound;
 pub use crate::hub::channel_files::Files;
-use crate::store::{NewStoredFile, Queries};
+use crate::store::NewStoredFile;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::{Path as FsPath, PathBuf};
 use utoipa_axum::router::OpenApiRouter;
@@ -208,25 +207,6 @@ async fn upload_inner(state: &AppState, ip: std::net::IpAddr, request: Request) 
         body.message = Some(t::UploadedMessage { id: ack.id, seq: ack.seq });
     }
     Ok((StatusCode::CREATED, Json(body)).into_response())
-}
-
-/// An attachment as message JSON carries it.
-pub fn attachment_json(a: &AttachmentRef) -> Value {
-    serde_json::to_value(t::AttachmentJson::from(a)).unwrap_or(Value::Null)
-}
-
-/// Puts each message's stored files on it (history reads; live messages carry them already).
-/// Takes anything that converts into [`Queries`]: the widget socket in `channel/` still passes a
-/// `&Store`; once it reads through the hub this can take `&Queries`.
-pub async fn fill(queries: impl Into<Queries>, messages: Vec<&mut MessageView>) -> Result<(), crate::store::Error> {
-    let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
-    let mut found = queries.into().attachments_of(&ids).await?;
-    for m in messages {
-        if let Some(files) = found.remove(&m.id) {
-            m.attachments = files;
-        }
-    }
-    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -185,7 +185,7 @@ async fn get_conversation(
     let mut summary = queries.conversation_summary(&id).await?.ok_or_else(|| ApiError::not_found("conversation"))?;
     state.hub.with_sla(std::slice::from_mut(&mut summary)).await?;
     let mut history = queries.contact_history(&summary.contact_id, 1000).await?;
-    super::attachments::fill(queries, history.iter_mut().map(|(m, _)| m).collect()).await?;
+    queries.fill_attachments(history.iter_mut().map(|(m, _)| m).collect()).await?;
     let messages: Vec<t::Message> = history.iter().map(|(m, channel)| t::Message::new(m, channel)).collect();
     let handoff =
         queries.handoff_context(&id).await?.and_then(|h| serde_json::from_str::<Value>(&h).ok()).map(|mut h| {

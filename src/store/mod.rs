@@ -30,6 +30,7 @@ mod search;
 mod search_pg;
 mod sla;
 mod turns;
+mod turns_batch;
 mod turns_pg;
 mod uploads;
 mod views;

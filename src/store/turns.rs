@@ -16,7 +16,8 @@
 //! waits for a batch to fill: a lone turn is committed at once. Each caller is answered only
 //! after the commit, so an ack still means durably stored. On PostgreSQL every turn has its own
 //! transaction (concurrent commits there already share WAL flushes), and a plain one is a single
-//! statement (`turns_pg`).
+//! statement (`turns_pg`). On SQLite the batch's plain turns share their statements too
+//! (`turns_batch`).
 
 use super::conversations::upsert_identity;
 use super::{Backend, Error, Placeholders, Result, Store, Turn, is_unique_violation, value_tuples};
@@ -62,7 +63,7 @@ impl Store {
             return answer.await.map_err(|_| Error::Invalid("the turn committer has stopped".into()))?;
         }
         debug_assert_eq!(self.backend, Backend::Postgres, "SQLite turns go through the committer");
-        if super::turns_pg::is_plain(&turn) {
+        if is_plain(&turn) {
             return super::turns_pg::commit_plain(&self.writer, &turn).await;
         }
         let mut tx = self.begin_write().await?;
@@ -86,11 +87,29 @@ async fn commit_batch(writer: &AnyPool, jobs: Vec<TurnJob>) {
             return fail_all(jobs, format!("database unavailable: {e}"));
         }
     };
-    let mut results = Vec::with_capacity(jobs.len());
-    for job in &jobs {
-        match apply_turn(&mut tx, &job.turn).await {
-            Ok(stored) => results.push(Ok(stored)),
-            Err(e @ (Error::Conflict | Error::Duplicate)) => results.push(Err(e)),
+    // Plain turns together (two statements for all of them), the rest one by one.
+    let (plain, other): (Vec<usize>, Vec<usize>) = (0..jobs.len()).partition(|&i| is_plain(&jobs[i].turn));
+    let plain_turns: Vec<&Turn> = plain.iter().map(|&i| &*jobs[i].turn).collect();
+    let mut results: Vec<Option<Result<Vec<MessageView>>>> = jobs.iter().map(|_| None).collect();
+    let mut one_by_one = other;
+    let batched = if super::turns_batch::batchable(&plain_turns) {
+        super::turns_batch::apply_plain(&mut tx, &plain_turns).await
+    } else {
+        Ok(None)
+    };
+    match batched {
+        Ok(Some(answers)) => plain.iter().zip(answers).for_each(|(&i, a)| results[i] = Some(a)),
+        Ok(None) => one_by_one.extend(plain),
+        Err(e) => {
+            tracing::error!(error = %e, turns = jobs.len(), "a batch of turns failed; it is rolled back");
+            drop(tx);
+            return fail_all(jobs, format!("not stored: {e}"));
+        }
+    }
+    for i in one_by_one {
+        match apply_turn(&mut tx, &jobs[i].turn).await {
+            Ok(stored) => results[i] = Some(Ok(stored)),
+            Err(e @ (Error::Conflict | Error::Duplicate)) => results[i] = Some(Err(e)),
             Err(e) => {
                 // Anything else leaves the transaction in an unknown state: none of the batch is
                 // stored, every caller is told, and their clients send again.
@@ -105,8 +124,21 @@ async fn commit_batch(writer: &AnyPool, jobs: Vec<TurnJob>) {
         return fail_all(jobs, format!("not stored: {e}"));
     }
     for (job, result) in jobs.into_iter().zip(results) {
-        let _ = job.reply.send(result);
+        let _ = job.reply.send(result.unwrap_or(Err(Error::Invalid("the turn was not written".into()))));
     }
+}
+
+/// True when the turn writes nothing but its messages and the conversation row (most widget
+/// messages): no outbox, audit, identity, proof, mail, label or channel-state rows.
+pub(super) fn is_plain(turn: &Turn) -> bool {
+    turn.outbound_channel.is_none()
+        && turn.audit.is_empty()
+        && turn.identities.is_empty()
+        && turn.proof_mail.is_none()
+        && turn.mails.is_empty()
+        && turn.labels.is_empty()
+        && turn.channel_state.is_none()
+        && !turn.messages.is_empty()
 }
 
 /// The multi-row insert of a turn's messages, built once per row count (turns have 1–4).

@@ -19,19 +19,7 @@ use std::sync::OnceLock;
 /// Parameters taken by [`UPDATE_CONVERSATION`]; the message rows' follow.
 const UPDATE_PARAMS: usize = 18;
 
-/// True when the turn writes nothing but its messages and the conversation row.
-pub(super) fn is_plain(turn: &Turn) -> bool {
-    turn.outbound_channel.is_none()
-        && turn.audit.is_empty()
-        && turn.identities.is_empty()
-        && turn.proof_mail.is_none()
-        && turn.mails.is_empty()
-        && turn.labels.is_empty()
-        && turn.channel_state.is_none()
-        && !turn.messages.is_empty()
-}
-
-/// Commits a plain turn (see [`is_plain`]) in one autocommitted statement.
+/// Commits a plain turn (see [`super::turns::is_plain`]) in one autocommitted statement.
 pub(super) async fn commit_plain(writer: &AnyPool, turn: &Turn) -> Result<Vec<MessageView>> {
     let now = now_ms();
     let stored = stored_views(turn, now);

@@ -35,7 +35,7 @@ async fn a_photo_from_the_widget_shows_in_the_console() {
     let a = &b.client;
     console_login(a, app.addr, &neema.email, crate::helpers::STAFF_PASSWORD).await;
     // "All open" lists the queued conversation, whoever it is assigned to.
-    a.find(Locator::Css("#tab-open")).await.unwrap().click().await.unwrap();
+    crate::browser::select_tab(a, "open").await;
     wait_js(a, "the queued conversation", "return document.querySelectorAll('#conv-list .conv-item').length > 0").await;
     a.find(Locator::Css("#conv-list .conv-item")).await.unwrap().click().await.unwrap();
     let shown = wait_js(

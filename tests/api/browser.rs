@@ -161,6 +161,22 @@ pub async fn console_login(c: &Client, addr: std::net::SocketAddr, email: &str, 
     c.wait().for_element(Locator::Css("#conv-list")).await.expect("console loads");
 }
 
+/// Selects a console list tab (`queue`, `mine`, `open`) and waits until the console shows it.
+/// The click is repeated: the page's script may not have bound its handlers when the list
+/// element first appears, and a lost click would leave the queue tab showing.
+pub(crate) async fn select_tab(c: &Client, tab: &str) {
+    let check = format!("return document.querySelector('#tab-{tab}').getAttribute('aria-selected') === 'true'");
+    for _ in 0..150 {
+        c.find(Locator::Css(&format!("#tab-{tab}"))).await.unwrap().click().await.unwrap();
+        let v = c.execute(&check, vec![]).await.expect("script runs");
+        if v == serde_json::Value::Bool(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the console never selected the {tab} tab");
+}
+
 /// Polls a JavaScript expression until it returns a truthy value.
 /// Waits up to 30 s: CI runs some twenty browsers at once on two cores.
 pub async fn wait_js(c: &Client, what: &str, script: &str) -> serde_json::Value {
@@ -185,7 +201,7 @@ pub(crate) async fn set_away(c: &Client, app: &crate::helpers::TestApp, email: &
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    c.find(Locator::Css("#tab-queue")).await.unwrap().click().await.unwrap();
+    select_tab(c, "queue").await;
 }
 
 /// Opens the first conversation of the queue tab and claims it.

@@ -71,7 +71,7 @@ async fn the_console_shows_sla_time_left_and_breaches() {
     let c = &b.client;
     console_login(c, app.addr, &boss.email, crate::helpers::STAFF_PASSWORD).await;
     // "All open" shows both, whoever they are assigned to.
-    c.find(Locator::Css("#tab-open")).await.unwrap().click().await.unwrap();
+    crate::browser::select_tab(c, "open").await;
     let chip = |id: &str| {
         format!(
             "const i = document.querySelector('#conv-list .conv-item[data-id=\"{id}\"] .sla');

@@ -70,3 +70,103 @@ async fn an_import_by_another_process_reaches_a_running_servers_answers() {
         app.stop().await;
     }
 }
+
+/// A turn of one customer message from `cmid`, computed against `expected_seq`.
+fn plain_turn(row: &kituo::store::ConversationRow, expected_seq: i64, cmid: &str, text: &str) -> kituo::store::Turn {
+    use kituo::domain::Author;
+    use kituo::store::NewMessage;
+    let mut customer = NewMessage::ours(Author::Customer, "Customer", text, false);
+    customer.client_msg_id = Some(cmid.to_string());
+    kituo::store::Turn {
+        conversation_id: row.conversation_id.clone(),
+        contact_id: row.contact_id.clone(),
+        channel: row.channel.clone(),
+        expected_seq,
+        from: row.ownership(),
+        to: row.ownership(),
+        handoff: None,
+        locale: row.locale,
+        dialogue_state: row.dialogue_state.clone(),
+        messages: vec![customer, NewMessage::ours(Author::Bot, "Kituo", &format!("re: {text}"), false)],
+        identities: Vec::new(),
+        outbound_channel: None,
+        channel_meta: None,
+        audit: Vec::new(),
+        intent: None,
+        miss: false,
+        proof_mail: None,
+        mails: Vec::new(),
+        labels: Vec::new(),
+        channel_state: None,
+    }
+}
+
+/// Many plain turns committed at once (on SQLite they share statements, not only a
+/// transaction): each good one is stored with its seqs, a stale one changes nothing, and a
+/// repeated `client_msg_id` fails only its own turn, not the others waiting with it.
+#[tokio::test]
+async fn turns_committed_together_keep_their_own_outcomes() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let store = app.hub.store().clone();
+        let mut rows = Vec::new();
+        for i in 0..12 {
+            let (_, id) = store.create_web_visitor(&format!("batch-visitor-{i}")).await.unwrap();
+            rows.push(store.conversation(&id).await.unwrap().unwrap());
+        }
+        // Conversation 11 already holds "dup-11"; conversation 10 was handed to the queue since
+        // its turns were computed (the same seq, another owner).
+        store.commit_turn(plain_turn(&rows[11], 0, "dup-11", "first").into()).await.unwrap();
+        store.commit_turn(plain_turn(&rows[10], 0, "early-10", "first").into()).await.unwrap();
+        for round in 0..2 {
+            let turns: Vec<_> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, row)| {
+                    let (seq, cmid) = match (round, i) {
+                        (_, 10) => (2, format!("stale-{round}")),
+                        (0, 11) => (2, "dup-11".to_string()),
+                        (1, 11) => (2, "fresh-11".to_string()),
+                        _ => (2 * round, format!("m-{i}-{round}")),
+                    };
+                    let mut turn = plain_turn(row, seq, &cmid, &format!("hello {i} {round}"));
+                    if i == 10 {
+                        turn.from.status = kituo::domain::ConversationStatus::Queued;
+                    }
+                    store.commit_turn(turn.into())
+                })
+                .collect();
+            let results = futures_util::future::join_all(turns).await;
+            for (i, r) in results.iter().enumerate() {
+                match (round, i) {
+                    (_, 10) => assert!(matches!(r, Err(kituo::store::Error::Conflict)), "{backend:?} {round}: {r:?}"),
+                    (0, 11) => assert!(matches!(r, Err(kituo::store::Error::Duplicate)), "{backend:?}: {r:?}"),
+                    _ => {
+                        let stored = r.as_ref().unwrap_or_else(|e| panic!("{backend:?} {round} {i}: {e}"));
+                        let seqs: Vec<i64> = stored.iter().map(|m| m.seq).collect();
+                        let base = if i == 11 { 2 } else { 2 * round };
+                        assert_eq!(seqs, vec![base + 1, base + 2], "{backend:?} {round} {i}");
+                    }
+                }
+            }
+        }
+        for (i, row) in rows.iter().enumerate() {
+            let stored = store.messages_after(&row.conversation_id, 0, 100, true).await.unwrap();
+            let texts: Vec<&str> = stored.iter().map(|m| m.text.as_str()).collect();
+            let want: Vec<String> = match i {
+                10 | 11 => vec!["first".into(), "re: first".into()],
+                _ => (0..2).flat_map(|r| [format!("hello {i} {r}"), format!("re: hello {i} {r}")]).collect(),
+            };
+            let want: Vec<String> = if i == 11 {
+                want.into_iter().chain(["hello 11 1".into(), "re: hello 11 1".into()]).collect()
+            } else {
+                want
+            };
+            assert_eq!(texts, want, "{backend:?}: conversation {i}");
+            let seqs: Vec<i64> = stored.iter().map(|m| m.seq).collect();
+            assert_eq!(seqs, (1..=stored.len() as i64).collect::<Vec<_>>(), "{backend:?}: {i}");
+            let now = store.conversation(&row.conversation_id).await.unwrap().unwrap();
+            assert_eq!(now.last_seq, stored.len() as i64, "{backend:?}: the row moved with its messages ({i})");
+        }
+    }
+}

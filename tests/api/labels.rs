@@ -73,7 +73,7 @@ async fn labels_show_in_the_console_lists() {
     app.hub.store().create_agent("baraka@kituo.test", "Baraka", kituo::domain::Role::Agent, &hash).await.unwrap();
     let c = &b.client;
     crate::browser::console_login(c, app.addr, "baraka@kituo.test", password).await;
-    c.find(fantoccini::Locator::Css("#tab-open")).await.unwrap().click().await.unwrap();
+    crate::browser::select_tab(c, "open").await;
     let chip = crate::browser::wait_js(
         c,
         "the label chip in the list",

@@ -6,7 +6,7 @@ use crate::domain::{Author, MessageView, Presence};
 use crate::store::ConversationSummary;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::broadcast;
 
 #[derive(Debug, Clone)]
@@ -52,6 +52,22 @@ pub enum AgentEvent {
         status: &'static str,
         error: Option<String>,
     },
+}
+
+/// One published console event as every console receives it: the event and its frame,
+/// encoded by the first console that sends it and reused by the others (twenty consoles
+/// online: one JSON encoding per event, not twenty).
+#[derive(Debug)]
+pub struct Published {
+    pub event: AgentEvent,
+    frame: OnceLock<Arc<str>>,
+}
+
+impl Published {
+    /// The event's frame, encoded by `encode` the first time any receiver asks.
+    pub fn frame(&self, encode: impl FnOnce(&AgentEvent) -> String) -> Arc<str> {
+        self.frame.get_or_init(|| encode(&self.event).into()).clone()
+    }
 }
 
 /// What crosses nodes (see `cluster`): ids, never content (NOTIFY payloads are limited to 8 kB).
@@ -119,7 +135,7 @@ const AGENT_CAPACITY: usize = 1024;
 pub struct Bus {
     // A std mutex: held only for map operations, never across an await.
     channels: Mutex<HashMap<String, broadcast::Sender<Event>>>,
-    agents: broadcast::Sender<AgentEvent>,
+    agents: broadcast::Sender<Arc<Published>>,
     /// Set on PostgreSQL: this node's events also go to the other nodes (see `cluster`).
     remote: std::sync::OnceLock<(String, tokio::sync::mpsc::UnboundedSender<Wire>)>,
     /// Bumped when events may have been missed; consoles reconnect and re-read.
@@ -138,7 +154,7 @@ impl Default for Bus {
 }
 
 impl Bus {
-    pub fn subscribe_agents(&self) -> broadcast::Receiver<AgentEvent> {
+    pub fn subscribe_agents(&self) -> broadcast::Receiver<Arc<Published>> {
         self.agents.subscribe()
     }
 
@@ -147,7 +163,7 @@ impl Bus {
         if let Some((node, tx)) = self.remote.get() {
             let _ = tx.send(Wire::of(node, &event));
         }
-        let _ = self.agents.send(event);
+        self.publish_agents_local(event);
     }
 
     /// True when something on this node watches agent events (a console, staff announcements).
@@ -164,7 +180,7 @@ impl Bus {
 
     /// Publishes to this node's consoles only (events that came from another node).
     pub fn publish_agents_local(&self, event: AgentEvent) {
-        let _ = self.agents.send(event);
+        let _ = self.agents.send(Arc::new(Published { event, frame: OnceLock::new() }));
     }
 
     pub fn set_remote(&self, node: String, tx: tokio::sync::mpsc::UnboundedSender<Wire>) {

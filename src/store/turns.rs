@@ -87,8 +87,8 @@ async fn commit_batch(writer: &AnyPool, jobs: Vec<TurnJob>) {
             return fail_all(jobs, format!("database unavailable: {e}"));
         }
     };
-    // Plain turns together (two statements for all of them), the rest one by one.
-    let (plain, other): (Vec<usize>, Vec<usize>) = (0..jobs.len()).partition(|&i| is_plain(&jobs[i].turn));
+    // Plain turns together (two or three statements for all of them), the rest one by one.
+    let (plain, other): (Vec<usize>, Vec<usize>) = (0..jobs.len()).partition(|&i| is_plain_but_audit(&jobs[i].turn));
     let plain_turns: Vec<&Turn> = plain.iter().map(|&i| &*jobs[i].turn).collect();
     let mut results: Vec<Option<Result<Vec<MessageView>>>> = jobs.iter().map(|_| None).collect();
     let mut one_by_one = other;
@@ -131,8 +131,12 @@ async fn commit_batch(writer: &AnyPool, jobs: Vec<TurnJob>) {
 /// True when the turn writes nothing but its messages and the conversation row (most widget
 /// messages): no outbox, audit, identity, proof, mail, label or channel-state rows.
 pub(super) fn is_plain(turn: &Turn) -> bool {
+    turn.audit.is_empty() && is_plain_but_audit(turn)
+}
+
+/// [`is_plain`], audit rows allowed (the bot's disclosures and actions write one).
+pub(super) fn is_plain_but_audit(turn: &Turn) -> bool {
     turn.outbound_channel.is_none()
-        && turn.audit.is_empty()
         && turn.identities.is_empty()
         && turn.proof_mail.is_none()
         && turn.mails.is_empty()

@@ -8,7 +8,8 @@
 //! 1. one multi-row insert of every plain turn's messages;
 //! 2. one `update … from (values …) returning` that moves every conversation still at the version
 //!    and owner its turn was computed against, and names the ones it moved;
-//! 3. only if some did not move (`Conflict`), one delete of those turns' messages.
+//! 3. only if some did not move (`Conflict`), one delete of those turns' messages;
+//! 4. only if some that moved carry audit rows (the bot's disclosures), one insert of those.
 //!
 //! A repeated `client_msg_id` fails the insert as a whole; SQLite backs out that statement only,
 //! the transaction stays usable, and the caller writes the same turns one by one, which finds
@@ -17,7 +18,7 @@
 
 use super::turns::{MESSAGE_COLUMNS, MESSAGE_PARAMS, bind_messages, bind_update, stored_views};
 use super::{Error, Placeholders, Result, Turn, is_unique_violation, value_tuples};
-use crate::domain::{MessageView, now_ms};
+use crate::domain::{MessageView, new_id, now_ms};
 use sqlx::Row;
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -27,7 +28,7 @@ const UPDATE_VALUES: &str = "n_seq, n_status, n_locale, n_state, n_now, n_id, n_
      n_handoff, n_summary, n_context, n_priority, n_from_status, n_from_assignee, n_meta, n_from_team";
 const UPDATE_PARAMS: usize = 18;
 
-/// Writes `turns` (all plain, each on its own conversation) inside `tx`. `None`: a message
+/// Writes `turns` (all plain but for audit rows, each on its own conversation) inside `tx`. `None`: a message
 /// collides with a stored one and nothing was written; the caller falls back to one turn at a
 /// time. Otherwise one answer per turn, in order: its stored messages, or `Conflict`.
 pub(super) async fn apply_plain(
@@ -72,6 +73,19 @@ pub(super) async fn apply_plain(
         }
         delete.execute(&mut **tx).await?;
     }
+    let audit: Vec<&(String, String, String, String)> =
+        turns.iter().filter(|t| moved.contains(&t.conversation_id)).flat_map(|t| &t.audit).collect();
+    if !audit.is_empty() {
+        let sql = format!(
+            "insert into audit_log (audit_id, at, actor, action, target, details) values {}",
+            value_tuples(Placeholders::Anonymous, audit.len(), 6)
+        );
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (actor, action, target, details) in audit {
+            insert = insert.bind(new_id()).bind(now).bind(actor).bind(action).bind(target).bind(details);
+        }
+        insert.execute(&mut **tx).await?;
+    }
     Ok(Some(
         turns
             .iter()
@@ -108,10 +122,12 @@ fn update_sql(turns: usize) -> String {
     sql
 }
 
-/// True when `turns` can go through [`apply_plain`]: at least two, all plain, no conversation twice.
+/// True when `turns` can go through [`apply_plain`]: at least two, all plain but for audit rows,
+/// no conversation twice.
 pub(super) fn batchable(turns: &[&Turn]) -> bool {
     let mut seen = HashSet::with_capacity(turns.len());
-    turns.len() >= 2 && turns.iter().all(|t| super::turns::is_plain(t) && seen.insert(t.conversation_id.as_str()))
+    turns.len() >= 2
+        && turns.iter().all(|t| super::turns::is_plain_but_audit(t) && seen.insert(t.conversation_id.as_str()))
 }
 
 #[cfg(test)]

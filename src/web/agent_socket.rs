@@ -93,6 +93,29 @@ async fn send(socket: &mut WebSocket, v: Value) -> Result<(), axum::Error> {
     socket.send(Message::Text(Utf8Bytes::from(v.to_string()))).await
 }
 
+/// The console frame of an event (the same for every console: per-console filtering happens
+/// before). `Revoked` never reaches a console as a frame.
+fn console_frame(event: &AgentEvent) -> String {
+    let v = match event {
+        AgentEvent::Conversation(s) => json!({"type": "conversation", "conversation": views::summary(s)}),
+        AgentEvent::Message { message, channel } => {
+            json!({"type": "message", "message": views::message(message, channel)})
+        }
+        AgentEvent::Typing { conversation_id, author, name, .. } => {
+            json!({"type": "typing", "conversation_id": conversation_id, "author": author, "name": name})
+        }
+        AgentEvent::Presence { agent_id, presence } => {
+            json!({"type": "presence", "agent_id": agent_id, "presence": presence})
+        }
+        AgentEvent::Delivery { conversation_id, message_id, outbox_id, status, error } => json!({
+            "type": "delivery", "conversation_id": conversation_id, "message_id": message_id,
+            "outbox_id": outbox_id, "status": status, "error": error,
+        }),
+        AgentEvent::Revoked { .. } => json!({"type": "revoked"}),
+    };
+    v.to_string()
+}
+
 async fn run(mut socket: WebSocket, state: AppState, me: Principal) {
     let hub = state.hub.clone();
     crate::metrics::Metrics::gauge_add(&hub.metrics.agent_sockets, 1);
@@ -120,31 +143,24 @@ async fn run(mut socket: WebSocket, state: AppState, me: Principal) {
                 }
                 event = events.recv() => {
                     let frame = match event {
-                        Ok(AgentEvent::Conversation(s)) => json!({"type": "conversation", "conversation": views::summary(&s)}),
-                        Ok(AgentEvent::Message { message, channel }) => json!({"type": "message", "message": views::message(&message, &channel)}),
-                        Ok(AgentEvent::Typing { conversation_id, author, name, agent_id }) => {
-                            if agent_id.as_deref() == Some(me.agent_id.as_str()) { continue }
-                            json!({"type": "typing", "conversation_id": conversation_id, "author": author, "name": name})
-                        }
-                        Ok(AgentEvent::Revoked { agent_id, credential }) => {
-                            if agent_id == me.agent_id && credential.as_ref().is_none_or(|c| *c == me.credential) {
-                                let _ = socket.send(Message::Close(Some(CloseFrame { code: 4001, reason: Utf8Bytes::from_static("signed out") }))).await;
-                                break;
+                        Ok(p) => match &p.event {
+                            AgentEvent::Typing { agent_id, .. } if agent_id.as_deref() == Some(me.agent_id.as_str()) => continue,
+                            AgentEvent::Revoked { agent_id, credential } => {
+                                if *agent_id == me.agent_id && credential.as_ref().is_none_or(|c| *c == me.credential) {
+                                    let _ = socket.send(Message::Close(Some(CloseFrame { code: 4001, reason: Utf8Bytes::from_static("signed out") }))).await;
+                                    break;
+                                }
+                                continue;
                             }
-                            continue;
-                        }
-                        Ok(AgentEvent::Presence { agent_id, presence }) => json!({"type": "presence", "agent_id": agent_id, "presence": presence}),
-                        Ok(AgentEvent::Delivery { conversation_id, message_id, outbox_id, status, error }) => json!({
-                            "type": "delivery", "conversation_id": conversation_id, "message_id": message_id,
-                            "outbox_id": outbox_id, "status": status, "error": error,
-                        }),
+                            _ => p.frame(console_frame),
+                        },
                         Err(RecvError::Lagged(_)) => {
                             let _ = socket.send(Message::Close(Some(CloseFrame { code: 4000, reason: Utf8Bytes::from_static("fell behind; reconnect and re-read") }))).await;
                             break;
                         }
                         Err(RecvError::Closed) => break,
                     };
-                    if send(&mut socket, frame).await.is_err() { break }
+                    if socket.send(Message::Text(Utf8Bytes::from(&*frame))).await.is_err() { break }
                 }
                 incoming = socket.recv() => match incoming {
                     Some(Err(e)) => {

@@ -133,6 +133,16 @@ async fn turns_committed_together_keep_their_own_outcomes() {
                     if i == 10 {
                         turn.from.status = kituo::domain::ConversationStatus::Queued;
                     }
+                    // Disclosures write an audit row with their turn, and only with it.
+                    if i % 5 == 0 {
+                        let row = (
+                            "bot".to_string(),
+                            "batch.test".to_string(),
+                            format!("turn:{i}:{round}"),
+                            "{}".to_string(),
+                        );
+                        turn.audit.push(row);
+                    }
                     store.commit_turn(turn.into())
                 })
                 .collect();
@@ -150,6 +160,10 @@ async fn turns_committed_together_keep_their_own_outcomes() {
                 }
             }
         }
+        let audit = store.audit_entries(Some("batch.test"), None, 100).await.unwrap();
+        let mut targets: Vec<&str> = audit.iter().map(|a| a.target.as_str()).collect();
+        targets.sort();
+        assert_eq!(targets, ["turn:0:0", "turn:0:1", "turn:5:0", "turn:5:1"], "{backend:?}: stale turn 10 wrote none");
         for (i, row) in rows.iter().enumerate() {
             let stored = store.messages_after(&row.conversation_id, 0, 100, true).await.unwrap();
             let texts: Vec<&str> = stored.iter().map(|m| m.text.as_str()).collect();

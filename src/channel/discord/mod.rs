@@ -212,7 +212,7 @@ fn classify(e: serenity::Error) -> Stop {
 /// Posts a short note in the staff channel when a Discord conversation enters the queue. Each
 /// queueing is announced once per process (keyed by the time it was queued).
 async fn announce_queued(
-    mut events: tokio::sync::broadcast::Receiver<AgentEvent>,
+    mut events: tokio::sync::broadcast::Receiver<Arc<crate::hub::bus::Published>>,
     http: Arc<Http>,
     staff: ChannelId,
     token: CancellationToken,
@@ -224,8 +224,10 @@ async fn announce_queued(
             e = events.recv() => e,
         };
         let s = match event {
-            Ok(AgentEvent::Conversation(s)) => s,
-            Ok(_) => continue,
+            Ok(p) => match &p.event {
+                AgentEvent::Conversation(s) => s.clone(),
+                _ => continue,
+            },
             Err(RecvError::Lagged(n)) => {
                 tracing::warn!(missed = n, "staff announcements fell behind; some may be missing");
                 continue;

@@ -2,6 +2,7 @@
 //! bare tokio-tungstenite echo server in the same run; then the same load straight into the hub
 //! (no socket) and single-message timings of the bot's parts, to see where the time goes.
 
+use crate::consoles::Consoles;
 use crate::corpus::{self, Customer};
 use crate::servers::{CpuMeter, ECHO_THREADS, KITUO_THREADS};
 use crate::util::{PgDb, Summary, Table, TempDir, check_open_files, fmt_int, fmt_us, secs};
@@ -65,6 +66,13 @@ pub struct ChatOpts {
     /// With `--kituo-addr`: the server's process id, to report its CPU time per message.
     #[arg(long, requires = "kituo_addr")]
     pub kituo_pid: Option<u32>,
+    /// Agent consoles (`/ws/agent`) reading every event during the Kituo run.
+    #[arg(long, default_value_t = 0)]
+    pub consoles: usize,
+    /// With `--kituo-addr --consoles`: an agent's API token (`kt_…`) for the consoles; in-process
+    /// an agent (away, so nothing is assigned to it) and its token are created.
+    #[arg(long)]
+    pub console_token: Option<String>,
 }
 
 /// One load run's outcome.
@@ -451,8 +459,14 @@ pub async fn run(opts: &ChatOpts, echo_from_before: Option<LoadResult>) -> anyho
     if let Some(addr) = opts.kituo_addr {
         let meter = opts.kituo_pid.map_or(CpuMeter::None, CpuMeter::Process);
         let label = format!("Kituo widget → bot reply (at {addr})");
+        let consoles = match (opts.consoles, &opts.console_token) {
+            (0, _) => None,
+            (n, Some(token)) => Some(Consoles::open(addr, token, n).await?),
+            (_, None) => bail!("--consoles with --kituo-addr needs --console-token"),
+        };
         let kituo = run_load(&label, Target::Kituo, addr, &plans, opts, &meter).await?;
         print_load(&echo, &kituo, opts);
+        print_consoles(consoles, &kituo);
         return Ok(ChatReport { echo, kituo });
     }
     let temp = TempDir::new("chat")?;
@@ -475,6 +489,10 @@ pub async fn run(opts: &ChatOpts, echo_from_before: Option<LoadResult>) -> anyho
         }
         let label = format!("Kituo widget → bot reply ({})", server.backend);
         let meter = CpuMeter::Threads(KITUO_THREADS);
+        let consoles = match opts.consoles {
+            0 => None,
+            n => Some(Consoles::open(server.addr, &crate::consoles::agent_token(&server.hub).await?, n).await?),
+        };
         let kituo = run_load(&label, Target::Kituo, server.addr, &plans, opts, &meter).await;
         let phases = if opts.no_phases || kituo.is_err() {
             None
@@ -485,6 +503,7 @@ pub async fn run(opts: &ChatOpts, echo_from_before: Option<LoadResult>) -> anyho
         server.shutdown().await;
         let kituo = kituo?;
         print_load(&echo, &kituo, opts);
+        print_consoles(consoles, &kituo);
         if let Some(p) = phases {
             crate::phases::print_phases(&p?, &kituo, &backend);
         }
@@ -495,6 +514,19 @@ pub async fn run(opts: &ChatOpts, echo_from_before: Option<LoadResult>) -> anyho
         pg.drop_db().await;
     }
     Ok(ChatReport { echo, kituo: result? })
+}
+
+/// The consoles' share of the run: frames each read per customer message.
+fn print_consoles(consoles: Option<Consoles>, kituo: &LoadResult) {
+    let Some(c) = consoles else { return };
+    let n = c.tasks_len();
+    let frames = c.frames();
+    c.close();
+    println!(
+        "  {n} console(s) watching: {} frames read, {:.1} per console per customer message",
+        fmt_int(frames as f64),
+        frames as f64 / (n.max(1) * kituo.round_trips.max(1)) as f64
+    );
 }
 
 /// How the customers pace their messages, in words.

@@ -17,6 +17,7 @@
 
 mod backoffice;
 mod chat;
+mod consoles;
 mod corpus;
 mod idle;
 mod matching;
@@ -165,6 +166,8 @@ async fn all(a: AllOpts) -> anyhow::Result<()> {
         max_secs: 600,
         no_echo: false,
         no_phases: false,
+        consoles: 0,
+        console_token: None,
     };
     let closed = chat::run(&chat_opts, None).await?;
     let paced_opts =

@@ -27,6 +27,22 @@ impl Hub {
     /// announced to the customer ("Neema joined the conversation").
     #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]
     pub async fn transition(&self, conversation_id: &str, action: Action) -> Result<ConversationSummary> {
+        self.transition_as(conversation_id, action, false).await
+    }
+
+    /// The dispatcher's assignment: [`Hub::transition`], written only while the agent is still
+    /// online (checked in the same statement: the agent may have gone away since the dispatcher
+    /// read who was available). `Error::Transition` when they are not.
+    pub(super) async fn auto_assign(&self, conversation_id: &str, agent: &str) -> Result<ConversationSummary> {
+        self.transition_as(conversation_id, Action::AssignAgent { agent: agent.to_string() }, true).await
+    }
+
+    async fn transition_as(
+        &self,
+        conversation_id: &str,
+        action: Action,
+        online_only: bool,
+    ) -> Result<ConversationSummary> {
         for _ in 0..16 {
             let conv = self.store.conversation(conversation_id).await?.ok_or(Error::NotFound)?;
             let from = conv.ownership();
@@ -68,6 +84,7 @@ impl Hub {
                 system_message,
                 csat,
                 outbound_channel,
+                online_only,
             };
             match self.store.apply_transition(&write).await {
                 Ok(stored) => {
@@ -83,6 +100,10 @@ impl Hub {
                         self.dispatch.notify_one();
                     }
                     return self.summary(conversation_id).await;
+                }
+                Err(store::Error::Conflict) if online_only => {
+                    // Moved on, or the agent is no longer online: the dispatcher picks again.
+                    return Err(Error::Transition(ownership::TransitionError::AlreadyAssigned));
                 }
                 Err(store::Error::Conflict) => continue,
                 Err(e) => return Err(e.into()),

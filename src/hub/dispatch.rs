@@ -50,7 +50,7 @@ pub async fn dispatch_once(hub: &Hub) -> hub::Result<usize> {
             let Some(agent) = agents.iter().find(|a| team.as_ref().is_none_or(|t| a.teams.contains(t))) else {
                 continue;
             };
-            match hub.transition(&conversation_id, Action::AssignAgent { agent: agent.agent_id.clone() }).await {
+            match hub.auto_assign(&conversation_id, &agent.agent_id).await {
                 Ok(_) => {
                     assigned += 1;
                     progressed = true;

@@ -186,10 +186,11 @@ impl Hub {
         *self.bot.write().expect("bot lock poisoned: a holder panicked") = Arc::new(bot);
     }
 
-    /// Replaces a conversation's labels (agents organise their work; no message, no event).
-    pub async fn set_labels(&self, conversation_id: &str, labels: &[String]) -> Result<()> {
+    /// Replaces a conversation's labels and shows the new set on every console (no message).
+    pub async fn set_labels(&self, conversation_id: &str, labels: &[String]) -> Result<ConversationSummary> {
         self.store.set_conversation_labels(conversation_id, labels).await?;
-        Ok(())
+        // Every console shows the new set at once.
+        self.summary(conversation_id).await
     }
 
     /// Records the contact's picture on their channel (a Discord avatar), shown in the console.

@@ -35,6 +35,9 @@ pub struct ConversationSummary {
     pub resolved_at: Option<Millis>,
     /// SLA clocks; the store leaves this empty, the hub fills it (it knows targets and hours).
     pub sla: Option<crate::queue::sla::SlaView>,
+    /// The conversation's labels, sorted by name (every summary the store returns has them, so
+    /// a console event never shows a labelled conversation without its labels).
+    pub labels: Vec<String>,
 }
 
 /// Which conversations a list shows.
@@ -148,6 +151,7 @@ pub(super) fn summary_from_row(r: &AnyRow) -> Result<ConversationSummary> {
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         queue_position: None,
+        labels: Vec::new(),
         first_response_at: r.try_get("first_response_at")?,
         resolved_at: r.try_get("resolved_at")?,
         sla: None,
@@ -166,6 +170,8 @@ pub struct TransitionWrite {
     pub csat: Option<super::csat::NewCsat>,
     /// Where the system message is also delivered (email, Discord), through the outbox.
     pub outbound_channel: Option<String>,
+    /// Only while the new assignee is online (the dispatcher's assignments).
+    pub online_only: bool,
 }
 
 impl Store {
@@ -174,9 +180,7 @@ impl Store {
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
         let Some(row) = row else { return Ok(None) };
         let mut s = summary_from_row(&row)?;
-        if s.status == ConversationStatus::Queued {
-            s.queue_position = Some(self.queue_position(s.priority, s.queued_at.unwrap_or(0)).await?);
-        }
+        self.fill_summaries(std::slice::from_mut(&mut s)).await?;
         Ok(Some(s))
     }
 
@@ -216,14 +220,19 @@ impl Store {
         }
         let rows = q.fetch_all(&self.pool).await?;
         let mut list = rows.iter().map(summary_from_row).collect::<Result<Vec<_>>>()?;
-        self.fill_queue_positions(&mut list).await?;
+        self.fill_summaries(&mut list).await?;
         Ok(list)
     }
 
-    /// Sets `queue_position` on the queued conversations of a list.
-    pub(super) async fn fill_queue_positions(&self, list: &mut [ConversationSummary]) -> Result<()> {
+    /// Sets `queue_position` on the queued conversations of a list, and every one's labels.
+    pub(super) async fn fill_summaries(&self, list: &mut [ConversationSummary]) -> Result<()> {
         for s in list.iter_mut().filter(|s| s.status == ConversationStatus::Queued) {
             s.queue_position = Some(self.queue_position(s.priority, s.queued_at.unwrap_or(0)).await?);
+        }
+        let ids: Vec<String> = list.iter().map(|s| s.id.clone()).collect();
+        let mut labels = self.labels_of(&ids).await?;
+        for s in list.iter_mut() {
+            s.labels = labels.remove(&s.id).unwrap_or_default();
         }
         Ok(())
     }
@@ -266,6 +275,7 @@ impl Store {
                     dialogue_state = case when $7 = 1 then '{}' else dialogue_state end,
                     last_seq = last_seq + $8, updated_at = $5
               where conversation_id = $9 and status = $10 and coalesce(assignee_id, '') = $11
+                and ($12 = 0 or exists (select 1 from agents a where a.agent_id = $2 and a.presence = 'online'))
              returning last_seq",
         )
         .bind(w.to.status.as_str())
@@ -279,6 +289,7 @@ impl Store {
         .bind(&w.conversation_id)
         .bind(w.from.status.as_str())
         .bind(w.from.assignee.as_deref().unwrap_or(""))
+        .bind(i64::from(w.online_only))
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else { return Err(Error::Conflict) };

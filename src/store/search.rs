@@ -67,7 +67,7 @@ impl Store {
             q = q.bind(r.conversation_id.as_str());
         }
         let mut summaries = q.fetch_all(&self.pool).await?.iter().map(summary_from_row).collect::<Result<Vec<_>>>()?;
-        self.fill_queue_positions(&mut summaries).await?;
+        self.fill_summaries(&mut summaries).await?;
         let mut hits = Vec::with_capacity(ranked.len());
         for r in ranked {
             // A conversation changed between the two reads can be missing: skip it.

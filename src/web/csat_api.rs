@@ -199,7 +199,6 @@ async fn set_priority(
     }
     let s = state.hub.summary(&id).await?;
     let mut conversation = t::ConversationSummary::from(&s);
-    super::labels_api::attach(&state.queries, std::slice::from_mut(&mut conversation)).await?;
     attach(&state.queries, std::slice::from_mut(&mut conversation)).await?;
     Ok(Json(ConversationResponse { conversation }))
 }

@@ -86,26 +86,16 @@ async fn set(
     let mut names: Vec<String> = b.labels.iter().map(|n| n.trim().to_lowercase()).collect();
     names.sort();
     names.dedup();
-    let summary = queries.conversation_summary(&id).await?.ok_or_else(|| ApiError::not_found("conversation"))?;
-    match state.hub.set_labels(&id, &names).await {
+    queries.conversation_summary(&id).await?.ok_or_else(|| ApiError::not_found("conversation"))?;
+    let summary = match state.hub.set_labels(&id, &names).await {
         Err(crate::hub::Error::Store(crate::store::Error::Invalid(unknown))) => {
             return Err(ApiError::invalid("labels", format!("unknown label {unknown:?}")));
         }
         other => other?,
-    }
+    };
     let mut conversation = t::ConversationSummary::from(&summary);
-    attach(queries, std::slice::from_mut(&mut conversation)).await?;
+    super::csat_api::attach(queries, std::slice::from_mut(&mut conversation)).await?;
     Ok(Json(ConversationResponse { conversation }))
-}
-
-/// Fills in `"labels":[…]` of conversations.
-pub async fn attach(queries: &Queries, conversations: &mut [t::ConversationSummary]) -> ApiResult<()> {
-    let ids: Vec<String> = conversations.iter().map(|c| c.id.clone()).collect();
-    let mut labels = queries.labels_of(&ids).await?;
-    for c in conversations.iter_mut() {
-        c.labels = Some(labels.remove(&c.id).unwrap_or_default());
-    }
-    Ok(())
 }
 
 #[cfg(test)]

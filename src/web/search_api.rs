@@ -202,7 +202,6 @@ async fn list_conversations(
             hits.iter().map(|h| hit(query, h)).collect()
         }
     };
-    super::labels_api::attach(queries, &mut conversations).await?;
     super::csat_api::attach(queries, &mut conversations).await?;
     Ok(Json(ConversationList { conversations }))
 }

@@ -194,7 +194,6 @@ async fn get_conversation(
         });
     let deliveries: Vec<t::Delivery> = queries.delivery_states(&id).await?.iter().map(t::Delivery::from).collect();
     let mut conversation = t::ConversationSummary::from(&summary);
-    super::labels_api::attach(queries, std::slice::from_mut(&mut conversation)).await?;
     super::csat_api::attach(queries, std::slice::from_mut(&mut conversation)).await?;
     Ok(Json(ConversationDetail { conversation, messages, handoff, deliveries }))
 }

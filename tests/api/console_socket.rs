@@ -267,3 +267,35 @@ async fn a_deactivated_agent_stops_receiving_console_events() {
         );
     }
 }
+
+/// Labels travel with every conversation event: setting them shows on every console at once,
+/// and a later change (a claim) does not drop them from the consoles' lists.
+#[tokio::test]
+async fn labels_reach_consoles_live_and_stay_on_later_events() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let boss = crate::helpers::admin(&app, "Label Boss").await;
+        boss.post("/api/admin/labels", json!({"name": "vip", "color": "#8e44ad"})).await.ok();
+        let juma = agent(&app, "Juma").await;
+        let mut console = Console::connect(&boss).await;
+        boss.presence("away").await;
+        let chat = crate::helpers::queued_customer(&app).await;
+        let id = chat.conversation_id.clone();
+
+        juma.post(&format!("/api/conversations/{id}/labels"), json!({"labels": ["vip"]})).await.ok();
+        let f = console
+            .frame_where("the labelled conversation", |f| {
+                f["conversation"]["id"] == id.as_str() && f["conversation"]["labels"] == json!(["vip"])
+            })
+            .await;
+        assert_eq!(f["type"], "conversation", "{backend:?}: {f}");
+
+        juma.act(&id, "claim").await.ok();
+        let f = console
+            .frame_where("the claim", |f| {
+                f["conversation"]["id"] == id.as_str() && f["conversation"]["status"] == "assigned"
+            })
+            .await;
+        assert_eq!(f["conversation"]["labels"], json!(["vip"]), "{backend:?}: the claim's event keeps the labels: {f}");
+    }
+}

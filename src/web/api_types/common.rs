@@ -338,7 +338,7 @@ impl From<&crate::store::ConversationSummary> for ConversationSummary {
             queued_at: time(s.queued_at),
             created_at: rfc3339(s.created_at),
             updated_at: rfc3339(s.updated_at),
-            labels: None,
+            labels: Some(s.labels.clone()),
             csat: None,
             search: None,
         }

@@ -124,10 +124,7 @@ impl Store {
             Backend::Postgres => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        // SQLite's page cache per connection, in KiB: the writer walks the same index pages
-        // (messages, conversations, search) for every turn, and re-reading them from the OS
-        // costs a system call and a copy each; readers keep SQLite's default (2 MiB).
-        let pool_of = |max: u32, cache_kib: u32| {
+        let pool_of = |max: u32| {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(Duration::from_secs(10))
@@ -146,11 +143,11 @@ impl Store {
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
-                            let sql = format!(
+                            conn.execute(
                                 "pragma busy_timeout = 10000; pragma synchronous = normal; \
-                                 pragma foreign_keys = on; pragma cache_size = -{cache_kib};"
-                            );
-                            conn.execute(sqlx::AssertSqlSafe(sql)).await?;
+                                 pragma foreign_keys = on;",
+                            )
+                            .await?;
                         } else {
                             // JIT compiling takes 50-150 ms and PostgreSQL starts it from cost
                             // estimates: a search walking messages newest first is estimated
@@ -161,18 +158,15 @@ impl Store {
                     })
                 })
         };
-        let pool = pool_of(
-            match backend {
-                Backend::Sqlite => 8,
-                Backend::Postgres => 16,
-            },
-            2_000,
-        )
+        let pool = pool_of(match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        })
         .connect_with(options.clone())
         .await?;
         let writer = match backend {
             // An in-memory database exists once per connection set: keep one pool there.
-            Backend::Sqlite if !url.contains(":memory:") => pool_of(1, 16_000).connect_with(options).await?,
+            Backend::Sqlite if !url.contains(":memory:") => pool_of(1).connect_with(options).await?,
             _ => pool.clone(),
         };
         if backend == Backend::Sqlite {

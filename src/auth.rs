@@ -113,9 +113,9 @@ impl LoginLimiter {
     pub fn decide(
         &self,
         now: Millis,
-        pair: crate::store::FailureWindow,
-        address: crate::store::FailureWindow,
-        account: crate::store::FailureWindow,
+        pair: crate::store::EventWindow,
+        address: crate::store::EventWindow,
+        account: crate::store::EventWindow,
     ) -> LoginVerdict {
         let window_ms = self.window.as_millis() as i64;
         let secs = |ms: i64| (ms.max(0) as u64).div_ceil(1000).max(1);
@@ -178,14 +178,14 @@ mod tests {
         assert_eq!(cookie_value("a=1", SESSION_COOKIE), None);
     }
 
-    fn window(count: i64, oldest: Millis, newest: Millis) -> crate::store::FailureWindow {
-        crate::store::FailureWindow { count, oldest: Some(oldest), newest: Some(newest) }
+    fn window(count: i64, oldest: Millis, newest: Millis) -> crate::store::EventWindow {
+        crate::store::EventWindow { count, oldest: Some(oldest), newest: Some(newest) }
     }
 
     #[test]
     fn delays_grow_per_pair_and_an_account_is_only_slowed() {
         let l = LoginLimiter::default();
-        let none = crate::store::FailureWindow::default();
+        let none = crate::store::EventWindow::default();
         let now = 1_000_000;
         assert_eq!(l.decide(now, window(2, now, now), none, none), LoginVerdict::Check { slowdown: Duration::ZERO });
         // Third failure just now: wait 5 s; fifth: 20 s; after the wait, checking again.

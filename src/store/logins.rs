@@ -5,14 +5,14 @@ use super::{Result, Store};
 use crate::domain::Millis;
 
 use super::windows::EventTable;
-pub use super::windows::FailureWindow;
+use super::windows::EventWindow;
 
 const FAILURES: EventTable =
     EventTable { table: "login_failures", id: "login_failure_id", key: "throttle_key", at: "failed_at" };
 
 impl Store {
     /// Failures of `key` at or after `since`.
-    pub async fn login_failures(&self, key: &str, since: Millis) -> Result<FailureWindow> {
+    pub async fn login_failures(&self, key: &str, since: Millis) -> Result<EventWindow> {
         FAILURES.window(self, key, since).await
     }
 

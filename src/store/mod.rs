@@ -48,7 +48,6 @@ pub use email::{
     QuarantinedMail,
 };
 pub use labels::Label;
-pub use logins::FailureWindow;
 pub use outbox::{DeliveryState, OutboxItem};
 pub use proofs::{ProofCode, ProofMail, ProofStats};
 pub use queries::Queries;
@@ -57,6 +56,7 @@ pub use reports::{ActionCounts, FIRST_RESPONSE_BOUNDS, MetricsSnapshot, ReportRo
 pub use search::SearchHit;
 pub use sla::{SlaClock, SlaDay, SlaKind, SlaTarget};
 pub use views::{NotificationPrefs, SavedView};
+pub use windows::EventWindow;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};

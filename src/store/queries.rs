@@ -4,9 +4,8 @@
 
 use super::{
     ActionCounts, Agent, ApiToken, AuditEntry, ConversationRow, ConversationSummary, CsatReport, CsatRequest,
-    DeliveryState, EmailOriginal, FailureWindow, Label, ListFilter, MetricsSnapshot, Miss, NotificationPrefs,
-    Principal, QuarantinedMail, ReportRow, Result, RuleVersion, SavedView, SearchHit, SlaDay, SlaTarget, Store,
-    StoredFile,
+    DeliveryState, EmailOriginal, EventWindow, Label, ListFilter, MetricsSnapshot, Miss, NotificationPrefs, Principal,
+    QuarantinedMail, ReportRow, Result, RuleVersion, SavedView, SearchHit, SlaDay, SlaTarget, Store, StoredFile,
 };
 use crate::domain::{AttachmentRef, MessageView, Millis};
 use crate::search::SearchQuery;
@@ -47,7 +46,7 @@ reads! {
     fn api_tokens() -> Vec<ApiToken>;
     fn session_principal(session_hash: &str) -> Option<Principal>;
     fn token_principal(token_hash: &str) -> Option<Principal>;
-    fn login_failures(key: &str, since: Millis) -> FailureWindow;
+    fn login_failures(key: &str, since: Millis) -> EventWindow;
     fn team_exists(team: &str) -> bool;
     fn teams() -> Vec<(String, i64)>;
     fn canned_responses() -> Vec<(String, String)>;
@@ -105,5 +104,5 @@ reads! {
 // The widget's upload limit.
 reads! {
     /// Uploads counted under a limit key since an instant, and when the oldest of them was.
-    fn uploads_since(key: &str, since: Millis) -> FailureWindow;
+    fn uploads_since(key: &str, since: Millis) -> EventWindow;
 }

@@ -1,7 +1,7 @@
 //! SQL for the widget upload limit: uploads per limit key (`visitor:<conversation>`,
 //! `ip:<address>`) in a sliding window (`windows`; the policy lives in `web::upload_limits`).
 
-use super::windows::{EventTable, FailureWindow};
+use super::windows::{EventTable, EventWindow};
 use super::{Result, Store};
 use crate::domain::Millis;
 
@@ -10,7 +10,7 @@ const UPLOADS: EventTable =
 
 impl Store {
     /// Uploads counted under `key` at or after `since` (with the oldest and newest).
-    pub async fn uploads_since(&self, key: &str, since: Millis) -> Result<FailureWindow> {
+    pub async fn uploads_since(&self, key: &str, since: Millis) -> Result<EventWindow> {
         UPLOADS.window(self, key, since).await
     }
 

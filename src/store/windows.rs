@@ -8,7 +8,7 @@ use sqlx::Row;
 
 /// Events of one key inside a window.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct FailureWindow {
+pub struct EventWindow {
     pub count: i64,
     /// When the oldest and newest counted event happened.
     pub oldest: Option<Millis>,
@@ -25,11 +25,11 @@ pub(super) struct EventTable {
 
 impl EventTable {
     /// Events of `key` at or after `since`.
-    pub async fn window(&self, store: &Store, key: &str, since: Millis) -> Result<FailureWindow> {
+    pub async fn window(&self, store: &Store, key: &str, since: Millis) -> Result<EventWindow> {
         let (table, k, at) = (self.table, self.key, self.at);
         let sql = format!("select count(*), min({at}), max({at}) from {table} where {k} = $1 and {at} >= $2");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key).bind(since).fetch_one(&store.pool).await?;
-        Ok(FailureWindow { count: row.try_get(0)?, oldest: row.try_get(1)?, newest: row.try_get(2)? })
+        Ok(EventWindow { count: row.try_get(0)?, oldest: row.try_get(1)?, newest: row.try_get(2)? })
     }
 
     /// Counts one event under each key at `at`; drops rows from before `prune_before`.

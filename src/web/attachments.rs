@@ -151,12 +151,12 @@ async fn read_limited(body: Body, headers: &axum::http::HeaderMap, max: usize) -
         (status = 422, response = Invalid),
     ))]
 async fn upload(State(state): State<AppState>, ClientIp(ip): ClientIp, request: Request) -> Response {
-    let headers = request.headers().clone();
+    let origin = super::upload_limits::allowed_origin(&state, request.headers());
     let response = match upload_inner(&state, ip, request).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     };
-    super::upload_limits::with_cors(&state, &headers, response)
+    super::upload_limits::with_cors(origin, response)
 }
 
 async fn upload_inner(state: &AppState, ip: std::net::IpAddr, request: Request) -> ApiResult<Response> {

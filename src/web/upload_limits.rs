@@ -26,7 +26,7 @@ pub async fn admit(state: &AppState, conversation_id: &str, ip: IpAddr) -> ApiRe
     let since = now - WINDOW_MS;
     let keys = [(format!("visitor:{conversation_id}"), PER_VISITOR), (format!("ip:{ip}"), PER_ADDRESS)];
     for (key, limit) in &keys {
-        let crate::store::FailureWindow { count, oldest, .. } = state.queries.uploads_since(key, since).await?;
+        let crate::store::EventWindow { count, oldest, .. } = state.queries.uploads_since(key, since).await?;
         if count >= *limit {
             let wait_ms = oldest.map_or(WINDOW_MS, |o| o + WINDOW_MS - now).max(1000);
             let mut response =
@@ -43,16 +43,16 @@ pub async fn admit(state: &AppState, conversation_id: &str, ip: IpAddr) -> ApiRe
 
 /// The origin to echo in `Access-Control-Allow-Origin`: the request's own, if it is an allowed
 /// widget origin (any while the list is empty, as for the widget socket).
-fn allowed_origin(state: &AppState, headers: &HeaderMap) -> Option<HeaderValue> {
+pub fn allowed_origin(state: &AppState, headers: &HeaderMap) -> Option<HeaderValue> {
     let origin = headers.get(header::ORIGIN)?;
     state.settings.origin_allowed(origin.to_str().ok()).then(|| origin.clone())
 }
 
-/// Adds the CORS headers an allowed origin gets to an upload's answer.
-pub fn with_cors(state: &AppState, headers: &HeaderMap, mut response: Response) -> Response {
+/// Adds the CORS headers an allowed origin (from [`allowed_origin`]) gets to an upload's answer.
+pub fn with_cors(origin: Option<HeaderValue>, mut response: Response) -> Response {
     let h = response.headers_mut();
     h.append(header::VARY, HeaderValue::from_static("origin"));
-    if let Some(origin) = allowed_origin(state, headers) {
+    if let Some(origin) = origin {
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("retry-after"));
     }

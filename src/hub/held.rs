@@ -136,35 +136,21 @@ mod tests {
 
     fn turn(conv: &ConversationRow) -> Turn {
         let own = Ownership { status: ConversationStatus::Bot, assignee: None, team: None };
-        Turn {
-            conversation_id: conv.conversation_id.clone(),
-            contact_id: conv.contact_id.clone(),
-            channel: "web".into(),
-            expected_seq: conv.last_seq,
-            from: own.clone(),
-            to: Ownership { status: ConversationStatus::Queued, ..own },
-            handoff: None,
-            locale: Locale::Sw,
-            dialogue_state: r#"{"pending":"email"}"#.into(),
-            messages: vec![
+        let mut turn = Turn::plain(
+            conv,
+            vec![
                 NewMessage::ours(crate::domain::Author::Customer, "Customer", "hi", false),
                 NewMessage::ours(crate::domain::Author::Bot, "Kituo", "hello", false),
             ],
-            identities: vec![NewIdentity {
-                kind: "email",
-                value: "b@example.com".into(),
-                verification: Verification::OrderEmail,
-            }],
-            outbound_channel: None,
-            channel_meta: None,
-            audit: Vec::new(),
-            intent: None,
-            miss: false,
-            proof_mail: None,
-            mails: Vec::new(),
-            labels: Vec::new(),
-            channel_state: None,
-        }
+        );
+        turn.channel = "web".into();
+        turn.from = own.clone();
+        turn.to = Ownership { status: ConversationStatus::Queued, ..own };
+        turn.locale = Locale::Sw;
+        turn.dialogue_state = r#"{"pending":"email"}"#.into();
+        turn.identities =
+            vec![NewIdentity { kind: "email", value: "b@example.com".into(), verification: Verification::OrderEmail }];
+        turn
     }
 
     #[test]

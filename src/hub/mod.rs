@@ -351,40 +351,22 @@ impl Hub {
         let from = conv.ownership();
         // A customer writing into a resolved conversation reopens it with the bot.
         let mut to = ownership::transition(&from, &Action::CustomerWrites)?;
-        let mut turn = Turn {
-            conversation_id: conv.conversation_id.clone(),
-            contact_id: conv.contact_id.clone(),
-            channel: conv.channel.clone(),
-            expected_seq: conv.last_seq,
-            from: from.clone(),
-            to: to.clone(),
-            handoff: None,
-            locale: conv.locale,
-            dialogue_state: if to.status == ConversationStatus::Bot && from.status == ConversationStatus::Resolved {
-                "{}".into()
-            } else {
-                conv.dialogue_state.clone()
-            },
-            messages: vec![NewMessage {
-                author: Author::Customer,
-                author_name: "Customer".into(),
-                text: inbound.text.to_string(),
-                client_msg_id: inbound.client_msg_id.map(str::to_string),
-                private: false,
-                external_id: inbound.external_id.map(str::to_string),
-                quick_replies: Vec::new(),
-            }],
-            identities: Vec::new(),
-            outbound_channel: (conv.channel != Channel::Web.as_str()).then(|| conv.channel.clone()),
-            audit: Vec::new(),
-            intent: None,
-            miss: false,
-            channel_meta: inbound.channel_meta.map(str::to_string),
-            proof_mail: None,
-            mails: Vec::new(),
-            labels: Vec::new(),
-            channel_state: None,
+        let customer = NewMessage {
+            author: Author::Customer,
+            author_name: "Customer".into(),
+            text: inbound.text.to_string(),
+            client_msg_id: inbound.client_msg_id.map(str::to_string),
+            private: false,
+            external_id: inbound.external_id.map(str::to_string),
+            quick_replies: Vec::new(),
         };
+        let mut turn = Turn::plain(conv, vec![customer]);
+        turn.to = to.clone();
+        if to.status == ConversationStatus::Bot && from.status == ConversationStatus::Resolved {
+            turn.dialogue_state = "{}".into();
+        }
+        turn.outbound_channel = (conv.channel != Channel::Web.as_str()).then(|| conv.channel.clone());
+        turn.channel_meta = inbound.channel_meta.map(str::to_string);
         // The bot speaks while it owns the conversation, and while it waits in the queue until a
         // person has replied; never once an agent has the conversation.
         let bot_speaks = match to.status {

@@ -100,6 +100,35 @@ pub struct Turn {
     pub channel_state: Option<std::sync::Arc<super::ChannelState>>,
 }
 
+impl Turn {
+    /// A turn that writes only `messages` against `conv` as it was read (same owner before and
+    /// after, nothing else written); callers set what their turn changes beyond that.
+    pub fn plain(conv: &ConversationRow, messages: Vec<NewMessage>) -> Turn {
+        Turn {
+            conversation_id: conv.conversation_id.clone(),
+            contact_id: conv.contact_id.clone(),
+            channel: conv.channel.clone(),
+            expected_seq: conv.last_seq,
+            from: conv.ownership(),
+            to: conv.ownership(),
+            handoff: None,
+            locale: conv.locale,
+            dialogue_state: conv.dialogue_state.clone(),
+            messages,
+            identities: Vec::new(),
+            outbound_channel: None,
+            channel_meta: None,
+            audit: Vec::new(),
+            intent: None,
+            miss: false,
+            proof_mail: None,
+            mails: Vec::new(),
+            labels: Vec::new(),
+            channel_state: None,
+        }
+    }
+}
+
 /// What the bot collected for the agent who takes over.
 #[derive(Debug, Clone)]
 pub struct Handoff {

@@ -122,12 +122,11 @@ fn update_sql(turns: usize) -> String {
     sql
 }
 
-/// True when `turns` can go through [`apply_plain`]: at least two, all plain but for audit rows,
-/// no conversation twice.
+/// True when `turns` (already plain but for audit rows: see `turns::is_plain_but_audit`) can
+/// go through [`apply_plain`] together: at least two, no conversation twice.
 pub(super) fn batchable(turns: &[&Turn]) -> bool {
     let mut seen = HashSet::with_capacity(turns.len());
-    turns.len() >= 2
-        && turns.iter().all(|t| super::turns::is_plain_but_audit(t) && seen.insert(t.conversation_id.as_str()))
+    turns.len() >= 2 && turns.iter().all(|t| seen.insert(t.conversation_id.as_str()))
 }
 
 #[cfg(test)]

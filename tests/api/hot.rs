@@ -77,28 +77,10 @@ fn plain_turn(row: &kituo::store::ConversationRow, expected_seq: i64, cmid: &str
     use kituo::store::NewMessage;
     let mut customer = NewMessage::ours(Author::Customer, "Customer", text, false);
     customer.client_msg_id = Some(cmid.to_string());
-    kituo::store::Turn {
-        conversation_id: row.conversation_id.clone(),
-        contact_id: row.contact_id.clone(),
-        channel: row.channel.clone(),
-        expected_seq,
-        from: row.ownership(),
-        to: row.ownership(),
-        handoff: None,
-        locale: row.locale,
-        dialogue_state: row.dialogue_state.clone(),
-        messages: vec![customer, NewMessage::ours(Author::Bot, "Kituo", &format!("re: {text}"), false)],
-        identities: Vec::new(),
-        outbound_channel: None,
-        channel_meta: None,
-        audit: Vec::new(),
-        intent: None,
-        miss: false,
-        proof_mail: None,
-        mails: Vec::new(),
-        labels: Vec::new(),
-        channel_state: None,
-    }
+    let reply = NewMessage::ours(Author::Bot, "Kituo", &format!("re: {text}"), false);
+    let mut turn = kituo::store::Turn::plain(row, vec![customer, reply]);
+    turn.expected_seq = expected_seq;
+    turn
 }
 
 /// Many plain turns committed at once (on SQLite they share statements, not only a

@@ -32,6 +32,22 @@ pub fn new_id() -> String {
     hex::encode(rand::random::<[u8; 12]>())
 }
 
+/// An identifier that sorts by creation time: the Unix time in milliseconds (6 bytes, big-endian)
+/// then 6 random bytes, as 24 lowercase hex characters like [`new_id`]. For rows written on the
+/// hot path (messages, audit entries, proof attempts, window events): an index on a random key
+/// takes each new row on a random page, and SQLite writes every page a commit touched to its
+/// log; on a time-ordered key the rows of one commit share the index's last page (measured: the
+/// message-id index was 30 % of the log's pages). It shows when the row was made and has only
+/// 48 random bits, so never use it for anything that must be unguessable (tokens, attachments,
+/// rating links).
+pub fn new_ordered_id() -> String {
+    let ms = u64::try_from(now_ms()).unwrap_or(0).to_be_bytes();
+    let mut bytes = [0u8; 12];
+    bytes[..6].copy_from_slice(&ms[2..]);
+    bytes[6..].copy_from_slice(&rand::random::<[u8; 6]>());
+    hex::encode(bytes)
+}
+
 /// A secret token: 64 hex characters (256 bits).
 pub fn new_secret() -> String {
     hex::encode(rand::random::<[u8; 32]>())

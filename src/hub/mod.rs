@@ -259,7 +259,7 @@ impl Hub {
         }
         // Optimistic concurrency: recompute the turn if the conversation moved meanwhile. Proof
         // attempts are counted once per message, however often the turn is recomputed.
-        let attempt = crate::domain::new_id();
+        let attempt = crate::domain::new_ordered_id();
         for _ in 0..16 {
             let identities = self.identities_changed();
             let (conv, emails) = match held.take(conversation_id, identities) {

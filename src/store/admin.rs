@@ -1,7 +1,7 @@
 //! SQL for admin data: rule-set versions, intent hits, misses, settings and the audit log.
 
 use super::{Error, Result, Store};
-use crate::domain::{Millis, new_id, now_ms};
+use crate::domain::{Millis, new_id, new_ordered_id, now_ms};
 use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -190,7 +190,7 @@ impl Store {
         sqlx::query(
             "insert into audit_log (audit_id, at, actor, action, target, details) values ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(new_id())
+        .bind(new_ordered_id())
         .bind(now_ms())
         .bind(actor)
         .bind(action)
@@ -241,7 +241,7 @@ pub(super) async fn audit_in(
     details: &str,
 ) -> Result<()> {
     sqlx::query("insert into audit_log (audit_id, at, actor, action, target, details) values ($1, $2, $3, $4, $5, $6)")
-        .bind(new_id())
+        .bind(new_ordered_id())
         .bind(now_ms())
         .bind(actor)
         .bind(action)

@@ -5,7 +5,7 @@
 //! other write, so what is measured is what the hub's writes produce.
 
 use super::{Placeholders, Result, Store, value_tuples};
-use crate::domain::{Millis, new_id};
+use crate::domain::{Millis, new_id, new_ordered_id};
 
 /// One conversation to load, with its contact and messages (oldest first).
 #[derive(Debug, Clone)]
@@ -94,7 +94,7 @@ impl Store {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (conversation, seq, author, text, at) in chunk {
                 q = q
-                    .bind(new_id())
+                    .bind(new_ordered_id())
                     .bind(*conversation)
                     .bind(*seq)
                     .bind(*author)

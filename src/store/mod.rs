@@ -10,6 +10,30 @@
 //! transaction, see `turns`); on SQLite write transactions start with `BEGIN IMMEDIATE` on the one
 //! writer connection, so writers queue in the pool instead of in SQLite's busy handler.
 
+/// The batch form of `turns::UPDATE_CONVERSATION` (SQLite's `turns_batch`, PostgreSQL's
+/// `turns_pg`): every conversation of a relation `v` of per-turn values (columns as in
+/// `turns::UpdateValues`) moved, with the same guards per row, if it is still at the version and
+/// owner its turn was computed against. A macro so both statements stay `&'static str`.
+macro_rules! update_conversations_from_v {
+    () => {
+        "update conversations
+           set last_seq = v.n_seq, status = v.n_status, locale = v.n_locale, dialogue_state = v.n_state,
+               updated_at = v.n_now, assignee_id = v.n_assignee, team = v.n_team,
+               unread = unread + v.n_cm, customer_messages = customer_messages + v.n_cm,
+               queued_at = case when v.n_handoff = 1 then v.n_now else queued_at end,
+               summary = coalesce(v.n_summary, summary), handoff = coalesce(v.n_context, handoff),
+               priority = case when v.n_handoff = 1 then v.n_priority else priority end,
+               agent_replied = case when v.n_status = 'bot' then 0 else agent_replied end,
+               channel_meta = coalesce(v.n_meta, channel_meta)
+          from v
+         where conversations.conversation_id = v.n_id and conversations.last_seq = v.n_expected
+           and conversations.status = v.n_from_status
+           and coalesce(conversations.assignee_id, '') = v.n_from_assignee
+           and coalesce(conversations.team, '') = v.n_from_team
+        returning conversation_id"
+    };
+}
+
 mod admin;
 mod agents;
 mod attachments;
@@ -143,9 +167,15 @@ impl Store {
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
+                            // temp_store: a statement inside a transaction keeps its undo
+                            // journal in memory (a batch's multi-row insert spilled it to a
+                            // temporary file: open, write, close, unlink per batch).
+                            // wal_autocheckpoint: a backstop; checkpoints run beside the writer
+                            // (see `turns::checkpointer`).
                             conn.execute(
                                 "pragma busy_timeout = 10000; pragma synchronous = normal; \
-                                 pragma foreign_keys = on;",
+                                 pragma foreign_keys = on; pragma temp_store = memory; \
+                                 pragma wal_autocheckpoint = 8000;",
                             )
                             .await?;
                         } else {
@@ -175,7 +205,10 @@ impl Store {
                 tracing::warn!(journal_mode = %mode.0, "SQLite did not switch to WAL");
             }
         }
-        let committer = (backend == Backend::Sqlite).then(|| turns::spawn_committer(writer.clone()));
+        let committer = Some(match backend {
+            Backend::Sqlite => turns::spawn_committer(writer.clone(), pool.clone()),
+            Backend::Postgres => turns_pg::spawn_committer(writer.clone()),
+        });
         Ok(Store { pool, writer, backend, committer })
     }
 

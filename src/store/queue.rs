@@ -5,7 +5,7 @@
 use super::conversations::{NewMessage, message_from_row};
 use super::{Error, Result, Store};
 use crate::domain::Ownership;
-use crate::domain::{ConversationStatus, MessageView, Millis, new_id, now_ms};
+use crate::domain::{ConversationStatus, MessageView, Millis, new_ordered_id, now_ms};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -438,7 +438,7 @@ pub(super) async fn insert_message(
     now: Millis,
 ) -> Result<MessageView> {
     let view = MessageView {
-        id: new_id(),
+        id: new_ordered_id(),
         conversation_id: conversation_id.to_string(),
         seq,
         author: m.author,

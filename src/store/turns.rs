@@ -21,7 +21,7 @@
 
 use super::conversations::upsert_identity;
 use super::{Backend, Error, Placeholders, Result, Store, Turn, is_unique_violation, value_tuples};
-use crate::domain::{Author, MessageView, new_id, now_ms};
+use crate::domain::{Author, MessageView, new_ordered_id, now_ms};
 use sqlx::AnyPool;
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
@@ -31,20 +31,46 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_BATCH: usize = 64;
 
 pub(super) struct TurnJob {
-    turn: Arc<Turn>,
-    reply: oneshot::Sender<Result<Vec<MessageView>>>,
+    pub(super) turn: Arc<Turn>,
+    pub(super) reply: oneshot::Sender<Result<Vec<MessageView>>>,
 }
 
-/// Starts the committer for a SQLite writer pool; it stops when the last sender is dropped.
-pub(super) fn spawn_committer(writer: AnyPool) -> mpsc::Sender<TurnJob> {
+/// Starts the committer for a SQLite writer pool, and the checkpointer on `readers`; both stop
+/// when the last sender is dropped.
+pub(super) fn spawn_committer(writer: AnyPool, readers: AnyPool) -> mpsc::Sender<TurnJob> {
     let (tx, mut rx) = mpsc::channel::<TurnJob>(4 * MAX_BATCH);
+    let (wrote, written) = mpsc::channel::<()>(1);
+    tokio::spawn(checkpointer(readers, written));
     tokio::spawn(async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
             commit_batch(&writer, std::mem::take(&mut batch)).await;
+            // Full means a checkpoint is already due.
+            let _ = wrote.try_send(());
         }
     });
     tx
+}
+
+/// Least time between two checkpoints while turns are being written.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Copies the write-ahead log's new pages into the database file, off the writer (SQLite WAL).
+///
+/// SQLite's own automatic checkpoint runs inside the commit that crosses the threshold, so one
+/// batch of turns in every few hundred waited for page writes and an `fsync` of the database
+/// file: that was the open-loop tail. A passive checkpoint on another connection runs beside
+/// the writer (it never blocks it, nor readers) on the other core. The writer's own threshold
+/// (`wal_autocheckpoint`, see `Store::connect`) is set high and stays as a backstop. Pages a
+/// batch rewrites often (index leaves, conversation rows) are copied once per checkpoint, not
+/// once per commit.
+async fn checkpointer(readers: AnyPool, mut written: mpsc::Receiver<()>) {
+    while written.recv().await.is_some() {
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        if let Err(e) = sqlx::query("pragma wal_checkpoint(passive)").execute(&readers).await {
+            tracing::warn!(error = %e, "a background checkpoint failed; the writer's own will run");
+        }
+    }
 }
 
 impl Store {
@@ -54,7 +80,10 @@ impl Store {
     /// collides with a stored one (its `client_msg_id` or external id).
     #[tracing::instrument(level = "debug", skip_all, fields(conversation_id = %turn.conversation_id))]
     pub async fn commit_turn(&self, turn: Arc<Turn>) -> Result<Vec<MessageView>> {
-        if let Some(committer) = &self.committer {
+        // SQLite: every turn goes to the group commit. PostgreSQL: the turns its batch statement
+        // can write (see `turns_pg`); the others have their own transaction.
+        let queued = self.backend == Backend::Sqlite || is_plain_but_audit(&turn);
+        if queued && let Some(committer) = &self.committer {
             let (reply, answer) = oneshot::channel();
             committer
                 .send(TurnJob { turn, reply })
@@ -63,14 +92,19 @@ impl Store {
             return answer.await.map_err(|_| Error::Invalid("the turn committer has stopped".into()))?;
         }
         debug_assert_eq!(self.backend, Backend::Postgres, "SQLite turns go through the committer");
-        if is_plain(&turn) {
-            return super::turns_pg::commit_plain(&self.writer, &turn).await;
-        }
-        let mut tx = self.begin_write().await?;
-        let stored = apply_turn(&mut tx, &turn).await?;
-        tx.commit().await?;
-        Ok(stored)
+        commit_alone(&self.writer, &turn).await
     }
+}
+
+/// PostgreSQL: one turn on its own, in one statement when it is plain, else in a transaction.
+pub(super) async fn commit_alone(writer: &AnyPool, turn: &Turn) -> Result<Vec<MessageView>> {
+    if is_plain(turn) {
+        return super::turns_pg::commit_plain(writer, turn).await;
+    }
+    let mut tx = writer.begin().await?;
+    let stored = apply_turn(&mut tx, turn).await?;
+    tx.commit().await?;
+    Ok(stored)
 }
 
 /// Writes the waiting turns in one transaction and answers each after the commit.
@@ -188,7 +222,7 @@ pub(super) fn stored_views(turn: &Turn, now: i64) -> Vec<MessageView> {
         .iter()
         .enumerate()
         .map(|(i, m)| MessageView {
-            id: new_id(),
+            id: new_ordered_id(),
             conversation_id: turn.conversation_id.clone(),
             seq: turn.expected_seq + 1 + i as i64,
             author: m.author,
@@ -203,48 +237,132 @@ pub(super) fn stored_views(turn: &Turn, now: i64) -> Vec<MessageView> {
         .collect()
 }
 
+/// One stored message row, in [`MESSAGE_COLUMNS`] order (bound one by one, or sent as JSON to
+/// PostgreSQL's batch statement, whose record columns carry the same names).
+#[derive(serde::Serialize)]
+pub(super) struct MessageRow<'a> {
+    pub message_id: &'a str,
+    pub conversation_id: &'a str,
+    pub seq: i64,
+    pub author: &'a str,
+    pub author_name: &'a str,
+    pub body: &'a str,
+    pub client_msg_id: Option<&'a str>,
+    pub private: i64,
+    pub created_at: i64,
+    pub external_id: Option<&'a str>,
+    pub quick_replies: Option<String>,
+}
+
+/// The rows of a turn's messages.
+pub(super) fn message_rows<'a>(stored: &'a [MessageView], turn: &'a Turn, now: i64) -> Vec<MessageRow<'a>> {
+    stored
+        .iter()
+        .zip(&turn.messages)
+        .map(|(view, m)| MessageRow {
+            message_id: &view.id,
+            conversation_id: &view.conversation_id,
+            seq: view.seq,
+            author: view.author.as_str(),
+            author_name: &view.author_name,
+            body: &view.text,
+            client_msg_id: m.client_msg_id.as_deref(),
+            private: i64::from(m.private),
+            created_at: now,
+            external_id: m.external_id.as_deref(),
+            quick_replies: (!m.quick_replies.is_empty()).then(|| serde_json::json!(m.quick_replies).to_string()),
+        })
+        .collect()
+}
+
 /// Binds every row of `stored` in [`MESSAGE_COLUMNS`] order.
 pub(super) fn bind_messages<'q>(mut q: AnyQuery<'q>, stored: &[MessageView], turn: &Turn, now: i64) -> AnyQuery<'q> {
-    for (view, m) in stored.iter().zip(&turn.messages) {
+    for r in message_rows(stored, turn, now) {
         q = q
-            .bind(&view.id)
-            .bind(&view.conversation_id)
-            .bind(view.seq)
-            .bind(view.author.as_str())
-            .bind(&view.author_name)
-            .bind(&view.text)
-            .bind(m.client_msg_id.as_deref())
-            .bind(i64::from(m.private))
-            .bind(now)
-            .bind(m.external_id.as_deref())
-            .bind((!m.quick_replies.is_empty()).then(|| serde_json::json!(m.quick_replies).to_string()));
+            .bind(r.message_id)
+            .bind(r.conversation_id)
+            .bind(r.seq)
+            .bind(r.author)
+            .bind(r.author_name)
+            .bind(r.body)
+            .bind(r.client_msg_id)
+            .bind(r.private)
+            .bind(r.created_at)
+            .bind(r.external_id)
+            .bind(r.quick_replies);
     }
     q
 }
 
+/// The values of a turn's conversation update: `$1`–`$18` of [`UPDATE_CONVERSATION`] in order
+/// (and the record columns of the batch forms).
+#[derive(serde::Serialize)]
+pub(super) struct UpdateValues<'a> {
+    pub n_seq: i64,
+    pub n_status: &'a str,
+    pub n_locale: &'a str,
+    pub n_state: &'a str,
+    pub n_now: i64,
+    pub n_id: &'a str,
+    pub n_expected: i64,
+    pub n_assignee: Option<&'a str>,
+    pub n_team: Option<&'a str>,
+    pub n_cm: i64,
+    pub n_handoff: i64,
+    pub n_summary: Option<&'a str>,
+    pub n_context: Option<&'a str>,
+    pub n_priority: i64,
+    pub n_from_status: &'a str,
+    pub n_from_assignee: &'a str,
+    pub n_meta: Option<&'a str>,
+    pub n_from_team: &'a str,
+}
+
+pub(super) fn update_values(turn: &Turn, now: i64) -> UpdateValues<'_> {
+    let handoff = turn.handoff.as_ref();
+    UpdateValues {
+        n_seq: turn.expected_seq + turn.messages.len() as i64,
+        n_status: turn.to.status.as_str(),
+        n_locale: turn.locale.as_str(),
+        n_state: &turn.dialogue_state,
+        n_now: now,
+        n_id: &turn.conversation_id,
+        n_expected: turn.expected_seq,
+        n_assignee: turn.to.assignee.as_deref(),
+        n_team: turn.to.team.as_deref(),
+        n_cm: turn.messages.iter().filter(|m| m.author == Author::Customer).count() as i64,
+        n_handoff: i64::from(handoff.is_some()),
+        n_summary: handoff.map(|h| h.summary.as_str()),
+        n_context: handoff.map(|h| h.context.as_str()),
+        n_priority: handoff.map_or(0, |h| h.priority),
+        n_from_status: turn.from.status.as_str(),
+        n_from_assignee: turn.from.assignee.as_deref().unwrap_or(""),
+        n_meta: turn.channel_meta.as_deref(),
+        n_from_team: turn.from.team.as_deref().unwrap_or(""),
+    }
+}
+
 /// Binds `$1`–`$18` of [`UPDATE_CONVERSATION`].
 pub(super) fn bind_update<'q>(q: AnyQuery<'q>, turn: &Turn, now: i64) -> AnyQuery<'q> {
-    let new_seq = turn.expected_seq + turn.messages.len() as i64;
-    let customer_messages = turn.messages.iter().filter(|m| m.author == Author::Customer).count() as i64;
-    let handoff = turn.handoff.as_ref();
-    q.bind(new_seq)
-        .bind(turn.to.status.as_str())
-        .bind(turn.locale.as_str())
-        .bind(&turn.dialogue_state)
-        .bind(now)
-        .bind(&turn.conversation_id)
-        .bind(turn.expected_seq)
-        .bind(turn.to.assignee.as_deref())
-        .bind(turn.to.team.as_deref())
-        .bind(customer_messages)
-        .bind(i64::from(handoff.is_some()))
-        .bind(handoff.map(|h| h.summary.as_str()))
-        .bind(handoff.map(|h| h.context.as_str()))
-        .bind(handoff.map_or(0, |h| h.priority))
-        .bind(turn.from.status.as_str())
-        .bind(turn.from.assignee.as_deref().unwrap_or(""))
-        .bind(turn.channel_meta.as_deref())
-        .bind(turn.from.team.as_deref().unwrap_or(""))
+    let v = update_values(turn, now);
+    q.bind(v.n_seq)
+        .bind(v.n_status)
+        .bind(v.n_locale)
+        .bind(v.n_state)
+        .bind(v.n_now)
+        .bind(v.n_id)
+        .bind(v.n_expected)
+        .bind(v.n_assignee)
+        .bind(v.n_team)
+        .bind(v.n_cm)
+        .bind(v.n_handoff)
+        .bind(v.n_summary)
+        .bind(v.n_context)
+        .bind(v.n_priority)
+        .bind(v.n_from_status)
+        .bind(v.n_from_assignee)
+        .bind(v.n_meta)
+        .bind(v.n_from_team)
 }
 
 /// One turn's statements inside `tx`. On `Conflict` and `Duplicate` nothing of the turn remains.

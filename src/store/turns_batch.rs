@@ -18,10 +18,9 @@
 
 use super::turns::{MESSAGE_COLUMNS, MESSAGE_PARAMS, bind_messages, bind_update, stored_views};
 use super::{Error, Placeholders, Result, Turn, is_unique_violation, value_tuples};
-use crate::domain::{MessageView, new_id, now_ms};
+use crate::domain::{MessageView, new_ordered_id, now_ms};
 use sqlx::Row;
 use std::collections::HashSet;
-use std::fmt::Write as _;
 
 /// Columns of the per-turn values the update joins, in [`bind_update`]'s binding order.
 const UPDATE_VALUES: &str = "n_seq, n_status, n_locale, n_state, n_now, n_id, n_expected, n_assignee, n_team, n_cm, \
@@ -82,7 +81,7 @@ pub(super) async fn apply_plain(
         );
         let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (actor, action, target, details) in audit {
-            insert = insert.bind(new_id()).bind(now).bind(actor).bind(action).bind(target).bind(details);
+            insert = insert.bind(new_ordered_id()).bind(now).bind(actor).bind(action).bind(target).bind(details);
         }
         insert.execute(&mut **tx).await?;
     }
@@ -100,25 +99,8 @@ pub(super) async fn apply_plain(
 fn update_sql(turns: usize) -> String {
     let mut sql = format!("with v ({UPDATE_VALUES}) as (values ");
     sql.push_str(&value_tuples(Placeholders::Anonymous, turns, UPDATE_PARAMS));
-    let _ = write!(
-        sql,
-        ")
-        update conversations
-           set last_seq = v.n_seq, status = v.n_status, locale = v.n_locale, dialogue_state = v.n_state,
-               updated_at = v.n_now, assignee_id = v.n_assignee, team = v.n_team,
-               unread = unread + v.n_cm, customer_messages = customer_messages + v.n_cm,
-               queued_at = case when v.n_handoff = 1 then v.n_now else queued_at end,
-               summary = coalesce(v.n_summary, summary), handoff = coalesce(v.n_context, handoff),
-               priority = case when v.n_handoff = 1 then v.n_priority else priority end,
-               agent_replied = case when v.n_status = 'bot' then 0 else agent_replied end,
-               channel_meta = coalesce(v.n_meta, channel_meta)
-          from v
-         where conversations.conversation_id = v.n_id and conversations.last_seq = v.n_expected
-           and conversations.status = v.n_from_status
-           and coalesce(conversations.assignee_id, '') = v.n_from_assignee
-           and coalesce(conversations.team, '') = v.n_from_team
-        returning conversation_id"
-    );
+    sql.push_str(") ");
+    sql.push_str(update_conversations_from_v!());
     sql
 }
 

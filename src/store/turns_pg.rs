@@ -1,20 +1,35 @@
-//! PostgreSQL: a plain customer turn (messages and the conversation's new state, nothing else)
-//! committed in one statement, so one network round trip instead of four (begin, insert,
-//! update, commit). Turns that also write outbox, audit, identity, proof, mail or label rows
-//! take the transaction in `turns`.
+//! PostgreSQL: plain customer turns (messages, the conversation's new state and audit rows,
+//! nothing else) committed without a transaction of their own.
 //!
-//! The statement is a data-modifying CTE run outside an explicit transaction: PostgreSQL
-//! commits it (durably, with `synchronous_commit` on) before it answers, so "ack = stored"
-//! holds. The update runs first and the rows are inserted only if it matched (`exists`); a
-//! conversation that moved on inserts nothing (`Conflict`); a repeated `client_msg_id` fails
-//! the insert and with it the whole statement, update included (`Duplicate`).
+//! - **A batch of turns in one statement.** Plain turns queue for a few committers (like
+//!   SQLite's group commit, see `turns`); each takes every turn waiting and writes them in one
+//!   autocommitted data-modifying statement: the guarded update of every conversation, then the
+//!   messages and audit rows of the turns whose conversation moved. The rows travel as JSON
+//!   (`json_to_recordset`), so the statement's text is the same for any batch and stays
+//!   prepared. One round trip, one commit and one log flush for the batch instead of one per
+//!   turn. PostgreSQL commits it (durably, with `synchronous_commit` on) before it answers, and
+//!   every caller is answered after that, so "ack = stored" holds. A conversation that moved on
+//!   gets nothing inserted (`Conflict` for that turn only). A repeated `client_msg_id` fails the
+//!   whole statement, which then changed nothing: the batch's turns are written one by one,
+//!   which isolates the duplicate (`Duplicate`).
+//! - **A turn alone in one statement** (the one-by-one path, and plain turns without audit
+//!   rows when they come alone): the guarded update and, only if it matched, the multi-row
+//!   insert, as one CTE: one round trip instead of four (begin, insert, update, commit).
+//!
+//! Turns that also write outbox, identity, proof, mail, label or channel rows take the
+//! transaction in `turns`.
 
-use super::turns::{MESSAGE_COLUMNS, MESSAGE_PARAMS, UPDATE_CONVERSATION, bind_messages, bind_update, stored_views};
+use super::turns::{
+    MESSAGE_COLUMNS, MESSAGE_PARAMS, TurnJob, UPDATE_CONVERSATION, bind_messages, bind_update, message_rows,
+    stored_views, update_values,
+};
 use super::{Error, Result, Turn, is_unique_violation};
-use crate::domain::{MessageView, now_ms};
-use sqlx::AnyPool;
+use crate::domain::{MessageView, new_ordered_id, now_ms};
+use sqlx::{AnyPool, Row};
 use std::borrow::Cow;
-use std::sync::OnceLock;
+use std::collections::HashSet;
+use std::sync::{Arc, OnceLock};
+use tokio::sync::mpsc;
 
 /// Parameters taken by [`UPDATE_CONVERSATION`]; the message rows' follow.
 const UPDATE_PARAMS: usize = 18;
@@ -59,6 +74,136 @@ fn plain_turn_sql(rows: usize) -> Cow<'static, str> {
         Some(cell) => Cow::Borrowed(cell.get_or_init(build).as_str()),
         None => Cow::Owned(build()),
     }
+}
+
+/// Most turns in one batch statement.
+const MAX_BATCH: usize = 64;
+/// Batches in flight at once: while one waits for its commit's log flush, the next is sent.
+const COMMITTERS: usize = 4;
+
+/// Starts the committers of plain turns; they stop when the last sender is dropped.
+pub(super) fn spawn_committer(writer: AnyPool) -> mpsc::Sender<TurnJob> {
+    let (tx, rx) = mpsc::channel::<TurnJob>(4 * MAX_BATCH);
+    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    for _ in 0..COMMITTERS {
+        let (writer, rx) = (writer.clone(), rx.clone());
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(MAX_BATCH);
+            // The lock is held only while taking a batch, so another committer takes the next.
+            while rx.lock().await.recv_many(&mut batch, MAX_BATCH).await > 0 {
+                commit_batch(&writer, std::mem::take(&mut batch)).await;
+            }
+        });
+    }
+    tx
+}
+
+/// Writes the batch in one statement and answers each caller after the commit. If the
+/// statement fails (a repeated `client_msg_id`, or text PostgreSQL refuses), nothing of it was
+/// stored and the turns are written one by one, so only the turn at fault is refused.
+async fn commit_batch(writer: &AnyPool, jobs: Vec<TurnJob>) {
+    let turns: Vec<&Turn> = jobs.iter().map(|j| &*j.turn).collect();
+    if super::turns_batch::batchable(&turns) {
+        match apply_batch(writer, &turns).await {
+            Ok(answers) => {
+                for (job, answer) in jobs.into_iter().zip(answers) {
+                    let _ = job.reply.send(answer);
+                }
+                return;
+            }
+            Err(e) if is_unique_violation(&e) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, turns = jobs.len(), "a batch of turns failed; writing them one by one")
+            }
+        }
+    }
+    for job in jobs {
+        let answer = super::turns::commit_alone(writer, &job.turn).await;
+        let _ = job.reply.send(answer);
+    }
+}
+
+/// One audit row of a batch, with the conversation whose move it depends on.
+#[derive(serde::Serialize)]
+struct AuditRow<'a> {
+    conversation_id: &'a str,
+    audit_id: String,
+    at: i64,
+    actor: &'a str,
+    action: &'a str,
+    target: &'a str,
+    details: &'a str,
+}
+
+/// The batch statement: `$1` the conversation updates, `$2` the message rows, `$3` the audit
+/// rows, each a JSON array of records; answers the ids of the conversations it moved.
+const BATCH_SQL: &str = concat!(
+    "with v as (
+        select * from json_to_recordset($1::json) as v (n_seq bigint, n_status text, n_locale text,
+            n_state text, n_now bigint, n_id text, n_expected bigint, n_assignee text, n_team text,
+            n_cm bigint, n_handoff bigint, n_summary text, n_context text, n_priority bigint,
+            n_from_status text, n_from_assignee text, n_meta text, n_from_team text)
+    ), moved as (",
+    update_conversations_from_v!(),
+    "
+    ), stored as (
+        insert into messages (message_id, conversation_id, seq, author, author_name, body, client_msg_id,
+                              private, created_at, external_id, quick_replies)
+        select m.message_id, m.conversation_id, m.seq, m.author, m.author_name, m.body, m.client_msg_id,
+               m.private, m.created_at, m.external_id, m.quick_replies
+          from json_to_recordset($2::json) as m (message_id text, conversation_id text, seq bigint,
+               author text, author_name text, body text, client_msg_id text, private integer,
+               created_at bigint, external_id text, quick_replies text)
+         where m.conversation_id in (select conversation_id from moved)
+    ), audited as (
+        insert into audit_log (audit_id, at, actor, action, target, details)
+        select a.audit_id, a.at, a.actor, a.action, a.target, a.details
+          from json_to_recordset($3::json) as a (conversation_id text, audit_id text, at bigint,
+               actor text, action text, target text, details text)
+         where a.conversation_id in (select conversation_id from moved)
+    )
+    select conversation_id from moved"
+);
+
+/// Writes `turns` (plain but for audit rows, each on its own conversation) in one statement.
+/// One answer per turn, in order: its stored messages, or `Conflict`.
+async fn apply_batch(writer: &AnyPool, turns: &[&Turn]) -> sqlx::Result<Vec<Result<Vec<MessageView>>>> {
+    let now = now_ms();
+    let stored: Vec<Vec<MessageView>> = turns.iter().map(|t| stored_views(t, now)).collect();
+    let updates: Vec<_> = turns.iter().map(|t| update_values(t, now)).collect();
+    let messages: Vec<_> = turns.iter().zip(&stored).flat_map(|(t, views)| message_rows(views, t, now)).collect();
+    let audit: Vec<AuditRow<'_>> = turns
+        .iter()
+        .flat_map(|t| {
+            t.audit.iter().map(|(actor, action, target, details)| AuditRow {
+                conversation_id: &t.conversation_id,
+                audit_id: new_ordered_id(),
+                at: now,
+                actor,
+                action,
+                target,
+                details,
+            })
+        })
+        .collect();
+    let moved: HashSet<String> = sqlx::query(BATCH_SQL)
+        .bind(to_json(&updates))
+        .bind(to_json(&messages))
+        .bind(to_json(&audit))
+        .fetch_all(writer)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>(0))
+        .collect::<sqlx::Result<_>>()?;
+    Ok(turns
+        .iter()
+        .zip(stored)
+        .map(|(turn, views)| if moved.contains(&turn.conversation_id) { Ok(views) } else { Err(Error::Conflict) })
+        .collect())
+}
+
+fn to_json<T: serde::Serialize>(rows: &[T]) -> String {
+    serde_json::to_string(rows).expect("records of strings and integers always serialise")
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! (limits, windows) live with their callers (`auth`, `web::upload_limits`).
 
 use super::{Result, Store};
-use crate::domain::{Millis, new_id, now_ms};
+use crate::domain::{Millis, new_ordered_id, now_ms};
 use sqlx::Row;
 
 /// Events of one key inside a window.
@@ -43,7 +43,7 @@ impl EventTable {
         let insert = format!("insert into {table} ({id}, {k}, {at_col}, created_at) values ($1, $2, $3, $4)");
         for key in keys {
             sqlx::query(sqlx::AssertSqlSafe(insert.clone()))
-                .bind(new_id())
+                .bind(new_ordered_id())
                 .bind(key)
                 .bind(at)
                 .bind(now_ms())

@@ -83,8 +83,16 @@ fn plain_turn(row: &kituo::store::ConversationRow, expected_seq: i64, cmid: &str
     turn
 }
 
-/// Many plain turns committed at once (on SQLite they share statements, not only a
-/// transaction): each good one is stored with its seqs, a stale one changes nothing, and a
+/// What customer `i` says in round `r`; one of them writes what JSON and SQL must escape.
+fn said(i: usize, r: i64) -> String {
+    match i {
+        3 => format!("hello {i} {r} \"quoted\" back\\slash, tab\t, it's, émoji 🎉, line\nbreak, $1 ?"),
+        _ => format!("hello {i} {r}"),
+    }
+}
+
+/// Many plain turns committed at once (they share statements: on SQLite inside one
+/// transaction, on PostgreSQL one statement for the batch): each good one is stored with its seqs, a stale one changes nothing, and a
 /// repeated `client_msg_id` fails only its own turn, not the others waiting with it.
 #[tokio::test]
 async fn turns_committed_together_keep_their_own_outcomes() {
@@ -111,7 +119,7 @@ async fn turns_committed_together_keep_their_own_outcomes() {
                         (1, 11) => (2, "fresh-11".to_string()),
                         _ => (2 * round, format!("m-{i}-{round}")),
                     };
-                    let mut turn = plain_turn(row, seq, &cmid, &format!("hello {i} {round}"));
+                    let mut turn = plain_turn(row, seq, &cmid, &said(i, round));
                     if i == 10 {
                         turn.from.status = kituo::domain::ConversationStatus::Queued;
                     }
@@ -151,7 +159,7 @@ async fn turns_committed_together_keep_their_own_outcomes() {
             let texts: Vec<&str> = stored.iter().map(|m| m.text.as_str()).collect();
             let want: Vec<String> = match i {
                 10 | 11 => vec!["first".into(), "re: first".into()],
-                _ => (0..2).flat_map(|r| [format!("hello {i} {r}"), format!("re: hello {i} {r}")]).collect(),
+                _ => (0..2).flat_map(|r| [said(i, r), format!("re: {}", said(i, r))]).collect(),
             };
             let want: Vec<String> = if i == 11 {
                 want.into_iter().chain(["hello 11 1".into(), "re: hello 11 1".into()]).collect()

@@ -213,6 +213,11 @@ impl Bus {
         }
     }
 
+    /// Gives back the spare room of the conversations' map (for a quiet node: see `memory`).
+    pub fn shrink(&self) {
+        self.channels.lock().expect("bus mutex poisoned: a holder panicked").shrink_to_fit();
+    }
+
     /// Drops the conversation's channel once its last watcher is gone.
     pub fn release(&self, conversation_id: &str) {
         let mut map = self.channels.lock().expect("bus mutex poisoned: a holder panicked");

@@ -186,6 +186,13 @@ impl Hub {
         *self.bot.write().expect("bot lock poisoned: a holder panicked") = Arc::new(bot);
     }
 
+    /// Drops what the node keeps only while busy (turn locks of finished conversations, the
+    /// bus map's spare room), so a quiet node's heap can be given back (`memory`).
+    pub fn shed_idle_state(&self) {
+        self.turn_locks.prune();
+        self.bus.shrink();
+    }
+
     /// Replaces a conversation's labels and shows the new set on every console (no message).
     pub async fn set_labels(&self, conversation_id: &str, labels: &[String]) -> Result<ConversationSummary> {
         self.store.set_conversation_labels(conversation_id, labels).await?;

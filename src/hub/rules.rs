@@ -120,8 +120,9 @@ pub async fn run_housekeeping(hub: Arc<Hub>, token: tokio_util::sync::Cancellati
         if rounds.is_multiple_of(15)
             && let Some(mut t) = trimmer.take()
         {
+            let hub = hub.clone();
             trimmer = tokio::task::spawn_blocking(move || {
-                if t.tick() {
+                if t.tick(|| hub.shed_idle_state()) {
                     tracing::debug!("quiet: freed heap given back to the system");
                 }
                 t

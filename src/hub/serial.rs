@@ -46,6 +46,16 @@ impl TurnLocks {
         };
         lock.lock_owned().await
     }
+
+    /// Drops the entries of conversations no turn holds and gives back the map's spare room.
+    /// For a quiet node: each entry left from a busy hour pins the page it was allocated on, so
+    /// the allocator cannot return that page (see `memory`).
+    pub(super) fn prune(&self) {
+        let mut held = self.held.lock().expect("turn locks poisoned: a holder panicked");
+        held.locks.retain(|_, w| w.strong_count() > 0);
+        held.locks.shrink_to_fit();
+        held.prune_at = (2 * held.locks.len()).max(MIN_PRUNE_AT);
+    }
 }
 
 #[cfg(test)]
@@ -75,5 +85,20 @@ mod tests {
         }
         let _kept = locks.lock("kept").await;
         assert!(locks.held.lock().unwrap().locks.len() <= MIN_PRUNE_AT);
+    }
+
+    #[tokio::test]
+    async fn a_quiet_prune_keeps_only_held_conversations() {
+        let locks = TurnLocks::default();
+        for i in 0..MIN_PRUNE_AT - 1 {
+            drop(locks.lock(&format!("c{i}")).await);
+        }
+        let kept = locks.lock("kept").await;
+        assert_eq!(locks.held.lock().unwrap().locks.len(), MIN_PRUNE_AT, "below the threshold nothing was pruned");
+        locks.prune();
+        let held: Vec<String> = locks.held.lock().unwrap().locks.keys().cloned().collect();
+        assert_eq!(held, ["kept"]);
+        drop(kept);
+        drop(locks.lock("kept").await);
     }
 }

@@ -48,6 +48,18 @@ pub fn new_ordered_id() -> String {
     hex::encode(bytes)
 }
 
+/// Message text without control characters: tab, line feed and carriage return stay, every
+/// other C0/C1 control and DEL goes (a NUL cannot be stored in PostgreSQL's `text`, and terminal
+/// escapes have no place in a chat). Borrows when there is nothing to drop, as nearly always.
+pub fn without_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let unwanted = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    if text.contains(unwanted) {
+        std::borrow::Cow::Owned(text.chars().filter(|&c| !unwanted(c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 /// A secret token: 64 hex characters (256 bits).
 pub fn new_secret() -> String {
     hex::encode(rand::random::<[u8; 32]>())
@@ -329,6 +341,13 @@ pub fn fold(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_dropped_and_layout_kept() {
+        assert!(matches!(without_controls("habari, é 🎉\tok\r\n"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(without_controls("a\u{0}b\u{7}\u{1b}[1mc\u{7f}\u{85}d"), "ab[1mcd");
+        assert_eq!(without_controls("\u{0}\u{0}"), "");
+    }
 
     #[test]
     fn email_normalisation() {

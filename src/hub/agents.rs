@@ -143,6 +143,7 @@ impl Hub {
         private: bool,
         attachments: &[String],
     ) -> Result<MessageView> {
+        let text = &*crate::domain::without_controls(text);
         for _ in 0..16 {
             let conv = self.store.conversation(conversation_id).await?.ok_or(Error::NotFound)?;
             let from = conv.ownership();

@@ -40,7 +40,8 @@ pub fn parse_rating_reply(text: &str) -> Option<(i64, Option<String>)> {
 
 /// Parses a rating's comment: trimmed, empty as none, over the limit refused.
 pub fn parse_comment(comment: Option<&str>) -> std::result::Result<Option<String>, String> {
-    let c = comment.map(str::trim).filter(|c| !c.is_empty());
+    let cleaned = comment.map(crate::domain::without_controls);
+    let c = cleaned.as_deref().map(str::trim).filter(|c| !c.is_empty());
     match c {
         Some(c) if c.chars().count() > MAX_COMMENT_CHARS => {
             Err(format!("comment is {} characters; the limit is {MAX_COMMENT_CHARS}", c.chars().count()))
@@ -256,6 +257,7 @@ mod tests {
     fn comments_are_bounded() {
         assert_eq!(parse_comment(Some("  ")), Ok(None));
         assert_eq!(parse_comment(Some(" fine ")), Ok(Some("fine".into())));
+        assert_eq!(parse_comment(Some("fi\u{0}ne\u{1b} ")), Ok(Some("fine".into())), "controls dropped");
         assert!(parse_comment(Some(&"x".repeat(MAX_COMMENT_CHARS + 1))).is_err());
     }
 }

@@ -251,6 +251,9 @@ impl Hub {
         // checked first: mail and Discord redeliver, and their turns may queue outbound work.
         // Both checks see the committed state of any earlier turn of this conversation: turns
         // are serialised (see `serial`).
+        // Every channel's text arrives here; what no database should refuse is dropped once.
+        let text = crate::domain::without_controls(inbound.text);
+        let inbound = Inbound { text: &text, ..inbound };
         let _serial = self.turn_locks.lock(conversation_id).await;
         if let Some(ext) = inbound.external_id
             && let Some(m) = self.store.message_by_external_id(ext).await?

@@ -282,3 +282,25 @@ async fn concurrent_writers_on_one_conversation_store_every_message_once_in_seq_
         }
     }
 }
+
+/// Text no database should refuse: a NUL (PostgreSQL's `text` cannot hold one) and other
+/// control characters are dropped at the edge, the rest of the message is stored and answered
+/// on both backends, and the socket stays open.
+#[tokio::test]
+async fn control_characters_are_dropped_and_the_rest_is_stored() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let mut chat = app.chat().await;
+        let (ack, reply) = chat.say("hel\u{0}lo\u{7}\u{1b}[2J there\ttab\r\nline").await;
+        assert_eq!(ack["type"], "ack", "{backend:?}: {ack}");
+        assert!(!reply.is_empty(), "{backend:?}: the bot answered");
+        let stored = app.hub.store().messages_after(&chat.conversation_id, 0, 100, true).await.unwrap();
+        let texts: Vec<&str> = stored.iter().map(|m| m.text.as_str()).collect();
+        assert!(texts.contains(&"hello[2J there\ttab\r\nline"), "{backend:?}: {texts:?}");
+        // Nothing but control characters is an empty message.
+        chat.send(json!({"type": "message", "text": "\u{0}\u{0}", "client_msg_id": "nul-only"})).await;
+        let f = chat.frame().await;
+        assert_eq!(f["code"], "empty", "{backend:?}: {f}");
+        assert!(!chat.ask("hello").await.is_empty(), "{backend:?}: the socket still works");
+    }
+}

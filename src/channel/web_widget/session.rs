@@ -248,6 +248,7 @@ impl Connection {
     }
 
     async fn on_message(&mut self, text: String, client_msg_id: Option<String>) -> SocketResult {
+        let text = crate::domain::without_controls(&text);
         let trimmed = text.trim();
         if trimmed.is_empty() {
             self.violations += 1;

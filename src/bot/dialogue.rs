@@ -23,6 +23,10 @@ use std::collections::BTreeMap;
 pub const MAX_VERIFY_FAILURES: u32 = 3;
 /// Misses in a row after which the fallback offers a human.
 pub const MISSES_BEFORE_OFFER: u32 = 2;
+/// The intent of a plain request for a person, and the template of its reply (also said when
+/// the rules have no such intent).
+const GENERAL_HANDOFF: &str = "human_handoff";
+const GENERAL_HANDOFF_REPLY: &str = "handoff";
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DialogueState {
@@ -350,21 +354,40 @@ impl Turn<'_> {
             self.out.handoff = Some(reason);
         }
         // An intent that hands over itself (change_order, complaint…) keeps its name and reply.
-        let own = self.out.intent.as_deref().and_then(|i| self.def(i)).filter(|d| d.action == Action::Handoff);
-        self.out.intent = match own {
-            Some(def) => Some(def.name),
-            None => self.bot.rules.intents().iter().find(|d| d.action == Action::Handoff).map(|d| d.name.clone()),
+        // An action the bot cannot finish here (cancel_order, return_refund, invoice_copy) keeps
+        // its name, so the agent is told what the customer wants (and its team takes it), and
+        // says the general handoff reply. Anything else becomes the general handoff.
+        let current = self.out.intent.as_deref().and_then(|i| self.def(i));
+        let kept = current.filter(|d| {
+            matches!(d.action, Action::Handoff | Action::CancelOrder | Action::ReturnRefund | Action::InvoiceCopy)
+        });
+        let general = self.general_handoff();
+        let speaks = match &kept {
+            Some(def) if def.action == Action::Handoff => Some(def.clone()),
+            _ => general.clone(),
         };
+        self.out.intent = kept.or(general).map(|d| d.name);
         self.out.state.misses = 0;
         self.out.status = ConversationStatus::Queued;
-        match self.out.intent.clone().and_then(|i| self.def(&i)) {
-            Some(def) => {
-                let t = self.reply_of(&def);
-                let ctx = super::handoff::reply_context(&self.out.slots);
-                self.say(&t, ctx);
-            }
-            None => self.say("verify_locked", Value::UNDEFINED),
-        }
+        let t = speaks.map_or_else(|| GENERAL_HANDOFF_REPLY.to_string(), |def| self.reply_of(&def));
+        let ctx = super::handoff::reply_context(&self.out.slots);
+        self.say(&t, ctx);
+    }
+
+    /// The intent of a plain request for a person: `human_handoff` when the rules have it, else a
+    /// handoff intent answering with the general reply. Never a specific one such as
+    /// `account_help`, whose reply speaks of something the customer did not ask.
+    fn general_handoff(&self) -> Option<IntentDef> {
+        let intents = self.bot.rules.intents();
+        intents
+            .iter()
+            .find(|d| d.name == GENERAL_HANDOFF && d.action == Action::Handoff)
+            .or_else(|| {
+                intents.iter().find(|d| {
+                    d.action == Action::Handoff && d.reply.values().all(|t| t.as_str() == GENERAL_HANDOFF_REPLY)
+                })
+            })
+            .cloned()
     }
 
     pub(super) fn prompt(&mut self, def: &IntentDef, slot: &str, slots: BTreeMap<String, String>) {

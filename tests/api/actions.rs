@@ -96,6 +96,15 @@ async fn number_and_email_proof_never_cancels() {
         assert!(shown.contains("1009"), "{backend:?}: read access works: {shown}");
         let reply = chat.ask("cancel order 1009").await;
         assert!(!reply.contains("Cancel order 1009:"), "{backend:?}: no restated action on a weak proof: {reply}");
+        // A person takes it (no email channel for a one-time code here): the customer hears the
+        // general handoff, not another intent's reply, and the agent sees what they asked for.
+        assert!(reply.contains("passing this chat to a person"), "{backend:?}: {reply}");
+        assert!(!reply.contains("account"), "{backend:?}: {reply}");
+        let staff = agent(&app, "Wanjiru").await;
+        let handoff = staff.conversation(&chat.conversation_id).await["handoff"].clone();
+        assert_eq!(handoff["intent"], "cancel_order", "{backend:?}: {handoff}");
+        let summary = handoff["summary"].as_str().unwrap_or("");
+        assert!(summary.starts_with("Wants an order cancelled (order_number 1009"), "{backend:?}: {summary}");
         // Handed over: the bot keeps quiet now, and a yes is only stored.
         let id = chat.next_id();
         chat.send(json!({"type": "message", "text": "yes", "client_msg_id": id})).await;

@@ -1,9 +1,12 @@
-//! The demo shop and the chat widget on a phone-size window (390 px wide, an iPhone 12–15):
-//! no horizontal overflow, the chat button on screen, the open widget inside the viewport.
+//! The demo shop, the chat widget and the agent console on a phone-size window (390 px wide, an
+//! iPhone 12–15): no horizontal overflow, the chat button on screen, the open widget inside the
+//! viewport, the console one column at a time.
 //! Chromium; skipped with a note when it is missing, unless `KITUO_E2E_REQUIRED=1`.
 
-use crate::browser::{browser, send_in_widget, wait_for_bot_text};
-use crate::helpers::{backends, spawn_app};
+use crate::browser::{
+    browser, claim_first_queued, console_login, select_tab, send_in_widget, set_away, wait_for_bot_text, wait_js,
+};
+use crate::helpers::{backends, queued_customer, spawn_app};
 use fantoccini::Locator;
 
 /// Elements wider than the viewport or reaching past its right edge (for the failure message).
@@ -51,5 +54,54 @@ async fn the_demo_shop_and_the_widget_fit_a_390_px_phone() {
     let m = c.execute(OVERFLOW, vec![]).await.unwrap();
     assert!(m["scroll"].as_f64() <= m["client"].as_f64(), "the open widget overflows sideways: {m}");
     crate::browser::screenshot(c, "phone-widget.png").await;
+    b.client.clone().close().await.unwrap();
+}
+
+/// Whether `selector` is shown (laid out, not hidden by the phone layout).
+async fn shown(c: &fantoccini::Client, selector: &str) -> bool {
+    let script = "const e = document.querySelector(arguments[0]); return !!e && e.offsetParent !== null \
+                  && getComputedStyle(e).visibility !== 'hidden'";
+    c.execute(script, vec![serde_json::json!(selector)]).await.unwrap() == serde_json::Value::Bool(true)
+}
+
+#[tokio::test]
+async fn the_console_fits_a_390_px_phone_one_column_at_a_time() {
+    let Some(b) = browser().await else { return };
+    let app = spawn_app(backends()[0]).await;
+    let password = "console-phone-password";
+    let hash = kituo::auth::hash_password(password);
+    app.hub.store().create_agent("baraka@kituo.test", "Baraka", kituo::domain::Role::Agent, &hash).await.unwrap();
+    let c = &b.client;
+    c.set_window_size(390, 844).await.unwrap();
+    console_login(c, app.addr, "baraka@kituo.test", password).await;
+    // Away: the customer below waits in the queue instead of being assigned at once.
+    set_away(c, &app, "baraka@kituo.test").await;
+    let _customer = queued_customer(&app).await;
+    select_tab(c, "queue").await;
+
+    // The list alone, and every top-bar control on screen.
+    let m = c.execute(OVERFLOW, vec![]).await.unwrap();
+    assert!(m["scroll"].as_f64() <= m["client"].as_f64(), "the console overflows sideways: {m}");
+    for control in ["#logout", "#presence", "#nav-reports"] {
+        let r = c.execute(RECT, vec![serde_json::json!(control)]).await.unwrap();
+        assert!(inside(&r), "{control} is off screen: {r}");
+    }
+    assert!(shown(c, "#conv-list").await && !shown(c, "#conv-view").await, "the list alone");
+    assert!(!shown(c, "#contact-panel").await, "the customer panel is closed");
+    crate::browser::screenshot(c, "phone-console-list.png").await;
+
+    // A conversation replaces the list; its back button brings the list again.
+    claim_first_queued(c).await;
+    assert!(shown(c, "#conv-view").await && !shown(c, "#conv-list").await, "the conversation alone");
+    let m = c.execute(OVERFLOW, vec![]).await.unwrap();
+    assert!(m["scroll"].as_f64() <= m["client"].as_f64(), "the open conversation overflows sideways: {m}");
+    for control in ["#reply-input", "#btn-resolve", "#btn-back"] {
+        let r = c.execute(RECT, vec![serde_json::json!(control)]).await.unwrap();
+        assert!(inside(&r), "{control} is off screen: {r}");
+    }
+    crate::browser::screenshot(c, "phone-console-conversation.png").await;
+    c.find(Locator::Css("#btn-back")).await.unwrap().click().await.unwrap();
+    wait_js(c, "the list again", "return document.querySelector('#conv-list').offsetParent !== null").await;
+    assert!(!shown(c, "#conv-view").await, "the conversation is put away");
     b.client.clone().close().await.unwrap();
 }

@@ -1345,6 +1345,8 @@
       id = m ? decodeURIComponent(m[1]) : null;
     } catch (e) { /* bad hash */ }
     if (id && (!cur || cur.id !== id)) openConversation(id);
+    // On a phone one column shows at a time: the list, or the conversation the route names.
+    d.body.classList.toggle('conv-open', !!id);
     maybeRead();
   }
 
@@ -1396,6 +1398,7 @@
       if (!el.canned.hidden && e.target !== el.input && !e.target.closest('#canned')) hideCanned();
     });
     on(el.btnInfo, 'click', () => setPanelOpen(!d.body.classList.contains('panel-open')));
+    on($('btn-back'), 'click', () => { w.location.hash = '#/'; });
     on(el.cpClose, 'click', () => {
       setPanelOpen(false);
       el.btnInfo.focus();

@@ -28,6 +28,17 @@ pub const MISSES_BEFORE_OFFER: u32 = 2;
 const GENERAL_HANDOFF: &str = "human_handoff";
 const GENERAL_HANDOFF_REPLY: &str = "handoff";
 
+/// The intent of a plain request for a person: `human_handoff` when the rules have it, else a
+/// handoff intent answering with the general reply. Never a specific one such as
+/// `account_help`, whose reply speaks of something the customer did not ask.
+fn general_handoff(intents: &[IntentDef]) -> Option<&IntentDef> {
+    intents.iter().find(|d| d.name == GENERAL_HANDOFF && d.action == Action::Handoff).or_else(|| {
+        intents
+            .iter()
+            .find(|d| d.action == Action::Handoff && d.reply.values().all(|t| t.as_str() == GENERAL_HANDOFF_REPLY))
+    })
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DialogueState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -357,37 +368,18 @@ impl Turn<'_> {
         // An action the bot cannot finish here (cancel_order, return_refund, invoice_copy) keeps
         // its name, so the agent is told what the customer wants (and its team takes it), and
         // says the general handoff reply. Anything else becomes the general handoff.
-        let current = self.out.intent.as_deref().and_then(|i| self.def(i));
-        let kept = current.filter(|d| {
+        let bot = self.bot;
+        let kept = self.out.intent.as_deref().and_then(|i| bot.rules.intent(i)).filter(|d| {
             matches!(d.action, Action::Handoff | Action::CancelOrder | Action::ReturnRefund | Action::InvoiceCopy)
         });
-        let general = self.general_handoff();
-        let speaks = match &kept {
-            Some(def) if def.action == Action::Handoff => Some(def.clone()),
-            _ => general.clone(),
-        };
-        self.out.intent = kept.or(general).map(|d| d.name);
+        let general = general_handoff(bot.rules.intents());
+        let speaks = kept.filter(|d| d.action == Action::Handoff).or(general);
+        self.out.intent = kept.or(general).map(|d| d.name.clone());
         self.out.state.misses = 0;
         self.out.status = ConversationStatus::Queued;
-        let t = speaks.map_or_else(|| GENERAL_HANDOFF_REPLY.to_string(), |def| self.reply_of(&def));
+        let t = speaks.map_or_else(|| GENERAL_HANDOFF_REPLY.to_string(), |def| self.reply_of(def));
         let ctx = super::handoff::reply_context(&self.out.slots);
         self.say(&t, ctx);
-    }
-
-    /// The intent of a plain request for a person: `human_handoff` when the rules have it, else a
-    /// handoff intent answering with the general reply. Never a specific one such as
-    /// `account_help`, whose reply speaks of something the customer did not ask.
-    fn general_handoff(&self) -> Option<IntentDef> {
-        let intents = self.bot.rules.intents();
-        intents
-            .iter()
-            .find(|d| d.name == GENERAL_HANDOFF && d.action == Action::Handoff)
-            .or_else(|| {
-                intents.iter().find(|d| {
-                    d.action == Action::Handoff && d.reply.values().all(|t| t.as_str() == GENERAL_HANDOFF_REPLY)
-                })
-            })
-            .cloned()
     }
 
     pub(super) fn prompt(&mut self, def: &IntentDef, slot: &str, slots: BTreeMap<String, String>) {

@@ -36,8 +36,7 @@ impl TurnLocks {
                 lock
             } else {
                 if held.locks.len() >= held.prune_at {
-                    held.locks.retain(|_, w| w.strong_count() > 0);
-                    held.prune_at = (2 * held.locks.len()).max(MIN_PRUNE_AT);
+                    held.drop_released();
                 }
                 let lock = Arc::new(tokio::sync::Mutex::new(()));
                 held.locks.insert(conversation_id.to_string(), Arc::downgrade(&lock));
@@ -52,9 +51,16 @@ impl TurnLocks {
     /// the allocator cannot return that page (see `memory`).
     pub(super) fn prune(&self) {
         let mut held = self.held.lock().expect("turn locks poisoned: a holder panicked");
-        held.locks.retain(|_, w| w.strong_count() > 0);
+        held.drop_released();
         held.locks.shrink_to_fit();
-        held.prune_at = (2 * held.locks.len()).max(MIN_PRUNE_AT);
+    }
+}
+
+impl Held {
+    /// Drops the entries no turn holds or waits for; the next prune comes at twice the live count.
+    fn drop_released(&mut self) {
+        self.locks.retain(|_, w| w.strong_count() > 0);
+        self.prune_at = (2 * self.locks.len()).max(MIN_PRUNE_AT);
     }
 }
 

@@ -171,7 +171,7 @@ impl Store {
                             // journal in memory (a batch's multi-row insert spilled it to a
                             // temporary file: open, write, close, unlink per batch).
                             // wal_autocheckpoint: a backstop; checkpoints run beside the writer
-                            // (see `turns::checkpointer`).
+                            // (see `turns::after_commits`).
                             conn.execute(
                                 "pragma busy_timeout = 10000; pragma synchronous = normal; \
                                  pragma foreign_keys = on; pragma temp_store = memory; \

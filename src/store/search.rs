@@ -50,7 +50,53 @@ pub(super) struct Ranked {
     pub contact_hit: bool,
 }
 
+/// Most pending messages moved into SQLite's search index in one transaction (a few ms of the
+/// writer's time, so turns waiting behind it are not held up long).
+const INDEX_CHUNK: i64 = 2000;
+
+/// SQLite: moves the messages noted in `search_pending` (migration 0018) into `messages_fts`, in
+/// transactions of at most [`INDEX_CHUNK`]; returns how many were indexed. Runs beside the turn
+/// writer (see `turns::after_commits`) and before every search.
+pub(super) async fn index_pending(writer: &sqlx::AnyPool) -> Result<u64> {
+    let mut indexed = 0;
+    loop {
+        let mut tx = writer.begin_with("begin immediate").await?;
+        indexed += sqlx::query(
+            "insert into messages_fts (rowid, body, conversation_id)
+             select m.rowid, m.body, m.conversation_id
+               from (select message_rowid from search_pending order by message_rowid limit $1) p
+               join messages m on m.rowid = p.message_rowid",
+        )
+        .bind(INDEX_CHUNK)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        // Rows of messages deleted while pending are dropped with the others.
+        let taken = sqlx::query(
+            "delete from search_pending where message_rowid in
+                (select message_rowid from search_pending order by message_rowid limit $1)",
+        )
+        .bind(INDEX_CHUNK)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        if taken < INDEX_CHUNK as u64 {
+            return Ok(indexed);
+        }
+    }
+}
+
 impl Store {
+    /// Indexes the messages stored since the last pass (SQLite; PostgreSQL indexes each row as it
+    /// is written). A search does it first, so it finds every stored message.
+    pub async fn index_pending(&self) -> Result<u64> {
+        match self.backend {
+            Backend::Sqlite => index_pending(self.writer()).await,
+            Backend::Postgres => Ok(0),
+        }
+    }
+
     /// Conversations matching `query` and `filter`, best first (see the module doc).
     pub async fn search_conversations(&self, query: &SearchQuery, filter: &ListFilter) -> Result<Vec<SearchHit>> {
         let ranked = match self.backend {
@@ -84,6 +130,7 @@ impl Store {
 
     /// SQLite ranks in one statement: its FTS index is read newest first and stops at the cut.
     async fn sqlite_ranked(&self, query: &SearchQuery, filter: &ListFilter) -> Result<Vec<Ranked>> {
+        index_pending(self.writer()).await?;
         let mut binds = vec![query.fts5()];
         // One set of placeholders, used in both parts.
         let filters = filter.clauses(&mut binds).join(" and ");

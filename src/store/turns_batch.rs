@@ -1,25 +1,33 @@
-//! SQLite: the plain turns of one group commit written together, in two statements for the whole
-//! batch instead of two per turn.
+//! SQLite: the plain turns of one group commit written together, in one round trip to sqlx's
+//! SQLite thread for the whole batch.
 //!
-//! Each statement is a round trip to sqlx's SQLite thread (a channel send and a thread wake-up
-//! both ways), which costs more than SQLite's own work for a small row. Inside the batch's
-//! `BEGIN IMMEDIATE … COMMIT` (see `turns`):
+//! sqlx runs each statement on the connection's own thread: a channel send and a thread
+//! wake-up both ways, which costs more than SQLite's own work for a small row. So a batch's
+//! plain turns (messages and the conversation update, audit rows allowed; see
+//! `turns::is_plain_but_audit`) go to SQLite as one multi-statement query, one hop:
 //!
-//! 1. one multi-row insert of every plain turn's messages;
-//! 2. one `update … from (values …) returning` that moves every conversation still at the version
-//!    and owner its turn was computed against, and names the ones it moved;
-//! 3. only if some did not move (`Conflict`), one delete of those turns' messages;
-//! 4. only if some that moved carry audit rows (the bot's disclosures), one insert of those.
+//! 1. `begin immediate`;
+//! 2. one `update conversations … from (values …) returning conversation_id` that moves every
+//!    conversation still at the version and owner its turn was computed against, and names the
+//!    ones it moved (the query's only rows);
+//! 3. one multi-row insert of the messages of the turns whose conversation moved;
+//! 4. only if some turns carry audit rows (the bot's disclosures), one insert of those, again
+//!    only for the conversations that moved;
+//! 5. `commit`.
 //!
-//! A repeated `client_msg_id` fails the insert as a whole; SQLite backs out that statement only,
-//! the transaction stays usable, and the caller writes the same turns one by one, which finds
-//! the duplicate turn and stores the others. The batch is taken only when no two turns share a
-//! conversation (the hub's turn lock already makes that the rule).
+//! "Moved" in steps 3 and 4 is `last_seq` = the turn's new seq. That is exact because seq is
+//! unique per conversation and every writer that raises `last_seq` stores a message at the new
+//! seq: if another writer had raised it to ours, our insert collides with its message.
+//!
+//! Any error (a repeated `client_msg_id` or external id, such a collision, the disk) fails the
+//! query; it is rolled back on the same connection and the caller writes the same turns one by
+//! one, which finds the turn at fault and stores the others. The batch is taken only when no
+//! two turns share a conversation (the hub's turn lock already makes that the rule).
 
 use super::turns::{MESSAGE_COLUMNS, MESSAGE_PARAMS, bind_messages, bind_update, stored_views};
 use super::{Error, Placeholders, Result, Turn, is_unique_violation, value_tuples};
 use crate::domain::{MessageView, new_ordered_id, now_ms};
-use sqlx::Row;
+use sqlx::{AnyPool, Row};
 use std::collections::HashSet;
 
 /// Columns of the per-turn values the update joins, in [`bind_update`]'s binding order.
@@ -27,65 +35,57 @@ const UPDATE_VALUES: &str = "n_seq, n_status, n_locale, n_state, n_now, n_id, n_
      n_handoff, n_summary, n_context, n_priority, n_from_status, n_from_assignee, n_meta, n_from_team";
 const UPDATE_PARAMS: usize = 18;
 
-/// Writes `turns` (all plain but for audit rows, each on its own conversation) inside `tx`. `None`: a message
-/// collides with a stored one and nothing was written; the caller falls back to one turn at a
-/// time. Otherwise one answer per turn, in order: its stored messages, or `Conflict`.
-pub(super) async fn apply_plain(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    turns: &[&Turn],
-) -> Result<Option<Vec<Result<Vec<MessageView>>>>> {
+/// What a one-hop batch did.
+pub(super) enum Outcome {
+    /// Committed: one answer per turn, in order (its stored messages, or `Conflict`).
+    Written(Vec<Result<Vec<MessageView>>>),
+    /// A message collides with a stored one; nothing was written. Write the turns one by one.
+    Collided,
+}
+
+/// Writes `turns` (plain but for audit rows, each on its own conversation) in one transaction,
+/// sent to SQLite's thread as one query.
+pub(super) async fn commit_plain(writer: &AnyPool, turns: &[&Turn]) -> Result<Outcome> {
     let now = now_ms();
     let stored: Vec<Vec<MessageView>> = turns.iter().map(|t| stored_views(t, now)).collect();
     let rows: usize = stored.iter().map(Vec::len).sum();
+    let audits: usize = turns.iter().map(|t| t.audit.len()).sum();
+    let sql = batch_sql(turns.len(), rows, audits);
 
-    let sql = format!(
-        "insert into messages ({MESSAGE_COLUMNS}) values {}",
-        value_tuples(Placeholders::Anonymous, rows, MESSAGE_PARAMS)
-    );
-    let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (turn, views) in turns.iter().zip(&stored) {
-        insert = bind_messages(insert, views, turn, now);
-    }
-    match insert.execute(&mut **tx).await {
-        Err(e) if is_unique_violation(&e) => return Ok(None),
-        other => other?,
-    };
-
-    let mut update = sqlx::query(sqlx::AssertSqlSafe(update_sql(turns.len())));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for turn in turns {
-        update = bind_update(update, turn, now);
+        query = bind_update(query, turn, now);
     }
-    let moved: HashSet<String> =
-        update.fetch_all(&mut **tx).await?.iter().map(|r| r.try_get::<String, _>(0)).collect::<sqlx::Result<_>>()?;
-
-    let stale: Vec<&MessageView> = turns
-        .iter()
-        .zip(&stored)
-        .filter(|(turn, _)| !moved.contains(&turn.conversation_id))
-        .flat_map(|(_, views)| views)
-        .collect();
-    if !stale.is_empty() {
-        let sql = format!("delete from messages where message_id in ({})", vec!["?"; stale.len()].join(", "));
-        let mut delete = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for view in &stale {
-            delete = delete.bind(view.id.as_str());
+    for (turn, views) in turns.iter().zip(&stored) {
+        query = bind_messages(query, views, turn, now, Some(new_seq(turn)));
+    }
+    for turn in turns {
+        for (actor, action, target, details) in &turn.audit {
+            query = query
+                .bind(new_ordered_id())
+                .bind(now)
+                .bind(actor.as_str())
+                .bind(action.as_str())
+                .bind(target.as_str())
+                .bind(details.as_str())
+                .bind(turn.conversation_id.as_str())
+                .bind(new_seq(turn));
         }
-        delete.execute(&mut **tx).await?;
     }
-    let audit: Vec<&(String, String, String, String)> =
-        turns.iter().filter(|t| moved.contains(&t.conversation_id)).flat_map(|t| &t.audit).collect();
-    if !audit.is_empty() {
-        let sql = format!(
-            "insert into audit_log (audit_id, at, actor, action, target, details) values {}",
-            value_tuples(Placeholders::Anonymous, audit.len(), 6)
-        );
-        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (actor, action, target, details) in audit {
-            insert = insert.bind(new_ordered_id()).bind(now).bind(actor).bind(action).bind(target).bind(details);
+    let mut conn = writer.acquire().await?;
+    let moved: HashSet<String> = match query.fetch_all(&mut *conn).await {
+        Ok(rows) => rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<sqlx::Result<_>>()?,
+        Err(e) => {
+            // The query stopped at the failing statement, inside its transaction (unless it
+            // was `begin` itself: then there is nothing to roll back and this fails harmlessly).
+            let _ = sqlx::query("rollback").execute(&mut *conn).await;
+            if is_unique_violation(&e) {
+                return Ok(Outcome::Collided);
+            }
+            return Err(e.into());
         }
-        insert.execute(&mut **tx).await?;
-    }
-    Ok(Some(
+    };
+    Ok(Outcome::Written(
         turns
             .iter()
             .zip(stored)
@@ -94,21 +94,59 @@ pub(super) async fn apply_plain(
     ))
 }
 
-/// The batch form of `turns::UPDATE_CONVERSATION`: the same assignments and guards, the values
-/// of `turns` turns joined by conversation id.
-fn update_sql(turns: usize) -> String {
-    let mut sql = format!("with v ({UPDATE_VALUES}) as (values ");
+/// The conversation's seq once the turn is stored.
+fn new_seq(turn: &Turn) -> i64 {
+    turn.expected_seq + turn.messages.len() as i64
+}
+
+/// The whole batch as one multi-statement query: `turns` update tuples of 18, `rows` message
+/// tuples of 12 (the row and its turn's new seq), `audits` audit tuples of 8 (the row, its
+/// conversation and new seq).
+fn batch_sql(turns: usize, rows: usize, audits: usize) -> String {
+    let mut sql = String::from("begin immediate; with v (");
+    sql.push_str(UPDATE_VALUES);
+    sql.push_str(") as (values ");
     sql.push_str(&value_tuples(Placeholders::Anonymous, turns, UPDATE_PARAMS));
     sql.push_str(") ");
     sql.push_str(update_conversations_from_v!());
+    sql.push_str("; insert into messages (");
+    sql.push_str(MESSAGE_COLUMNS);
+    sql.push_str(") select ");
+    sql.push_str(&numbered_columns(MESSAGE_PARAMS));
+    sql.push_str(" from (values ");
+    sql.push_str(&value_tuples(Placeholders::Anonymous, rows, MESSAGE_PARAMS + 1));
+    // column2: the conversation id (`MESSAGE_COLUMNS` order); the last: the turn's new seq.
+    sql.push_str(") where ");
+    sql.push_str(&moved("column2", &format!("column{}", MESSAGE_PARAMS + 1)));
+    if audits > 0 {
+        sql.push_str("; insert into audit_log (audit_id, at, actor, action, target, details) select ");
+        sql.push_str(&numbered_columns(6));
+        sql.push_str(" from (values ");
+        sql.push_str(&value_tuples(Placeholders::Anonymous, audits, 8));
+        sql.push_str(") where ");
+        sql.push_str(&moved("column7", "column8"));
+    }
+    sql.push_str("; commit");
     sql
 }
 
+/// True for a row whose conversation the batch's update moved (see the module's note).
+fn moved(conversation: &str, new_seq: &str) -> String {
+    format!(
+        "exists (select 1 from conversations c where c.conversation_id = {conversation} and c.last_seq = {new_seq})"
+    )
+}
+
+/// `column1, …, columnN`: the columns SQLite names a `values` list's.
+fn numbered_columns(n: usize) -> String {
+    (1..=n).map(|i| format!("column{i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// True when `turns` (already plain but for audit rows: see `turns::is_plain_but_audit`) can
-/// go through [`apply_plain`] together: at least two, no conversation twice.
+/// go through [`commit_plain`] together: at least one, no conversation twice.
 pub(super) fn batchable(turns: &[&Turn]) -> bool {
     let mut seen = HashSet::with_capacity(turns.len());
-    turns.len() >= 2 && turns.iter().all(|t| seen.insert(t.conversation_id.as_str()))
+    !turns.is_empty() && turns.iter().all(|t| seen.insert(t.conversation_id.as_str()))
 }
 
 #[cfg(test)]
@@ -116,10 +154,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_update_binds_one_tuple_of_eighteen_per_turn() {
-        let sql = update_sql(3);
-        assert_eq!(sql.matches('?').count(), 3 * UPDATE_PARAMS);
+    fn the_batch_binds_eighteen_per_turn_twelve_per_message_and_eight_per_audit_row() {
+        let sql = batch_sql(3, 5, 2);
+        assert_eq!(sql.matches('?').count(), 3 * UPDATE_PARAMS + 5 * (MESSAGE_PARAMS + 1) + 2 * 8);
         assert_eq!(UPDATE_VALUES.split(',').count(), UPDATE_PARAMS);
+        assert_eq!(MESSAGE_COLUMNS.split(',').count(), MESSAGE_PARAMS);
+        assert!(sql.starts_with("begin immediate;") && sql.ends_with("; commit"));
         assert!(sql.contains("returning conversation_id"));
+        assert!(!batch_sql(1, 2, 0).contains("audit_log"));
     }
 }

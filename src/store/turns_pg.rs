@@ -39,7 +39,7 @@ pub(super) async fn commit_plain(writer: &AnyPool, turn: &Turn) -> Result<Vec<Me
     let now = now_ms();
     let stored = stored_views(turn, now);
     let query = bind_update(sqlx::query(sqlx::AssertSqlSafe(plain_turn_sql(stored.len()))), turn, now);
-    let inserted = match bind_messages(query, &stored, turn, now).execute(writer).await {
+    let inserted = match bind_messages(query, &stored, turn, now, None).execute(writer).await {
         Err(e) if is_unique_violation(&e) => return Err(Error::Duplicate),
         other => other?,
     };

@@ -95,6 +95,25 @@ async fn a_conversation_is_found_by_a_word_an_address_and_an_order_number() {
     }
 }
 
+/// SQLite indexes new messages beside the writer (issue 16), and a search first indexes what is
+/// still pending: a message is found right after its ack, every time.
+#[tokio::test]
+async fn a_message_is_found_right_after_its_ack() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let staff = agent(&app, "Index Agent").await;
+        let mut chat = app.chat().await;
+        for i in 0..5 {
+            tell(&mut chat, &format!("the zebrafish tank number {i} leaks")).await;
+            let found = search(&staff, &format!("q=zebrafish+{i}")).await;
+            assert_eq!(ids(&found), [chat.conversation_id.clone()], "{backend:?}: message {i}");
+            // The search left nothing pending: the customer's message and the bot's reply are in.
+            assert_eq!(app.hub.store().index_pending().await.unwrap(), 0, "{backend:?}");
+        }
+        assert_eq!(ids(&search(&staff, "q=zebrafish").await), [chat.conversation_id.clone()], "{backend:?}");
+    }
+}
+
 #[tokio::test]
 async fn filters_combine_with_search_and_bad_values_name_the_parameter() {
     for backend in backends() {

@@ -20,7 +20,9 @@
 //!
 //! Counting is race-free across sockets and nodes: an attempt is written as a failure *before*
 //! the check and the counts exclude only its own rows, so of many concurrent guesses each sees
-//! all that started before it; a success (or a refusal) deletes its row again.
+//! all that started before it. A refusal deletes its rows again at once; a success deletes them
+//! in its turn's own commit (one write less on the hot path; until that commit, a few ms, the
+//! attempt counts as a failure, which only ever errs on the strict side).
 //!
 //! One-time code (only when the email channel, and so SMTP, is configured): after a failed or
 //! refused proof the bot offers "reply “code”"; the customer replies `code` (`msimbo`), and if the
@@ -129,7 +131,7 @@ pub trait ProofGuard: Send + Sync {
     /// Before a number + email check: counts the attempt as a failure under the address, the
     /// email and the record, and says whether it may be checked (if not, it is not counted).
     fn begin<'a>(&'a self, email: &'a str, record: &'a str) -> BoxFuture<'a, Result<Verdict, crate::store::Error>>;
-    /// After the check: a success is forgiven; a failure stays counted.
+    /// After the check: a success is forgiven (in the turn's commit); a failure stays counted.
     fn settle(&self, ok: bool) -> BoxFuture<'_, Result<(), crate::store::Error>>;
     /// Checks a typed 6-digit code against the conversation's active code.
     fn check_code<'a>(&'a self, code: &'a str) -> BoxFuture<'a, Result<CodeCheck, crate::store::Error>>;

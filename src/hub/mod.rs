@@ -336,6 +336,10 @@ impl Hub {
                     };
                     // Not a repeat: the turn's seq was taken by a concurrent write. Recompute.
                     let Some(m) = existing else { continue };
+                    if turn.forgive_attempt.is_some() {
+                        // A repeat is not stored, so its turn cannot forgive its proof.
+                        self.store.proof_attempt_forgive(&attempt).await?;
+                    }
                     return Ok(Ack { id: m.id, seq: m.seq });
                 }
                 Err(e) => return Err(e.into()),
@@ -404,6 +408,7 @@ impl Hub {
                 &guard,
             )
             .await?;
+        turn.forgive_attempt = guard.forgive();
         turn.messages.extend(outcome.replies.iter().map(|text| NewMessage::ours(Author::Bot, BOT_NAME, text, false)));
         if let Some(last) = turn.messages.last_mut().filter(|m| m.author == Author::Bot) {
             // A restated action ends the turn with its question: yes / no as buttons.

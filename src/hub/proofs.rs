@@ -16,7 +16,7 @@ use futures_util::future::BoxFuture;
 use hmac::{Hmac, Mac};
 use minijinja::{Value, context};
 use sha2::Sha256;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Prune old failures and codes at most this often (per process).
 const PRUNE_EVERY_MS: i64 = 60_000;
@@ -49,6 +49,8 @@ pub struct TurnGuard<'a> {
     address: String,
     /// One per inbound message: a recomputed turn reuses it.
     attempt: &'a str,
+    /// The attempt succeeded: the turn's commit deletes its failure rows.
+    succeeded: AtomicBool,
 }
 
 impl<'a> TurnGuard<'a> {
@@ -62,7 +64,12 @@ impl<'a> TurnGuard<'a> {
             Some(ip) => format!("ip:{}", ip.to_canonical()),
             None => format!("contact:{}", conv.contact_id),
         };
-        TurnGuard { hub, conversation_id: &conv.conversation_id, address, attempt }
+        TurnGuard { hub, conversation_id: &conv.conversation_id, address, attempt, succeeded: AtomicBool::new(false) }
+    }
+
+    /// The attempt to forgive in the turn's commit, if a proof of this turn succeeded.
+    pub(super) fn forgive(&self) -> Option<String> {
+        self.succeeded.load(Ordering::Relaxed).then(|| self.attempt.to_string())
     }
 
     fn store(&self) -> &store::Store {
@@ -126,7 +133,12 @@ impl ProofGuard for TurnGuard<'_> {
     fn settle(&self, ok: bool) -> BoxFuture<'_, store::Result<()>> {
         Box::pin(async move {
             if ok {
-                self.store().proof_attempt_forgive(self.attempt).await
+                // Forgiven in the turn's own commit: one write instead of two. Until then (a
+                // few ms) the attempt counts as a failure, which only ever errs on the strict
+                // side; a turn that is never stored leaves it counted (a repeat is forgiven by
+                // the hub).
+                self.succeeded.store(true, Ordering::Relaxed);
+                Ok(())
             } else {
                 self.failed("wrong number or email");
                 Ok(())

@@ -98,6 +98,9 @@ pub struct Turn {
     pub labels: Vec<String>,
     /// What the channel keeps of the customer message (the original mail), written with it.
     pub channel_state: Option<std::sync::Arc<super::ChannelState>>,
+    /// A proof attempt of this turn that succeeded: its rows, counted as a failure until now,
+    /// are deleted in the turn's own commit (see `bot::proof`).
+    pub forgive_attempt: Option<String>,
 }
 
 impl Turn {
@@ -125,6 +128,7 @@ impl Turn {
             mails: Vec::new(),
             labels: Vec::new(),
             channel_state: None,
+            forgive_attempt: None,
         }
     }
 }

@@ -67,28 +67,41 @@ impl Store {
         since: Millis,
         attempt: &str,
     ) -> Result<Vec<ProofStats>> {
-        let mut out = Vec::with_capacity(keys.len());
+        // One query for every key (one round trip), a row per key in the keys' order.
+        let sql = (0..keys.len())
+            .map(|i| {
+                let n = 4 * i;
+                format!(
+                    "select {i} as k, count(*), max(created_at) from proof_failures
+                      where scope = ${} and subject = ${} and created_at >= ${} and attempt_id <> ${}",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" union all ");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("{sql} order by k")));
         for (scope, subject) in keys {
-            let row = sqlx::query(
-                "select count(*), max(created_at) from proof_failures
-                  where scope = $1 and subject = $2 and created_at >= $3 and attempt_id <> $4",
-            )
-            .bind(*scope)
-            .bind(*subject)
-            .bind(since)
-            .bind(attempt)
-            .fetch_one(&self.pool)
-            .await?;
-            let failures: i64 = row.try_get(0)?;
-            let last_at: Option<i64> = row.try_get(1)?;
-            out.push(ProofStats { failures: u32::try_from(failures).unwrap_or(u32::MAX), last_at });
+            query = query.bind(*scope).bind(*subject).bind(since).bind(attempt);
         }
-        Ok(out)
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| {
+                let failures: i64 = row.try_get(1)?;
+                let last_at: Option<i64> = row.try_get(2)?;
+                Ok(ProofStats { failures: u32::try_from(failures).unwrap_or(u32::MAX), last_at })
+            })
+            .collect()
     }
 
-    /// The attempt did not fail after all (it succeeded, or was refused unchecked).
+    /// The attempt did not fail after all (it was refused unchecked, or its turn was a repeat).
+    /// A success is forgiven in its turn's commit (`Turn::forgive_attempt`).
     pub async fn proof_attempt_forgive(&self, attempt: &str) -> Result<()> {
-        sqlx::query("delete from proof_failures where attempt_id = $1").bind(attempt).execute(self.writer()).await?;
+        sqlx::query(FORGIVE).bind(attempt).execute(self.writer()).await?;
         Ok(())
     }
 
@@ -206,5 +219,13 @@ pub(super) async fn insert_mail(
     .bind(payload)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+const FORGIVE: &str = "delete from proof_failures where attempt_id = $1";
+
+/// [`Store::proof_attempt_forgive`] inside a turn's transaction.
+pub(super) async fn forgive_in(tx: &mut sqlx::Transaction<'static, sqlx::Any>, attempt: &str) -> Result<()> {
+    sqlx::query(FORGIVE).bind(attempt).execute(&mut **tx).await?;
     Ok(())
 }

@@ -182,7 +182,8 @@ async fn commit_one_by_one(writer: &AnyPool, jobs: Vec<TurnJob>) {
 }
 
 /// True when the turn writes nothing but its messages and the conversation row (most widget
-/// messages): no outbox, audit, identity, proof, mail, label or channel-state rows.
+/// messages): no outbox, audit, identity, proof, forgiven attempt, mail, label or channel-state
+/// rows.
 pub(super) fn is_plain(turn: &Turn) -> bool {
     turn.audit.is_empty() && is_plain_but_audit(turn)
 }
@@ -195,6 +196,7 @@ pub(super) fn is_plain_but_audit(turn: &Turn) -> bool {
         && turn.mails.is_empty()
         && turn.labels.is_empty()
         && turn.channel_state.is_none()
+        && turn.forgive_attempt.is_none()
         && !turn.messages.is_empty()
 }
 
@@ -440,6 +442,9 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
         if let Some(note) = stored.get(*index) {
             super::proofs::insert_mail(tx, &turn.conversation_id, &note.id, payload, now).await?;
         }
+    }
+    if let Some(attempt) = &turn.forgive_attempt {
+        super::proofs::forgive_in(tx, attempt).await?;
     }
     for label in &turn.labels {
         super::labels::add_label_in(tx, &turn.conversation_id, label, now).await?;

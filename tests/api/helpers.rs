@@ -641,6 +641,15 @@ pub async fn exec_sql(app: &TestApp, sql: &str, binds: &[&str]) {
     pool.close().await;
 }
 
+/// The first column of the first row `sql` returns, read straight from the app's database.
+pub async fn query_i64(app: &TestApp, sql: &str) -> i64 {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&app.db.url).await.expect("db connects");
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(&pool).await.expect("query runs");
+    pool.close().await;
+    sqlx::Row::try_get(&row, 0).expect("an integer")
+}
+
 /// The console socket (`/ws/agent`) of one staff member.
 pub struct Console {
     pub ws: Socket,

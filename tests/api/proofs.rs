@@ -2,7 +2,9 @@
 //! (issue #11, items 1 and 2), replayed as an attacker and as the legitimate customer would.
 
 use crate::email::smtp::{Received, SmtpReceiver};
-use crate::helpers::{Chat, TestApp, TestDb, backends, eventually, exec_sql, http, serve_args, spawn_app, spawn_on};
+use crate::helpers::{
+    Chat, TestApp, TestDb, backends, eventually, exec_sql, http, query_i64, serve_args, spawn_app, spawn_on,
+};
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -234,5 +236,25 @@ async fn concurrent_guesses_see_each_other() {
         // Only the checked guesses stay counted as failures.
         let stats = app.hub.store().proof_failure_stats(&[("email", AMINA)], 0, "-").await.unwrap();
         assert_eq!(stats[0].failures as usize, checked, "{backend:?}");
+    }
+}
+
+/// A successful proof is not a failure: its rows are deleted in the commit of its own turn, so
+/// the owner can prove herself again and again from one address without a delay, and the
+/// failures counted before (one wrong try) still hold.
+#[tokio::test]
+async fn successful_proofs_are_never_counted_as_failures() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let wrong = one_shot(&app, OTHER, &format!("where is order 9999 {AMINA}")).await;
+        assert!(wrong.contains(CHECKED_AND_WRONG), "{backend:?}: {wrong}");
+        // Email and record allow 2 failures before a delay: counted successes would hit it by
+        // the third proof.
+        for round in 0..6 {
+            let reply = one_shot(&app, OTHER, &format!("where is order 1001 {AMINA}")).await;
+            assert!(reply.contains(TRACKING_1001), "{backend:?}: proof {round} was not answered: {reply}");
+        }
+        let failures = query_i64(&app, "select count(*) from proof_failures").await;
+        assert_eq!(failures, 3, "{backend:?}: one wrong try, under three keys, and nothing else");
     }
 }

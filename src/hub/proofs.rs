@@ -5,7 +5,9 @@
 //!
 //! Writes here happen while the turn is computed, before it is committed: a count must hold even
 //! when the turn is retried or lost. They are keyed by the turn's attempt id (one per inbound
-//! message), so a recomputed turn does not count twice.
+//! message), so a recomputed turn does not count twice. The one write that waits for the commit
+//! is a success's forgiveness: it rides with the turn (`Turn::forgive_attempt`), so a turn that
+//! is never stored leaves its attempt counted, which errs on the strict side.
 
 use super::Hub;
 use crate::bot::proof::{self, CodeCheck, CodeRequest, ProofGuard, Verdict};

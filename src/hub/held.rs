@@ -64,7 +64,7 @@ impl HeldState {
     /// Keeps what the committed `turn` made of `conv` and `emails`, exactly as the commit wrote
     /// it (see `store::turns`).
     pub(super) fn keep(&mut self, mut conv: ConversationRow, mut emails: ProvenEmails, turn: &Turn, identities: u64) {
-        conv.last_seq = turn.expected_seq + turn.messages.len() as i64;
+        conv.last_seq = turn.new_seq();
         conv.status = turn.to.status;
         conv.assignee_id.clone_from(&turn.to.assignee);
         conv.team.clone_from(&turn.to.team);

@@ -104,6 +104,11 @@ pub struct Turn {
 }
 
 impl Turn {
+    /// The conversation's `last_seq` once the turn is stored.
+    pub fn new_seq(&self) -> i64 {
+        self.expected_seq + self.messages.len() as i64
+    }
+
     /// A turn that writes only `messages` against `conv` as it was read (same owner before and
     /// after, nothing else written); callers set what their turn changes beyond that.
     pub fn plain(conv: &ConversationRow, messages: Vec<NewMessage>) -> Turn {

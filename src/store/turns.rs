@@ -54,7 +54,7 @@ pub(super) fn spawn_committer(writer: AnyPool, readers: AnyPool) -> mpsc::Sender
 }
 
 /// Least time between two passes of [`after_commits`] while turns are being written.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+const PASS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Copies the write-ahead log's new pages into the database file, off the writer (SQLite WAL).
 ///
@@ -71,7 +71,7 @@ const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(1
 /// one per commit, where it cost a sixth of the CPU per message.
 async fn after_commits(writer: AnyPool, readers: AnyPool, mut written: mpsc::Receiver<()>) {
     while written.recv().await.is_some() {
-        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        tokio::time::sleep(PASS_EVERY).await;
         if let Err(e) = super::search::index_pending(&writer).await {
             tracing::warn!(error = %e, "indexing new messages for search failed; the next search retries");
         }
@@ -351,7 +351,7 @@ pub(super) struct UpdateValues<'a> {
 pub(super) fn update_values(turn: &Turn, now: i64) -> UpdateValues<'_> {
     let handoff = turn.handoff.as_ref();
     UpdateValues {
-        n_seq: turn.expected_seq + turn.messages.len() as i64,
+        n_seq: turn.new_seq(),
         n_status: turn.to.status.as_str(),
         n_locale: turn.locale.as_str(),
         n_state: &turn.dialogue_state,

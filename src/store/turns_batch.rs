@@ -57,7 +57,7 @@ pub(super) async fn commit_plain(writer: &AnyPool, turns: &[&Turn]) -> Result<Ou
         query = bind_update(query, turn, now);
     }
     for (turn, views) in turns.iter().zip(&stored) {
-        query = bind_messages(query, views, turn, now, Some(new_seq(turn)));
+        query = bind_messages(query, views, turn, now, Some(turn.new_seq()));
     }
     for turn in turns {
         for (actor, action, target, details) in &turn.audit {
@@ -69,7 +69,7 @@ pub(super) async fn commit_plain(writer: &AnyPool, turns: &[&Turn]) -> Result<Ou
                 .bind(target.as_str())
                 .bind(details.as_str())
                 .bind(turn.conversation_id.as_str())
-                .bind(new_seq(turn));
+                .bind(turn.new_seq());
         }
     }
     let mut conn = writer.acquire().await?;
@@ -92,11 +92,6 @@ pub(super) async fn commit_plain(writer: &AnyPool, turns: &[&Turn]) -> Result<Ou
             .map(|(turn, views)| if moved.contains(&turn.conversation_id) { Ok(views) } else { Err(Error::Conflict) })
             .collect(),
     ))
-}
-
-/// The conversation's seq once the turn is stored.
-fn new_seq(turn: &Turn) -> i64 {
-    turn.expected_seq + turn.messages.len() as i64
 }
 
 /// The whole batch as one multi-statement query: `turns` update tuples of 18, `rows` message

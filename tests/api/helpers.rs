@@ -631,8 +631,7 @@ pub async fn queued_customer(app: &TestApp) -> Chat {
 
 /// Runs one SQL statement on the app's database (for state the API cannot set, e.g. priority).
 pub async fn exec_sql(app: &TestApp, sql: &str, binds: &[&str]) {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&app.db.url).await.expect("db connects");
+    let pool = direct_pool(app).await;
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
     for b in binds {
         q = q.bind(*b);
@@ -643,11 +642,16 @@ pub async fn exec_sql(app: &TestApp, sql: &str, binds: &[&str]) {
 
 /// The first column of the first row `sql` returns, read straight from the app's database.
 pub async fn query_i64(app: &TestApp, sql: &str) -> i64 {
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&app.db.url).await.expect("db connects");
+    let pool = direct_pool(app).await;
     let row = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(&pool).await.expect("query runs");
     pool.close().await;
     sqlx::Row::try_get(&row, 0).expect("an integer")
+}
+
+/// One connection to the app's database, beside the app.
+async fn direct_pool(app: &TestApp) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&app.db.url).await.expect("db connects")
 }
 
 /// The console socket (`/ws/agent`) of one staff member.

@@ -41,7 +41,7 @@ pub(super) struct TurnJob {
 pub(super) fn spawn_committer(writer: AnyPool, readers: AnyPool) -> mpsc::Sender<TurnJob> {
     let (tx, mut rx) = mpsc::channel::<TurnJob>(4 * MAX_BATCH);
     let (wrote, written) = mpsc::channel::<()>(1);
-    tokio::spawn(after_commits(writer.clone(), readers, written));
+    tokio::spawn(after_commits(writer.clone(), Some(readers), written));
     tokio::spawn(async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -56,26 +56,39 @@ pub(super) fn spawn_committer(writer: AnyPool, readers: AnyPool) -> mpsc::Sender
 /// Least time between two passes of [`after_commits`] while turns are being written.
 const PASS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
-/// Copies the write-ahead log's new pages into the database file, off the writer (SQLite WAL).
+/// Work that follows commits, off the writer: search indexing on both backends, and SQLite's
+/// checkpoint.
 ///
-/// SQLite's own automatic checkpoint runs inside the commit that crosses the threshold, so one
-/// batch of turns in every few hundred waited for page writes and an `fsync` of the database
-/// file: that was the open-loop tail. A passive checkpoint on another connection runs beside
-/// the writer (it never blocks it, nor readers) on the other core. The writer's own threshold
-/// (`wal_autocheckpoint`, see `Store::connect`) is set high and stays as a backstop. Pages a
-/// batch rewrites often (index leaves, conversation rows) are copied once per checkpoint, not
-/// once per commit.
+/// SQLite: copies the write-ahead log's new pages into the database file. SQLite's own
+/// automatic checkpoint runs inside the commit that crosses the threshold, so one batch of turns
+/// in every few hundred waited for page writes and an `fsync` of the database file: that was the
+/// open-loop tail. A passive checkpoint on another connection (`checkpoint`, a reader pool) runs
+/// beside the writer (it never blocks it, nor readers) on the other core. The writer's own
+/// threshold (`wal_autocheckpoint`, see `Store::connect`) is set high and stays as a backstop.
+/// Pages a batch rewrites often (index leaves, conversation rows) are copied once per
+/// checkpoint, not once per commit.
 ///
 /// Each pass first indexes the messages written since the last one for search
-/// (`search::index_pending`): one FTS5 transaction for a hundred milliseconds of turns instead of
-/// one per commit, where it cost a sixth of the CPU per message.
-async fn after_commits(writer: AnyPool, readers: AnyPool, mut written: mpsc::Receiver<()>) {
+/// (`Store::index_pending`): on SQLite one FTS5 transaction for a hundred milliseconds of turns
+/// instead of one per commit, where it cost a sixth of the CPU per message; on PostgreSQL one
+/// bulk merge of the GIN index's pending list instead of a posting-list rewrite per message.
+pub(super) async fn after_commits(writer: AnyPool, checkpoint: Option<AnyPool>, mut written: mpsc::Receiver<()>) {
+    let mut warned = false;
     while written.recv().await.is_some() {
         tokio::time::sleep(PASS_EVERY).await;
-        if let Err(e) = super::search::index_pending(&writer).await {
-            tracing::warn!(error = %e, "indexing new messages for search failed; the next search retries");
+        let indexed = match checkpoint {
+            Some(_) => super::search::index_pending(&writer).await,
+            None => super::search_pg::merge_pending(&writer).await,
+        };
+        // Said once: a failing pass fails the same way every 100 ms.
+        if let Err(e) = indexed
+            && !std::mem::replace(&mut warned, true)
+        {
+            tracing::warn!(error = %e, "indexing new messages for search failed; searches index first");
         }
-        if let Err(e) = sqlx::query("pragma wal_checkpoint(passive)").execute(&readers).await {
+        if let Some(readers) = &checkpoint
+            && let Err(e) = sqlx::query("pragma wal_checkpoint(passive)").execute(readers).await
+        {
             tracing::warn!(error = %e, "a background checkpoint failed; the writer's own will run");
         }
     }
@@ -90,7 +103,7 @@ impl Store {
     pub async fn commit_turn(&self, turn: Arc<Turn>) -> Result<Vec<MessageView>> {
         // SQLite: every turn goes to the group commit. PostgreSQL: the turns its batch statement
         // can write (see `turns_pg`); the others have their own transaction.
-        let queued = self.backend == Backend::Sqlite || is_plain_but_audit(&turn);
+        let queued = self.backend == Backend::Sqlite || is_plain(&turn);
         if queued && let Some(committer) = &self.committer {
             let (reply, answer) = oneshot::channel();
             committer
@@ -119,7 +132,7 @@ pub(super) async fn commit_alone(writer: &AnyPool, turn: &Turn) -> Result<Vec<Me
 /// hop (`turns_batch`), the others (and the plain ones, if that batch collided with a stored
 /// message) one by one in a second transaction.
 async fn commit_batch(writer: &AnyPool, jobs: Vec<TurnJob>) {
-    let (plain, mut rest): (Vec<TurnJob>, Vec<TurnJob>) = jobs.into_iter().partition(|j| is_plain_but_audit(&j.turn));
+    let (plain, mut rest): (Vec<TurnJob>, Vec<TurnJob>) = jobs.into_iter().partition(|j| is_plain(&j.turn));
     let plain_turns: Vec<&Turn> = plain.iter().map(|j| &*j.turn).collect();
     if super::turns_batch::batchable(&plain_turns) {
         match super::turns_batch::commit_plain(writer, &plain_turns).await {
@@ -181,15 +194,10 @@ async fn commit_one_by_one(writer: &AnyPool, jobs: Vec<TurnJob>) {
     }
 }
 
-/// True when the turn writes nothing but its messages and the conversation row (most widget
-/// messages): no outbox, audit, identity, proof, forgiven attempt, mail, label or channel-state
-/// rows.
+/// True when the turn writes nothing but its messages, the conversation row and audit rows (the
+/// bot's disclosures and actions write one): no outbox, identity, proof, forgiven attempt, mail,
+/// label or channel-state rows. Most widget messages; the batch statements take these.
 pub(super) fn is_plain(turn: &Turn) -> bool {
-    turn.audit.is_empty() && is_plain_but_audit(turn)
-}
-
-/// [`is_plain`], audit rows allowed (the bot's disclosures and actions write one).
-pub(super) fn is_plain_but_audit(turn: &Turn) -> bool {
     turn.outbound_channel.is_none()
         && turn.identities.is_empty()
         && turn.proof_mail.is_none()

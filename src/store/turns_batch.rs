@@ -4,7 +4,7 @@
 //! sqlx runs each statement on the connection's own thread: a channel send and a thread
 //! wake-up both ways, which costs more than SQLite's own work for a small row. So a batch's
 //! plain turns (messages and the conversation update, audit rows allowed; see
-//! `turns::is_plain_but_audit`) go to SQLite as one multi-statement query, one hop:
+//! `turns::is_plain`) go to SQLite as one multi-statement query, one hop:
 //!
 //! 1. `begin immediate`;
 //! 2. one `update conversations … from (values …) returning conversation_id` that moves every
@@ -43,7 +43,7 @@ pub(super) enum Outcome {
     Collided,
 }
 
-/// Writes `turns` (plain but for audit rows, each on its own conversation) in one transaction,
+/// Writes `turns` (plain, each on its own conversation) in one transaction,
 /// sent to SQLite's thread as one query.
 pub(super) async fn commit_plain(writer: &AnyPool, turns: &[&Turn]) -> Result<Outcome> {
     let now = now_ms();
@@ -137,7 +137,7 @@ fn numbered_columns(n: usize) -> String {
     (1..=n).map(|i| format!("column{i}")).collect::<Vec<_>>().join(", ")
 }
 
-/// True when `turns` (already plain but for audit rows: see `turns::is_plain_but_audit`) can
+/// True when `turns` (already plain: see `turns::is_plain`) can
 /// go through [`commit_plain`] together: at least one, no conversation twice.
 pub(super) fn batchable(turns: &[&Turn]) -> bool {
     let mut seen = HashSet::with_capacity(turns.len());

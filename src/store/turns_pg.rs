@@ -12,9 +12,11 @@
 //!   gets nothing inserted (`Conflict` for that turn only). A repeated `client_msg_id` fails the
 //!   whole statement, which then changed nothing: the batch's turns are written one by one,
 //!   which isolates the duplicate (`Duplicate`).
-//! - **A turn alone in one statement** (the one-by-one path, and plain turns without audit
-//!   rows when they come alone): the guarded update and, only if it matched, the multi-row
-//!   insert, as one CTE: one round trip instead of four (begin, insert, update, commit).
+//! - **A turn alone in one statement** (the one-by-one path, and a plain turn that comes
+//!   alone): the guarded update and, only if it matched, the multi-row inserts of its messages
+//!   and audit rows, as one CTE: one round trip instead of four or five (begin, insert, update,
+//!   audit, commit). At a human pace most turns come alone, and a third of them (the bot's
+//!   disclosures) write an audit row.
 //!
 //! Turns that also write outbox, identity, proof, mail, label or channel rows take the
 //! transaction in `turns`.
@@ -38,11 +40,18 @@ const UPDATE_PARAMS: usize = 18;
 pub(super) async fn commit_plain(writer: &AnyPool, turn: &Turn) -> Result<Vec<MessageView>> {
     let now = now_ms();
     let stored = stored_views(turn, now);
-    let query = bind_update(sqlx::query(sqlx::AssertSqlSafe(plain_turn_sql(stored.len()))), turn, now);
-    let inserted = match bind_messages(query, &stored, turn, now, None).execute(writer).await {
+    let sql = plain_turn_sql(stored.len(), turn.audit.len());
+    let mut query =
+        bind_messages(bind_update(sqlx::query(sqlx::AssertSqlSafe(sql)), turn, now), &stored, turn, now, None);
+    for (actor, action, target, details) in &turn.audit {
+        query = query.bind(new_ordered_id()).bind(now).bind(actor.as_str()).bind(action.as_str()).bind(target.as_str());
+        query = query.bind(details.as_str());
+    }
+    let inserted = match query.execute(writer).await {
         Err(e) if is_unique_violation(&e) => return Err(Error::Duplicate),
         other => other?,
     };
+    // The count is the messages' (the audit rows are inserted by a CTE beside them).
     if inserted.rows_affected() != stored.len() as u64 {
         // The update matched no row: the conversation moved on, and nothing was inserted.
         return Err(Error::Conflict);
@@ -50,27 +59,45 @@ pub(super) async fn commit_plain(writer: &AnyPool, turn: &Turn) -> Result<Vec<Me
     Ok(stored)
 }
 
-/// The statement for a turn of `rows` messages, built once per row count (turns have 1–4).
-fn plain_turn_sql(rows: usize) -> Cow<'static, str> {
-    const KEPT: usize = 8;
-    static SQL: [OnceLock<String>; KEPT] = [const { OnceLock::new() }; KEPT];
+/// Parameters of one audit row in [`plain_turn_sql`].
+const AUDIT_PARAMS: usize = 6;
+
+/// The statement for a turn of `rows` messages and `audits` audit rows, built once per shape
+/// (turns have 1–4 messages and 0–2 audit rows): the guarded update, then, only if it matched,
+/// the audit rows (a data-modifying CTE, which PostgreSQL runs whether or not it is read) and
+/// the messages.
+fn plain_turn_sql(rows: usize, audits: usize) -> Cow<'static, str> {
+    const ROWS: usize = 8;
+    const AUDITS: usize = 3;
+    static SQL: [[OnceLock<String>; AUDITS]; ROWS] = [const { [const { OnceLock::new() }; AUDITS] }; ROWS];
     let build = || {
-        let tuples: Vec<String> = (0..rows)
-            .map(|r| {
-                let first = UPDATE_PARAMS + r * MESSAGE_PARAMS + 1;
-                let params: Vec<String> = (first..first + MESSAGE_PARAMS).map(|p| format!("${p}")).collect();
+        let tuples = |first: usize, count: usize, width: usize| -> String {
+            let tuple = |t: usize| {
+                let params: Vec<String> = (0..width).map(|p| format!("${}", first + t * width + p + 1)).collect();
                 format!("({})", params.join(", "))
-            })
-            .collect();
+            };
+            (0..count).map(tuple).collect::<Vec<_>>().join(", ")
+        };
+        let audited = if audits == 0 {
+            String::new()
+        } else {
+            format!(
+                ", audited as (
+                    insert into audit_log (audit_id, at, actor, action, target, details)
+                    select * from (values {}) as a (audit_id, at, actor, action, target, details)
+                     where exists (select 1 from updated))",
+                tuples(UPDATE_PARAMS + rows * MESSAGE_PARAMS, audits, AUDIT_PARAMS)
+            )
+        };
         format!(
-            "with updated as ({UPDATE_CONVERSATION} returning 1)
+            "with updated as ({UPDATE_CONVERSATION} returning 1){audited}
              insert into messages ({MESSAGE_COLUMNS})
              select * from (values {}) as v ({MESSAGE_COLUMNS})
               where exists (select 1 from updated)",
-            tuples.join(", ")
+            tuples(UPDATE_PARAMS, rows, MESSAGE_PARAMS)
         )
     };
-    match rows.checked_sub(1).and_then(|i| SQL.get(i)) {
+    match rows.checked_sub(1).and_then(|i| SQL.get(i)).and_then(|row| row.get(audits)) {
         Some(cell) => Cow::Borrowed(cell.get_or_init(build).as_str()),
         None => Cow::Owned(build()),
     }
@@ -81,17 +108,22 @@ const MAX_BATCH: usize = 64;
 /// Batches in flight at once: while one waits for its commit's log flush, the next is sent.
 const COMMITTERS: usize = 4;
 
-/// Starts the committers of plain turns; they stop when the last sender is dropped.
+/// Starts the committers of plain turns, and the search indexer beside them
+/// (`turns::after_commits`); they stop when the last sender is dropped.
 pub(super) fn spawn_committer(writer: AnyPool) -> mpsc::Sender<TurnJob> {
     let (tx, rx) = mpsc::channel::<TurnJob>(4 * MAX_BATCH);
     let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    let (wrote, written) = mpsc::channel::<()>(1);
+    tokio::spawn(super::turns::after_commits(writer.clone(), None, written));
     for _ in 0..COMMITTERS {
-        let (writer, rx) = (writer.clone(), rx.clone());
+        let (writer, rx, wrote) = (writer.clone(), rx.clone(), wrote.clone());
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(MAX_BATCH);
             // The lock is held only while taking a batch, so another committer takes the next.
             while rx.lock().await.recv_many(&mut batch, MAX_BATCH).await > 0 {
                 commit_batch(&writer, std::mem::take(&mut batch)).await;
+                // Full means a pass is already due.
+                let _ = wrote.try_send(());
             }
         });
     }
@@ -167,7 +199,7 @@ const BATCH_SQL: &str = concat!(
     select conversation_id from moved"
 );
 
-/// Writes `turns` (plain but for audit rows, each on its own conversation) in one statement.
+/// Writes `turns` (plain, each on its own conversation) in one statement.
 /// One answer per turn, in order: its stored messages, or `Conflict`.
 async fn apply_batch(writer: &AnyPool, turns: &[&Turn]) -> sqlx::Result<Vec<Result<Vec<MessageView>>>> {
     let now = now_ms();
@@ -214,9 +246,20 @@ mod tests {
 
     #[test]
     fn message_placeholders_follow_the_update_ones() {
-        let sql = plain_turn_sql(2);
+        let sql = plain_turn_sql(2, 0);
         assert!(sql.contains("($19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29), ($30,"));
         assert!(sql.contains("$40)"));
         assert!(!sql.contains("$41"));
+        assert!(!sql.contains("audit_log"));
+    }
+
+    #[test]
+    fn audit_placeholders_follow_the_message_ones() {
+        let sql = plain_turn_sql(2, 2);
+        assert!(sql.contains("($41, $42, $43, $44, $45, $46), ($47, $48, $49, $50, $51, $52)"));
+        assert!(!sql.contains("$53"));
+        // The messages stay the statement's own insert: its row count is theirs.
+        assert!(sql.trim_end().ends_with("where exists (select 1 from updated)"));
+        assert!(sql.find("audit_log") < sql.find("insert into messages"));
     }
 }

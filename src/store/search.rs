@@ -88,12 +88,13 @@ pub(super) async fn index_pending(writer: &sqlx::AnyPool) -> Result<u64> {
 }
 
 impl Store {
-    /// Indexes the messages stored since the last pass (SQLite; PostgreSQL indexes each row as it
-    /// is written). A search does it first, so it finds every stored message.
+    /// Indexes the messages stored since the last pass: SQLite's `search_pending` rows, or
+    /// PostgreSQL's GIN pending list (answers the pages merged, not messages). A search does it
+    /// first, so it finds every stored message at the index's speed.
     pub async fn index_pending(&self) -> Result<u64> {
         match self.backend {
             Backend::Sqlite => index_pending(self.writer()).await,
-            Backend::Postgres => Ok(0),
+            Backend::Postgres => super::search_pg::merge_pending(self.writer()).await,
         }
     }
 

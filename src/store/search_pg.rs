@@ -26,6 +26,15 @@ use sqlx::any::AnyRow;
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
+/// Merges the GIN index's pending list into the index in bulk (migration 0019); answers the
+/// pending pages it emptied. Runs beside the turn writers (`turns::after_commits`) and before
+/// every search. Inserts go on while it runs; concurrent merges (other nodes) wait their turn.
+pub(super) async fn merge_pending(writer: &sqlx::AnyPool) -> Result<u64> {
+    let pages: i64 =
+        sqlx::query_scalar("select gin_clean_pending_list('messages_search'::regclass)").fetch_one(writer).await?;
+    Ok(pages.max(0) as u64)
+}
+
 /// Newest messages the probe looks at.
 const PROBE: i64 = 2000;
 /// Newest messages a common search walks at most before the GIN index takes over: a search the
@@ -79,6 +88,10 @@ const HIT_COLUMNS: &str = "select h.message_id, h.conversation_id, h.seq,
 impl Store {
     /// The conversations `query` finds under `filter`, ranked, at most `filter.limit`.
     pub(super) async fn postgres_ranked(&self, query: &SearchQuery, filter: &ListFilter) -> Result<Vec<Ranked>> {
+        if let Err(e) = merge_pending(self.writer()).await {
+            // The pending list is searched too (more slowly): the results stay complete.
+            tracing::warn!(error = %e, "merging the search index's pending list failed");
+        }
         let parts = Parts::new(query, filter);
         let messages = self.newest_message_hits(&parts).await?;
         let contacts = self.contact_hits(query, filter).await?;

@@ -25,6 +25,7 @@ pub struct App {
     /// This process's id in a cluster of nodes (events it announces, leases it holds).
     node_id: String,
     offline_grace: std::time::Duration,
+    cluster_heartbeat: std::time::Duration,
     /// Set when demo data was loaded during this start: (orders, invoices, products).
     pub seeded: Option<(u64, u64, u64)>,
     /// Set when this start created the first admin: (email, password), shown once.
@@ -112,6 +113,7 @@ impl App {
             store,
             node_id: crate::domain::new_id(),
             offline_grace,
+            cluster_heartbeat: std::time::Duration::from_millis(args.cluster_heartbeat_ms),
             initial_admin,
             seeded,
         })
@@ -134,9 +136,10 @@ impl App {
         tracker.spawn(crate::hub::run_housekeeping(hub.clone(), token.clone()));
         if let Some(url) = self.cluster_url {
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-            hub.bus().set_remote(self.node_id.clone(), tx);
-            tracker.spawn(crate::hub::cluster::run_notifier(hub.clone(), rx, token.clone()));
-            tracker.spawn(crate::hub::cluster::run_listener(hub.clone(), self.node_id.clone(), url, token.clone()));
+            hub.bus().set_remote(self.node_id.clone(), tx.clone());
+            let peers = Arc::new(crate::hub::cluster::Peers::new(self.node_id.clone(), self.cluster_heartbeat));
+            tracker.spawn(crate::hub::cluster::run_notifier(hub.clone(), rx, peers.clone(), token.clone()));
+            tracker.spawn(crate::hub::cluster::run_listener(hub.clone(), peers, tx, url, token.clone()));
         }
         if let Some(email) = self.email {
             tracker.spawn(crate::outbox::run_worker(hub.clone(), email.sender(hub.clone()), token.clone()));

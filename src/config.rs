@@ -86,6 +86,11 @@ pub struct ServeArgs {
     /// Seconds an agent may stay offline before their conversations return to the queue.
     #[arg(long, env = "KITUO_OFFLINE_GRACE_SECS", default_value_t = 120)]
     pub offline_grace_secs: u64,
+    /// PostgreSQL nodes: how often a node tells the others it is there (milliseconds). A node
+    /// that has heard no other for two of these stops announcing its events; a peer silent for
+    /// three is taken as gone.
+    #[arg(long, env = "KITUO_CLUSTER_HEARTBEAT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(50..))]
+    pub cluster_heartbeat_ms: u64,
     /// Most chat widget sockets open at once from one IP address; more are refused with a
     /// `too_many_connections` error; 0 turns the limit off. Customers behind one NAT share an
     /// address: keep it generous.
@@ -215,6 +220,7 @@ impl ServeArgs {
             business_hours: None,
             utc_offset: "+03:00".into(),
             offline_grace_secs: 120,
+            cluster_heartbeat_ms: 10_000,
             max_sockets_per_ip: 256,
             secure_cookies: false,
             trusted_proxy: Vec::new(),

@@ -74,12 +74,48 @@ impl Published {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "k", rename_all = "snake_case")]
 pub enum Wire {
-    Message { node: String, conversation_id: String, message_id: String },
-    Conversation { node: String, conversation_id: String },
-    Typing { node: String, conversation_id: String, author: Author, name: String, agent_id: Option<String> },
-    Presence { node: String, agent_id: String, presence: Presence },
-    Delivery { node: String, conversation_id: String, message_id: String, outbox_id: String, status: String },
-    Revoked { node: String, agent_id: String, credential: Option<String> },
+    Message {
+        node: String,
+        conversation_id: String,
+        message_id: String,
+    },
+    Conversation {
+        node: String,
+        conversation_id: String,
+    },
+    Typing {
+        node: String,
+        conversation_id: String,
+        author: Author,
+        name: String,
+        agent_id: Option<String>,
+    },
+    Presence {
+        node: String,
+        agent_id: String,
+        presence: Presence,
+    },
+    Delivery {
+        node: String,
+        conversation_id: String,
+        message_id: String,
+        outbox_id: String,
+        status: String,
+    },
+    Revoked {
+        node: String,
+        agent_id: String,
+        credential: Option<String>,
+    },
+    /// "I am here" (every heartbeat, and when a node starts listening).
+    Hello {
+        node: String,
+    },
+    /// "I left out events you may need since I last heard you": `to` re-reads.
+    Welcome {
+        node: String,
+        to: String,
+    },
 }
 
 impl Wire {
@@ -90,8 +126,15 @@ impl Wire {
             | Wire::Typing { node, .. }
             | Wire::Presence { node, .. }
             | Wire::Delivery { node, .. }
-            | Wire::Revoked { node, .. } => node,
+            | Wire::Revoked { node, .. }
+            | Wire::Hello { node }
+            | Wire::Welcome { node, .. } => node,
         }
+    }
+
+    /// True for the nodes' own messages (hello, welcome), which carry no event.
+    pub(super) fn is_control(&self) -> bool {
+        matches!(self, Wire::Hello { .. } | Wire::Welcome { .. })
     }
 
     /// The wire form of a local console event.

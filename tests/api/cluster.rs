@@ -328,3 +328,85 @@ async fn a_killed_nodes_mailbox_and_waiting_reply_are_taken_over_once() {
     pool.close().await;
     store.close().await;
 }
+
+/// The notifications on `kituo_events` that arrive within `wait`, as JSON.
+async fn notifications(listener: &mut sqlx::postgres::PgListener, wait: Duration) -> Vec<serde_json::Value> {
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    while let Ok(Ok(n)) = tokio::time::timeout_at(deadline, listener.recv()).await {
+        seen.push(serde_json::from_str(n.payload()).expect("cluster notifications are JSON"));
+    }
+    seen
+}
+
+fn kinds(seen: &[serde_json::Value]) -> HashSet<String> {
+    seen.iter().map(|n| n["k"].as_str().unwrap_or("?").to_string()).collect()
+}
+
+/// A node alone announces no events, only its hellos; a peer's hello makes it welcome that peer
+/// (it left events out) and announce again; when the peer falls silent, it stops. A real second
+/// node joining the then lone node sees its events live.
+#[tokio::test]
+async fn a_lone_node_announces_nothing_until_a_peer_says_hello() {
+    if !postgres_available() {
+        return;
+    }
+    let db = TestDb::new(Backend::Postgres).await;
+    let heartbeat = ["--cluster-heartbeat-ms", "200"];
+    let node1 = start_node_with(&db.url, true, &heartbeat).await;
+    let mut listener = sqlx::postgres::PgListener::connect(&db.url).await.unwrap();
+    listener.listen("kituo_events").await.unwrap();
+    let peer = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let say_hello =
+        || sqlx::query("select pg_notify('kituo_events', '{\"k\":\"hello\",\"node\":\"test-peer\"}')").execute(&peer);
+
+    // Two heartbeats after it started listening, with no one else there, the node is alone.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let mut chat = Chat::connect(node1.addr, None).await;
+    chat.say("Do you sell umbrellas?").await;
+    let seen = notifications(&mut listener, Duration::from_millis(700)).await;
+    assert_eq!(kinds(&seen), HashSet::from(["hello".to_string()]), "alone: hellos only, {seen:?}");
+
+    // A peer appears: the node left events out, so it welcomes the peer, and announces again.
+    say_hello().await.unwrap();
+    let seen = notifications(&mut listener, Duration::from_millis(500)).await;
+    assert!(seen.iter().any(|n| n["k"] == "welcome" && n["to"] == "test-peer"), "{seen:?}");
+    say_hello().await.unwrap();
+    chat.say("Do you sell raincoats?").await;
+    let seen = notifications(&mut listener, Duration::from_millis(500)).await;
+    assert!(kinds(&seen).contains("message"), "with a peer: events, {seen:?}");
+    assert!(!seen.iter().any(|n| n["k"] == "welcome"), "nothing was left out since the last hello: {seen:?}");
+
+    // The peer falls silent for three heartbeats: the node is alone again.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    chat.say("Do you sell boots?").await;
+    let seen = notifications(&mut listener, Duration::from_millis(700)).await;
+    assert_eq!(kinds(&seen), HashSet::from(["hello".to_string()]), "alone again: {seen:?}");
+
+    // A real node joins the lone one: an agent on it sees the customer on the first one live.
+    let node2 = start_node_with(&db.url, false, &heartbeat).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen = notifications(&mut listener, Duration::from_millis(200)).await;
+        if seen.iter().any(|n| n["k"] == "welcome" && n["to"] != "test-peer") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the lone node never welcomed the new one");
+    }
+    add_agent(&db.url, "neema@cluster.test").await;
+    let staff = login_as(node2.addr, "neema@cluster.test", STAFF_PASSWORD).await;
+    let mut console = Console::connect(&staff).await;
+    let mut other = Chat::connect(node1.addr, None).await;
+    other.say("I want to talk to a human").await;
+    let conversation = other.conversation_id.clone();
+    console
+        .frame_where("the customer's message from the node that was alone", |f| {
+            f["type"] == "message"
+                && f["message"]["conversation_id"] == conversation.as_str()
+                && f["message"]["author"] == "customer"
+        })
+        .await;
+    console.close().await;
+    drop(node2);
+    peer.close().await;
+}

@@ -343,6 +343,31 @@ fn kinds(seen: &[serde_json::Value]) -> HashSet<String> {
     seen.iter().map(|n| n["k"].as_str().unwrap_or("?").to_string()).collect()
 }
 
+/// Reads notifications until some arrive that `pred` accepts; panics after 10 s.
+async fn until_notified(
+    listener: &mut sqlx::postgres::PgListener,
+    what: &str,
+    pred: impl Fn(&[serde_json::Value]) -> bool,
+) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !pred(&notifications(listener, Duration::from_millis(200)).await) {
+        assert!(std::time::Instant::now() < deadline, "no notification: {what}");
+    }
+}
+
+/// The customer keeps writing until the node announces nothing but hellos; panics after 15 s.
+async fn until_alone(chat: &mut Chat, listener: &mut sqlx::postgres::PgListener, what: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        chat.say("Do you sell umbrellas?").await;
+        let seen = notifications(listener, Duration::from_millis(400)).await;
+        if kinds(&seen) == HashSet::from(["hello".to_string()]) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}: {seen:?}");
+    }
+}
+
 /// A node alone announces no events, only its hellos; a peer's hello makes it welcome that peer
 /// (it left events out) and announce again; when the peer falls silent, it stops. A real second
 /// node joining the then lone node sees its events live. The waits poll, so a loaded machine
@@ -360,30 +385,16 @@ async fn a_lone_node_announces_nothing_until_a_peer_says_hello() {
     let peer = sqlx::PgPool::connect(&db.url).await.unwrap();
     let hello = "select pg_notify('kituo_events', '{\"k\":\"hello\",\"node\":\"test-peer\"}')";
     let mut chat = Chat::connect(node1.addr, None).await;
-
     // Until the node knows it is alone (two heartbeats after it starts listening), it announces
     // its events; then only its hellos.
-    let only_hellos = HashSet::from(["hello".to_string()]);
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        chat.say("Do you sell umbrellas?").await;
-        let seen = notifications(&mut listener, Duration::from_millis(400)).await;
-        if kinds(&seen) == only_hellos {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "a lone node kept announcing: {seen:?}");
-    }
+    until_alone(&mut chat, &mut listener, "a lone node kept announcing").await;
 
     // A peer appears: the node left events out, so it welcomes the peer.
     sqlx::query(hello).execute(&peer).await.unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let seen = notifications(&mut listener, Duration::from_millis(200)).await;
-        if seen.iter().any(|n| n["k"] == "welcome" && n["to"] == "test-peer") {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the new peer was never welcomed");
-    }
+    until_notified(&mut listener, "the new peer's welcome", |seen| {
+        seen.iter().any(|n| n["k"] == "welcome" && n["to"] == "test-peer")
+    })
+    .await;
 
     // While the peer keeps saying hello, the node announces its events again.
     let keep_alive = {
@@ -396,38 +407,19 @@ async fn a_lone_node_announces_nothing_until_a_peer_says_hello() {
         })
     };
     chat.say("Do you sell raincoats?").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let seen = notifications(&mut listener, Duration::from_millis(200)).await;
-        if kinds(&seen).contains("message") {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "with a peer the customer's message was not announced");
-    }
+    until_notified(&mut listener, "the customer's message, with a peer", |seen| kinds(seen).contains("message")).await;
 
     // The peer falls silent: after three heartbeats the node is alone again.
     keep_alive.abort();
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        chat.say("Do you sell boots?").await;
-        let seen = notifications(&mut listener, Duration::from_millis(400)).await;
-        if kinds(&seen) == only_hellos {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "a node kept announcing to a silent peer: {seen:?}");
-    }
+    until_alone(&mut chat, &mut listener, "a node kept announcing to a silent peer").await;
 
     // A real node joins the lone one: once welcomed, an agent on it sees the first node's
     // customer live.
     let node2 = start_node_with(&db.url, false, &heartbeat).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let seen = notifications(&mut listener, Duration::from_millis(200)).await;
-        if seen.iter().any(|n| n["k"] == "welcome" && n["to"] != "test-peer") {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "the lone node never welcomed the new one");
-    }
+    until_notified(&mut listener, "the new node's welcome", |seen| {
+        seen.iter().any(|n| n["k"] == "welcome" && n["to"] != "test-peer")
+    })
+    .await;
     add_agent(&db.url, "neema@cluster.test").await;
     let staff = login_as(node2.addr, "neema@cluster.test", STAFF_PASSWORD).await;
     let mut console = Console::connect(&staff).await;

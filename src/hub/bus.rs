@@ -71,51 +71,19 @@ impl Published {
 }
 
 /// What crosses nodes (see `cluster`): ids, never content (NOTIFY payloads are limited to 8 kB).
+/// `Hello` ("I am here", every heartbeat) and `Welcome` ("I left out events you may need since I
+/// last heard you": `to` re-reads) are the nodes' own messages and carry no event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "k", rename_all = "snake_case")]
 pub enum Wire {
-    Message {
-        node: String,
-        conversation_id: String,
-        message_id: String,
-    },
-    Conversation {
-        node: String,
-        conversation_id: String,
-    },
-    Typing {
-        node: String,
-        conversation_id: String,
-        author: Author,
-        name: String,
-        agent_id: Option<String>,
-    },
-    Presence {
-        node: String,
-        agent_id: String,
-        presence: Presence,
-    },
-    Delivery {
-        node: String,
-        conversation_id: String,
-        message_id: String,
-        outbox_id: String,
-        status: String,
-    },
-    Revoked {
-        node: String,
-        agent_id: String,
-        credential: Option<String>,
-    },
-    /// "I am here" (every heartbeat, and when a node starts listening).
-    Hello {
-        node: String,
-    },
-    /// "I left out events you may need since I last heard you": `to` re-reads.
-    Welcome {
-        node: String,
-        to: String,
-    },
+    Message { node: String, conversation_id: String, message_id: String },
+    Conversation { node: String, conversation_id: String },
+    Typing { node: String, conversation_id: String, author: Author, name: String, agent_id: Option<String> },
+    Presence { node: String, agent_id: String, presence: Presence },
+    Delivery { node: String, conversation_id: String, message_id: String, outbox_id: String, status: String },
+    Revoked { node: String, agent_id: String, credential: Option<String> },
+    Hello { node: String },
+    Welcome { node: String, to: String },
 }
 
 impl Wire {

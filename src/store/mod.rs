@@ -285,6 +285,8 @@ fn sqlite_url(url: &str) -> Result<String> {
 pub(crate) enum Placeholders {
     /// `$1, $2, …`: both backends.
     Numbered,
+    /// `$n+1, $n+2, …`: numbered after a statement's first `n` parameters.
+    NumberedAfter(usize),
     /// `?`: SQLite only; binds in order without SQLite looking parameter names up.
     Anonymous,
 }
@@ -295,6 +297,7 @@ pub(crate) fn value_tuples(style: Placeholders, rows: usize, columns: usize) -> 
         let params: Vec<String> = (1..=columns)
             .map(|c| match style {
                 Placeholders::Numbered => format!("${}", r * columns + c),
+                Placeholders::NumberedAfter(n) => format!("${}", n + r * columns + c),
                 Placeholders::Anonymous => "?".to_string(),
             })
             .collect();

@@ -243,6 +243,8 @@ pub(super) const UPDATE_CONVERSATION: &str = "update conversations
 pub(super) const MESSAGE_COLUMNS: &str = "message_id, conversation_id, seq, author, author_name, body, client_msg_id, \
      private, created_at, external_id, quick_replies";
 pub(super) const MESSAGE_PARAMS: usize = 11;
+/// Columns of a turn's audit rows, in the order the batch statements bind them.
+pub(super) const AUDIT_COLUMNS: &str = "audit_id, at, actor, action, target, details";
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 

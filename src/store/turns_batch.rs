@@ -24,7 +24,7 @@
 //! one, which finds the turn at fault and stores the others. The batch is taken only when no
 //! two turns share a conversation (the hub's turn lock already makes that the rule).
 
-use super::turns::{MESSAGE_COLUMNS, MESSAGE_PARAMS, bind_messages, bind_update, stored_views};
+use super::turns::{AUDIT_COLUMNS, MESSAGE_COLUMNS, MESSAGE_PARAMS, bind_messages, bind_update, stored_views};
 use super::{Error, Placeholders, Result, Turn, is_unique_violation, value_tuples};
 use crate::domain::{MessageView, new_ordered_id, now_ms};
 use sqlx::{AnyPool, Row};
@@ -114,7 +114,9 @@ fn batch_sql(turns: usize, rows: usize, audits: usize) -> String {
     sql.push_str(") where ");
     sql.push_str(&moved("column2", &format!("column{}", MESSAGE_PARAMS + 1)));
     if audits > 0 {
-        sql.push_str("; insert into audit_log (audit_id, at, actor, action, target, details) select ");
+        sql.push_str("; insert into audit_log (");
+        sql.push_str(AUDIT_COLUMNS);
+        sql.push_str(") select ");
         sql.push_str(&numbered_columns(6));
         sql.push_str(" from (values ");
         sql.push_str(&value_tuples(Placeholders::Anonymous, audits, 8));

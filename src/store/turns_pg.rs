@@ -22,10 +22,10 @@
 //! transaction in `turns`.
 
 use super::turns::{
-    MESSAGE_COLUMNS, MESSAGE_PARAMS, TurnJob, UPDATE_CONVERSATION, bind_messages, bind_update, message_rows,
-    stored_views, update_values,
+    AUDIT_COLUMNS, MESSAGE_COLUMNS, MESSAGE_PARAMS, TurnJob, UPDATE_CONVERSATION, bind_messages, bind_update,
+    message_rows, stored_views, update_values,
 };
-use super::{Error, Result, Turn, is_unique_violation};
+use super::{Error, Placeholders, Result, Turn, is_unique_violation, value_tuples};
 use crate::domain::{MessageView, new_ordered_id, now_ms};
 use sqlx::{AnyPool, Row};
 use std::borrow::Cow;
@@ -44,8 +44,8 @@ pub(super) async fn commit_plain(writer: &AnyPool, turn: &Turn) -> Result<Vec<Me
     let mut query =
         bind_messages(bind_update(sqlx::query(sqlx::AssertSqlSafe(sql)), turn, now), &stored, turn, now, None);
     for (actor, action, target, details) in &turn.audit {
-        query = query.bind(new_ordered_id()).bind(now).bind(actor.as_str()).bind(action.as_str()).bind(target.as_str());
-        query = query.bind(details.as_str());
+        query = query.bind(new_ordered_id()).bind(now).bind(actor.as_str()).bind(action.as_str());
+        query = query.bind(target.as_str()).bind(details.as_str());
     }
     let inserted = match query.execute(writer).await {
         Err(e) if is_unique_violation(&e) => return Err(Error::Duplicate),
@@ -71,22 +71,15 @@ fn plain_turn_sql(rows: usize, audits: usize) -> Cow<'static, str> {
     const AUDITS: usize = 3;
     static SQL: [[OnceLock<String>; AUDITS]; ROWS] = [const { [const { OnceLock::new() }; AUDITS] }; ROWS];
     let build = || {
-        let tuples = |first: usize, count: usize, width: usize| -> String {
-            let tuple = |t: usize| {
-                let params: Vec<String> = (0..width).map(|p| format!("${}", first + t * width + p + 1)).collect();
-                format!("({})", params.join(", "))
-            };
-            (0..count).map(tuple).collect::<Vec<_>>().join(", ")
-        };
         let audited = if audits == 0 {
             String::new()
         } else {
             format!(
                 ", audited as (
-                    insert into audit_log (audit_id, at, actor, action, target, details)
-                    select * from (values {}) as a (audit_id, at, actor, action, target, details)
+                    insert into audit_log ({AUDIT_COLUMNS})
+                    select * from (values {}) as a ({AUDIT_COLUMNS})
                      where exists (select 1 from updated))",
-                tuples(UPDATE_PARAMS + rows * MESSAGE_PARAMS, audits, AUDIT_PARAMS)
+                value_tuples(Placeholders::NumberedAfter(UPDATE_PARAMS + rows * MESSAGE_PARAMS), audits, AUDIT_PARAMS)
             )
         };
         format!(
@@ -94,7 +87,7 @@ fn plain_turn_sql(rows: usize, audits: usize) -> Cow<'static, str> {
              insert into messages ({MESSAGE_COLUMNS})
              select * from (values {}) as v ({MESSAGE_COLUMNS})
               where exists (select 1 from updated)",
-            tuples(UPDATE_PARAMS, rows, MESSAGE_PARAMS)
+            value_tuples(Placeholders::NumberedAfter(UPDATE_PARAMS), rows, MESSAGE_PARAMS)
         )
     };
     match rows.checked_sub(1).and_then(|i| SQL.get(i)).and_then(|row| row.get(audits)) {

@@ -111,6 +111,9 @@ fn describe(name: &str) -> &'static str {
         "kituo_bot_matches_total" => "Customer messages the bot recognised, per intent.",
         "kituo_bot_misses_total" => "Customer messages the bot did not understand.",
         "kituo_bot_actions_total" => "Back-office actions the bot took, per action and result.",
+        "kituo_turn_state_reads_total" => {
+            "Customer turns that read their conversation from the database (the socket held no current copy)."
+        }
         "kituo_outbox_deliveries_total" => "Outbox delivery attempts, per channel and result.",
         "kituo_security_events_total" => {
             "Security events (refused proofs, throttles, refused sockets and frames), per kind."

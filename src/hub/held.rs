@@ -4,20 +4,25 @@
 //! The copy is kept current from the writes its own turns make (the committed turn says exactly
 //! what changed) and dropped when anything else may have changed the conversation: a message
 //! event with a seq beyond the copy (an agent's reply, another tab, another node), a resync or a
-//! lagged event stream, an identify on the socket, or an identity added on this node outside a
-//! turn ([`Hub::identities_changed`]). Two things make a stale copy harmless: the commit only
+//! lagged event stream, or an identity added to the conversation's contact on this node outside
+//! a turn (an identify, a verified sender: [`IdentityGenerations`]). Two things make a stale copy
+//! harmless: the commit only
 //! succeeds while `last_seq`, status, assignee and team are still what the turn was computed
 //! against (otherwise the turn is recomputed from a fresh read), and proven emails only ever
 //! grow in strength outside turns, so an old copy can only withhold a privilege, never grant one.
+//!
+//! A visitor's socket holds the copy from the start: the conversation it just created is known
+//! without a read (`Hub::visitor_session`). Only a resumed visitor's first message reads.
 
 use super::Hub;
 use super::bus::Event;
 use crate::domain::ConversationStatus;
 use crate::store::{ConversationRow, ProvenEmails, Turn};
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::broadcast::error::RecvError;
 
-/// A socket's copy of its conversation's turn state (empty until the first message; boxed, so
-/// an idle socket pays one pointer for it).
+/// A socket's copy of its conversation's turn state (boxed, so an idle socket pays one pointer
+/// for it).
 #[derive(Debug, Default)]
 pub struct HeldState(Option<Box<Held>>);
 
@@ -25,8 +30,8 @@ pub struct HeldState(Option<Box<Held>>);
 struct Held {
     conv: ConversationRow,
     emails: ProvenEmails,
-    /// [`Hub::identities_changed`] when the copy was read.
-    identities: u64,
+    /// The contact's identity generation the copy was read under ([`IdentityGenerations`]).
+    generation: u64,
 }
 
 impl HeldState {
@@ -53,17 +58,33 @@ impl HeldState {
         self.0 = None;
     }
 
-    /// The copy for this conversation, if still believed current; taken out (a turn that fails
-    /// to commit leaves nothing behind).
-    pub(super) fn take(&mut self, conversation_id: &str, identities: u64) -> Option<(ConversationRow, ProvenEmails)> {
+    /// A copy of a conversation the caller just wrote or read itself: `generation` from
+    /// [`IdentityGenerations::since`] (`None` keeps nothing).
+    pub(super) fn hold(&mut self, conv: ConversationRow, emails: ProvenEmails, generation: Option<u64>) {
+        self.0 = generation.map(|generation| Box::new(Held { conv, emails, generation }));
+    }
+
+    /// The copy for this conversation, with its generation, if still believed current; taken
+    /// out (a turn that fails to commit leaves nothing behind).
+    pub(super) fn take(
+        &mut self,
+        conversation_id: &str,
+        generations: &IdentityGenerations,
+    ) -> Option<(ConversationRow, ProvenEmails, u64)> {
         let held = *self.0.take()?;
-        (held.conv.conversation_id == conversation_id && held.identities == identities)
-            .then_some((held.conv, held.emails))
+        (held.conv.conversation_id == conversation_id && held.generation == generations.current(&held.conv.contact_id))
+            .then_some((held.conv, held.emails, held.generation))
     }
 
     /// Keeps what the committed `turn` made of `conv` and `emails`, exactly as the commit wrote
     /// it (see `store::turns`).
-    pub(super) fn keep(&mut self, mut conv: ConversationRow, mut emails: ProvenEmails, turn: &Turn, identities: u64) {
+    pub(super) fn keep(
+        &mut self,
+        mut conv: ConversationRow,
+        mut emails: ProvenEmails,
+        turn: &Turn,
+        generation: Option<u64>,
+    ) {
         conv.last_seq = turn.new_seq();
         conv.status = turn.to.status;
         conv.assignee_id.clone_from(&turn.to.assignee);
@@ -81,7 +102,64 @@ impl HeldState {
                 emails.verified.insert(at, identity.value.clone());
             }
         }
-        self.0 = Some(Box::new(Held { conv, emails, identities }));
+        self.hold(conv, emails, generation);
+    }
+}
+
+/// Slots of [`IdentityGenerations`]: contacts share them, which costs a shared slot's other
+/// contacts one read when it moves.
+const SLOTS: usize = 4096;
+
+/// Generations of the contacts' identities on this node, so a held copy is read again when an
+/// identity is added to its own contact outside a turn, and not when one is added to anyone
+/// else's (an identify on every page view of a shop would otherwise drop every socket's copy).
+///
+/// A writer adds the identity, then calls [`IdentityGenerations::bump`]: it moves the node's
+/// epoch, then the contact's slot. A reader takes the epoch before it reads the conversation and
+/// the contact's emails, then [`IdentityGenerations::since`] takes the slot and checks the
+/// epoch: if it moved, an identity may have been added after the read but counted before the
+/// slot was taken, and the copy is not kept. Either way no identity added after a read can hide
+/// behind the generation kept with it.
+pub struct IdentityGenerations {
+    epoch: AtomicU64,
+    slots: Box<[AtomicU64]>,
+}
+
+impl Default for IdentityGenerations {
+    fn default() -> Self {
+        IdentityGenerations { epoch: AtomicU64::new(0), slots: (0..SLOTS).map(|_| AtomicU64::new(0)).collect() }
+    }
+}
+
+impl IdentityGenerations {
+    /// Taken before reading a conversation's turn state.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    /// The generation to keep with a copy read after [`Self::epoch`] returned `epoch`; `None`
+    /// if an identity was added anywhere on the node meanwhile.
+    pub fn since(&self, epoch: u64, contact_id: &str) -> Option<u64> {
+        let generation = self.current(contact_id);
+        (self.epoch.load(Ordering::SeqCst) == epoch).then_some(generation)
+    }
+
+    /// The contact's generation now.
+    pub fn current(&self, contact_id: &str) -> u64 {
+        self.slot(contact_id).load(Ordering::SeqCst)
+    }
+
+    /// Called after an identity was added to the contact outside a turn.
+    pub fn bump(&self, contact_id: &str) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.slot(contact_id).fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn slot(&self, contact_id: &str) -> &AtomicU64 {
+        // FNV-1a: ids are random, any spread will do.
+        let hash =
+            contact_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        &self.slots[(hash % SLOTS as u64) as usize]
     }
 }
 
@@ -101,14 +179,10 @@ impl Hub {
         self.receive_inner(conversation_id, inbound, Some(client), held, &[], None).await
     }
 
-    /// Bumped whenever this node adds an identity outside a turn; held copies older than the
-    /// bump are read again.
-    pub fn identities_changed(&self) -> u64 {
-        self.identities.load(std::sync::atomic::Ordering::Acquire)
-    }
-
-    pub(super) fn bump_identities(&self) {
-        self.identities.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    /// Says that an identity was added to the contact outside a turn: held copies of its
+    /// conversations are read again.
+    pub(super) fn identities_added(&self, contact_id: &str) {
+        self.identities.bump(contact_id);
     }
 }
 
@@ -155,35 +229,66 @@ mod tests {
 
     #[test]
     fn a_committed_turn_moves_the_copy_as_the_commit_moved_the_row() {
+        let generations = IdentityGenerations::default();
         let conv = row();
         let emails = ProvenEmails { verified: vec!["c@example.com".into()], strong: vec!["b@example.com".into()] };
         let t = turn(&conv);
         let mut held = HeldState::default();
-        held.keep(conv, emails, &t, 7);
-        let (conv, emails) = held.take("c1", 7).expect("held after a commit");
+        held.keep(conv, emails, &t, Some(0));
+        let (conv, emails, generation) = held.take("c1", &generations).expect("held after a commit");
+        assert_eq!(generation, 0);
         assert_eq!(conv.last_seq, 6);
         assert_eq!(conv.status, ConversationStatus::Queued);
         assert_eq!(conv.locale, Locale::Sw);
         assert_eq!(conv.dialogue_state, r#"{"pending":"email"}"#);
         assert_eq!(emails.verified, vec!["b@example.com".to_string(), "c@example.com".to_string()]);
         assert!(emails.strong.is_empty(), "an order-email proof replaces a stronger verification");
-        assert!(held.take("c1", 7).is_none(), "taken out");
+        assert!(held.take("c1", &generations).is_none(), "taken out");
     }
 
     #[test]
     fn the_copy_is_dropped_when_someone_else_wrote() {
+        let generations = IdentityGenerations::default();
         let conv = row();
         let t = turn(&conv);
         let mut held = HeldState::default();
-        held.keep(conv.clone(), ProvenEmails::default(), &t, 1);
+        held.keep(conv.clone(), ProvenEmails::default(), &t, Some(0));
         held.observe(6); // our own turn's messages
-        assert!(held.take("c1", 1).is_some());
-        held.keep(conv.clone(), ProvenEmails::default(), &t, 1);
+        assert!(held.take("c1", &generations).is_some());
+        held.keep(conv.clone(), ProvenEmails::default(), &t, Some(0));
         held.observe(7); // an agent's reply
-        assert!(held.take("c1", 1).is_none());
-        held.keep(conv.clone(), ProvenEmails::default(), &t, 1);
-        assert!(held.take("c1", 2).is_none(), "an identity was added on this node");
-        held.keep(conv, ProvenEmails::default(), &t, 1);
-        assert!(held.take("other", 1).is_none());
+        assert!(held.take("c1", &generations).is_none());
+        held.keep(conv.clone(), ProvenEmails::default(), &t, Some(0));
+        assert!(held.take("other", &generations).is_none());
+        held.keep(conv.clone(), ProvenEmails::default(), &t, None);
+        assert!(held.take("c1", &generations).is_none(), "read while an identity was added: not kept");
+        held.keep(conv, ProvenEmails::default(), &t, Some(0));
+        generations.bump("k1");
+        assert!(held.take("c1", &generations).is_none(), "an identity was added to the contact");
+    }
+
+    #[test]
+    fn an_identity_added_to_another_contact_keeps_the_copy() {
+        let generations = IdentityGenerations::default();
+        let conv = row();
+        let other = (0..)
+            .map(|n| format!("k{n}"))
+            .find(|k| !std::ptr::eq(generations.slot(k), generations.slot("k1")))
+            .expect("4,096 slots");
+        let mut held = HeldState::default();
+        held.hold(conv, ProvenEmails::default(), Some(generations.current("k1")));
+        generations.bump(&other);
+        assert!(held.take("c1", &generations).is_some(), "another visitor's identify");
+    }
+
+    #[test]
+    fn a_copy_read_while_an_identity_was_added_is_not_kept() {
+        let generations = IdentityGenerations::default();
+        let epoch = generations.epoch();
+        assert_eq!(generations.since(epoch, "k1"), Some(0), "nothing added meanwhile");
+        // Added after the read, counted before the slot is taken: the epoch shows it.
+        generations.bump("k1");
+        assert_eq!(generations.since(epoch, "k1"), None);
+        assert_eq!(generations.since(generations.epoch(), "k1"), Some(1));
     }
 }

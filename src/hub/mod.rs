@@ -110,8 +110,8 @@ pub struct Hub {
     public_url: RwLock<String>,
     /// The key that signs rating links, read from the database once.
     csat_key: tokio::sync::OnceCell<String>,
-    /// Identities added on this node outside a turn (see [`HeldState`]).
-    identities: std::sync::atomic::AtomicU64,
+    /// Identities added on this node outside a turn, per contact (see [`HeldState`]).
+    identities: held::IdentityGenerations,
     /// The attachments folder (see [`channel_files`]).
     files: std::sync::OnceLock<Arc<channel_files::Files>>,
 }
@@ -271,10 +271,16 @@ impl Hub {
         // attempts are counted once per message, however often the turn is recomputed.
         let attempt = crate::domain::new_ordered_id();
         for _ in 0..16 {
-            let identities = self.identities_changed();
-            let (conv, emails) = match held.take(conversation_id, identities) {
-                Some(copy) => copy,
-                None => self.store.conversation_for_turn(conversation_id).await?.ok_or(Error::NotFound)?,
+            let (conv, emails, generation) = match held.take(conversation_id, &self.identities) {
+                Some((conv, emails, generation)) => (conv, emails, Some(generation)),
+                None => {
+                    let epoch = self.identities.epoch();
+                    let (conv, emails) =
+                        self.store.conversation_for_turn(conversation_id).await?.ok_or(Error::NotFound)?;
+                    self.metrics.count("kituo_turn_state_reads_total", "", 1);
+                    let generation = self.identities.since(epoch, &conv.contact_id);
+                    (conv, emails, generation)
+                }
             };
             let mut turn = self.compute_turn(&conv, &emails, &inbound, &attempt, client).await?;
             turn.channel_state = state.cloned();
@@ -282,7 +288,7 @@ impl Hub {
             let committed = self.store.commit_turn(turn.clone()).await;
             match committed {
                 Ok(mut stored) => {
-                    held.keep(conv, emails, &turn, identities);
+                    held.keep(conv, emails, &turn, generation);
                     if let Some(first) = stored.first_mut() {
                         self.link_files(first, attachments).await;
                     }

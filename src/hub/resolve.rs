@@ -205,7 +205,7 @@ impl Hub {
                         verification: sender.verification,
                     };
                     self.store.add_identity(&id, &identity, None).await?;
-                    self.bump_identities();
+                    self.identities_added(&id);
                 }
                 id
             }

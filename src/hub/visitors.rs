@@ -1,9 +1,9 @@
 //! Web visitors: the widget's visitor token (stored only hashed) and the session it resumes, and
 //! the identity the embedding site vouches for (HMAC identify), named from the back office.
 
-use super::{Hub, Result};
+use super::{HeldState, Hub, Result};
 use crate::domain::{Verification, new_secret};
-use crate::store::NewIdentity;
+use crate::store::{NewIdentity, ProvenEmails};
 use sha2::{Digest, Sha256};
 
 /// A web visitor's session: who they are and which conversation they are in.
@@ -12,6 +12,8 @@ pub struct VisitorSession {
     pub visitor_token: String,
     pub contact_id: String,
     pub conversation_id: String,
+    /// The conversation was created for this session (so it has no agent and no messages yet).
+    pub created: bool,
 }
 
 /// What the store keeps of a visitor token (never the token).
@@ -20,23 +22,35 @@ pub(super) fn token_hash(token: &str) -> String {
 }
 
 impl Hub {
-    /// Resumes the visitor of `token`, or starts a new visitor with a new token.
-    pub async fn visitor_session(&self, token: Option<&str>) -> Result<VisitorSession> {
+    /// Resumes the visitor of `token`, or starts a new visitor with a new token; a new visitor's
+    /// socket `held` is given the new conversation's turn state.
+    pub async fn visitor_session(&self, token: Option<&str>, held: &mut HeldState) -> Result<VisitorSession> {
         if let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 128)
             && let Some((contact_id, conversation_id)) = self.store.web_visitor(&token_hash(token)).await?
         {
-            return Ok(VisitorSession { visitor_token: token.to_string(), contact_id, conversation_id });
+            return Ok(VisitorSession {
+                visitor_token: token.to_string(),
+                contact_id,
+                conversation_id,
+                created: false,
+            });
         }
         let visitor_token = new_secret();
-        let (contact_id, conversation_id) = self.store.create_web_visitor(&token_hash(&visitor_token)).await?;
-        Ok(VisitorSession { visitor_token, contact_id, conversation_id })
+        let (contact_id, conv) = self.store.create_web_visitor(&token_hash(&visitor_token)).await?;
+        let conversation_id = conv.conversation_id.clone();
+        // The socket holds the row as stored, so its first message needs no read. The new
+        // contact has no email, and nobody else knows it yet to add one: its slot's generation
+        // now is safe to keep (a later move only costs a read).
+        let generation = self.identities.current(&contact_id);
+        held.hold(conv, ProvenEmails::default(), Some(generation));
+        Ok(VisitorSession { visitor_token, contact_id, conversation_id, created: true })
     }
 
     /// Records an email the embedding site vouched for (widget HMAC identify).
     pub async fn identify(&self, contact_id: &str, email: &str, name: Option<&str>) -> Result<()> {
         let identity = NewIdentity { kind: "email", value: email.to_string(), verification: Verification::Hmac };
         self.store.add_identity(contact_id, &identity, name).await?;
-        self.bump_identities();
+        self.identities_added(contact_id);
         if name.is_none() {
             self.name_from_backoffice(contact_id, email).await;
         }

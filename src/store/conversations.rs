@@ -204,38 +204,81 @@ impl Store {
     }
 
     /// Creates a contact with a web identity and an empty conversation owned by the bot.
-    pub async fn create_web_visitor(&self, token_hash: &str) -> Result<(String, String)> {
+    /// Creates a visitor: a contact known by its token's hash and its web conversation. Returns
+    /// the contact and the conversation row exactly as stored, so the visitor's socket can hold
+    /// its turn state from the start (see `hub::HeldState`). On PostgreSQL the three inserts are
+    /// one statement (one round trip instead of five with `begin` and `commit`).
+    pub async fn create_web_visitor(&self, token_hash: &str) -> Result<(String, ConversationRow)> {
         let contact_id = new_id();
-        let conversation_id = new_id();
+        let conv = ConversationRow {
+            conversation_id: new_id(),
+            contact_id: contact_id.clone(),
+            channel: Channel::Web.as_str().into(),
+            status: ConversationStatus::Bot,
+            locale: Locale::En,
+            last_seq: 0,
+            dialogue_state: "{}".into(),
+            assignee_id: None,
+            team: None,
+            agent_replied: false,
+        };
         let now = now_ms();
-        let mut tx = self.begin_write().await?;
-        sqlx::query("insert into contacts (contact_id, name, created_at) values ($1, null, $2)")
-            .bind(&contact_id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "insert into contact_identities (contact_id, kind, value, verification, created_at)
-             values ($1, 'web', $2, 'none', $3)",
-        )
-        .bind(&contact_id)
-        .bind(token_hash)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "insert into conversations
-               (conversation_id, contact_id, channel, status, locale, last_seq, dialogue_state, created_at, updated_at)
-             values ($1, $2, $3, 'bot', 'en', 0, '{}', $4, $4)",
-        )
-        .bind(&conversation_id)
-        .bind(&contact_id)
-        .bind(Channel::Web.as_str())
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok((contact_id, conversation_id))
+        let (id, channel, status, locale) =
+            (conv.conversation_id.as_str(), conv.channel.as_str(), conv.status.as_str(), conv.locale.as_str());
+        match self.backend {
+            super::Backend::Postgres => {
+                // The foreign keys are checked at the end of the statement, after all three rows.
+                sqlx::query(
+                    "with contact as (insert into contacts (contact_id, name, created_at) values ($1, null, $3)),
+                          identity as (insert into contact_identities (contact_id, kind, value, verification, created_at)
+                                       values ($1, 'web', $2, 'none', $3))
+                     insert into conversations
+                       (conversation_id, contact_id, channel, status, locale, last_seq, dialogue_state, created_at, updated_at)
+                     values ($4, $1, $5, $6, $7, 0, '{}', $3, $3)",
+                )
+                .bind(&contact_id)
+                .bind(token_hash)
+                .bind(now)
+                .bind(id)
+                .bind(channel)
+                .bind(status)
+                .bind(locale)
+                .execute(&self.writer)
+                .await?;
+            }
+            super::Backend::Sqlite => {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("insert into contacts (contact_id, name, created_at) values ($1, null, $2)")
+                    .bind(&contact_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "insert into contact_identities (contact_id, kind, value, verification, created_at)
+                     values ($1, 'web', $2, 'none', $3)",
+                )
+                .bind(&contact_id)
+                .bind(token_hash)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "insert into conversations
+                       (conversation_id, contact_id, channel, status, locale, last_seq, dialogue_state, created_at, updated_at)
+                     values ($1, $2, $3, $4, $5, 0, '{}', $6, $6)",
+                )
+                .bind(id)
+                .bind(&contact_id)
+                .bind(channel)
+                .bind(status)
+                .bind(locale)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+            }
+        }
+        Ok((contact_id, conv))
     }
 
     pub async fn conversation(&self, conversation_id: &str) -> Result<Option<ConversationRow>> {

@@ -2,7 +2,7 @@
 //! conversation's turn state and the built-in back office keeps its answers. These tests check
 //! that what is held never hides a change made elsewhere.
 
-use crate::helpers::{Chat, admin, backends, eventually, hand_off, spawn_app};
+use crate::helpers::{Chat, TestApp, admin, backends, eventually, hand_off, spawn_app};
 use crate::import::import;
 use serde_json::json;
 use std::time::Duration;
@@ -17,6 +17,68 @@ async fn send_acked(chat: &mut Chat, text: &str) -> serde_json::Value {
             return f;
         }
         assert_ne!(f["type"], "error", "message refused: {f}");
+    }
+}
+
+/// `kituo_turn_state_reads_total`: turns that read their conversation (absent until the first).
+async fn state_reads(app: &TestApp) -> i64 {
+    let text = crate::actions::metrics(app).await;
+    let line = text.lines().find_map(|l| l.strip_prefix("kituo_turn_state_reads_total "));
+    line.map_or(0, |v| v.trim().parse().expect("a count"))
+}
+
+#[tokio::test]
+async fn a_new_visitor_is_answered_without_a_read_while_others_identify() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        // A new visitor's socket holds the conversation it created: even the first message
+        // reads nothing.
+        let mut visitors = Vec::new();
+        for _ in 0..6 {
+            let mut chat = app.chat().await;
+            assert!(chat.ask("hello").await.contains("welcome"), "{backend:?}");
+            visitors.push(chat);
+        }
+        assert_eq!(state_reads(&app).await, 0, "{backend:?}");
+
+        // Another visitor's identify (a signed-in shop customer opening any page) leaves their
+        // copies alone. Contacts share 4,096 slots, so one of the six may share Juma's.
+        let mut juma = crate::actions::signed_chat(&app, "juma.otieno@example.co.ke").await;
+        for chat in &mut visitors {
+            assert!(chat.ask("do you have the kanga pair in stock?").await.contains("48 available"), "{backend:?}");
+        }
+        let reads = state_reads(&app).await;
+        assert!(reads <= 1, "{backend:?}: another contact's identify dropped {reads} of 6 held copies");
+
+        // Juma's own copy is read again, so the bot sees the email the shop vouched for at once.
+        let reply = juma.ask("where is my order 1010").await;
+        assert!(reply.contains("FCL2611458720"), "{backend:?}: {reply}");
+        assert_eq!(state_reads(&app).await, reads + 1, "{backend:?}");
+
+        // A returning visitor's socket has no copy yet: its first message reads, the next does not.
+        let token = visitors[0].visitor_token.clone();
+        drop(visitors);
+        let mut back = Chat::connect(app.addr, Some(&token)).await;
+        back.ask("hello again").await;
+        back.ask("do you have the kanga pair in stock?").await;
+        assert_eq!(state_reads(&app).await, reads + 2, "{backend:?}");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_new_visitors_held_row_is_the_row_stored() {
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let store = app.hub.store();
+        let (contact_id, row) = store.create_web_visitor("a-token-hash").await.unwrap();
+        let (read, emails) = store.conversation_for_turn(&row.conversation_id).await.unwrap().expect("stored");
+        assert_eq!(format!("{row:?}"), format!("{read:?}"), "{backend:?}");
+        assert_eq!(read.contact_id, contact_id);
+        assert!(emails.verified.is_empty() && emails.strong.is_empty(), "{backend:?}: {emails:?}");
+        let visitor = store.web_visitor("a-token-hash").await.unwrap();
+        assert_eq!(visitor, Some((contact_id, row.conversation_id.clone())), "{backend:?}");
+        app.stop().await;
     }
 }
 
@@ -102,8 +164,8 @@ async fn turns_committed_together_keep_their_own_outcomes() {
         let store = app.hub.store().clone();
         let mut rows = Vec::new();
         for i in 0..12 {
-            let (_, id) = store.create_web_visitor(&format!("batch-visitor-{i}")).await.unwrap();
-            rows.push(store.conversation(&id).await.unwrap().unwrap());
+            let (_, row) = store.create_web_visitor(&format!("batch-visitor-{i}")).await.unwrap();
+            rows.push(store.conversation(&row.conversation_id).await.unwrap().unwrap());
         }
         // Conversation 11 already holds "dup-11"; conversation 10 was handed to the queue since
         // its turns were computed (the same seq, another owner).

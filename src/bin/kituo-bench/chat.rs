@@ -66,6 +66,11 @@ pub struct ChatOpts {
     /// With `--kituo-addr`: the server's process id, to report its CPU time per message.
     #[arg(long, requires = "kituo_addr")]
     pub kituo_pid: Option<u32>,
+    /// Open loop: writes every Kituo round trip to this CSV file (`session,message,due_ms,latency_us`,
+    /// `due_ms` counted from the first message due), to see where in the run and at which
+    /// message of a conversation the slow ones are.
+    #[arg(long)]
+    pub latency_csv: Option<std::path::PathBuf>,
     /// Agent consoles (`/ws/agent`) reading every event during the Kituo run.
     #[arg(long, default_value_t = 0)]
     pub consoles: usize,
@@ -199,6 +204,8 @@ pub struct Frame<'a> {
 #[derive(Default)]
 pub struct SessionOutcome {
     pub latencies: Vec<u64>,
+    /// Open loop: (when the message was due, its index in the session, latency ns).
+    pub timeline: Vec<(tokio::time::Instant, usize, u64)>,
     pub retries: u64,
     pub error: Option<String>,
 }
@@ -386,11 +393,13 @@ async fn run_load(
     let mut retries = 0;
     let mut first_error = None;
     let mut elapsed = Duration::ZERO;
-    for t in tasks {
+    let mut timeline = Vec::new();
+    for (session, t) in tasks.into_iter().enumerate() {
         let abort = t.abort_handle();
         match tokio::time::timeout_at(run_deadline, t).await {
             Ok(Ok(out)) => {
                 latencies.extend(out.latencies);
+                timeline.extend(out.timeline.into_iter().map(|(due, message, ns)| (session, message, due, ns)));
                 retries += out.retries;
                 if first_error.is_none() {
                     first_error = out.error;
@@ -406,6 +415,9 @@ async fn run_load(
         }
     }
     let server_cpu = cpu_before.zip(meter.read()).map(|(a, b)| b.saturating_sub(a));
+    if let Some(path) = opts.latency_csv.as_ref().filter(|_| target == Target::Kituo) {
+        crate::openloop::write_timeline(path, &timeline)?;
+    }
     let round_trips = latencies.len();
     Ok(LoadResult {
         label: label.to_string(),

@@ -249,8 +249,9 @@ async fn future_sizes() -> anyhow::Result<Vec<(&'static str, usize)>> {
     args.no_demo = true;
     let app = kituo::app::App::build(&args).await?;
     let hub = app.hub();
+    let mut held = kituo::hub::HeldState::default();
     let sizes = vec![
-        ("hub.visitor_session", std::mem::size_of_val(&hub.visitor_session(None))),
+        ("hub.visitor_session", std::mem::size_of_val(&hub.visitor_session(None, &mut held))),
         ("hub.customer_message", std::mem::size_of_val(&hub.customer_message("c", "hi", Some("x")))),
         ("hub.identify", std::mem::size_of_val(&hub.identify("c", "a@b.c", None))),
     ];

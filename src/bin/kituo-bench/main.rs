@@ -168,6 +168,7 @@ async fn all(a: AllOpts) -> anyhow::Result<()> {
         no_phases: false,
         consoles: 0,
         console_token: None,
+        latency_csv: None,
     };
     let closed = chat::run(&chat_opts, None).await?;
     let paced_opts =

@@ -67,7 +67,9 @@ pub async fn converse(
                         if let Some(p) = pending.front()
                             && plan.frames[p.index].0.len() == text.len()
                         {
-                            out.latencies.push(p.due.elapsed().as_nanos() as u64);
+                            let ns = p.due.elapsed().as_nanos() as u64;
+                            out.latencies.push(ns);
+                            out.timeline.push((p.due, p.index, ns));
                             pending.pop_front();
                         }
                     }
@@ -127,8 +129,26 @@ fn settle(pending: &mut VecDeque<Pending>, replies: &mut Vec<i64>, out: &mut Ses
     });
     pending.retain(|p| {
         if p.replied {
-            out.latencies.push(p.due.elapsed().as_nanos() as u64);
+            let ns = p.due.elapsed().as_nanos() as u64;
+            out.latencies.push(ns);
+            out.timeline.push((p.due, p.index, ns));
         }
         !p.replied
     });
+}
+
+/// `--latency-csv`: one line per round trip, in the order they were due.
+pub fn write_timeline(
+    path: &std::path::Path,
+    timeline: &[(usize, usize, tokio::time::Instant, u64)],
+) -> anyhow::Result<()> {
+    use std::fmt::Write;
+    let Some(first) = timeline.iter().map(|t| t.2).min() else { return Ok(()) };
+    let mut rows: Vec<_> = timeline.iter().map(|&(s, m, due, ns)| (due - first, s, m, ns)).collect();
+    rows.sort_unstable();
+    let mut text = String::from("session,message,due_ms,latency_us\n");
+    for (due, session, message, ns) in rows {
+        let _ = writeln!(text, "{session},{message},{:.3},{:.1}", due.as_secs_f64() * 1e3, ns as f64 / 1e3);
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }

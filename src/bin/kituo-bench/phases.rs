@@ -79,7 +79,7 @@ pub async fn phases(hub: &Arc<Hub>, opts: &ChatOpts, customers: &[Customer]) -> 
 
     // The read the hub makes before the bot for every message: the conversation with the
     // contact's verified emails (no console watches here, so no summary is read after it).
-    let session = hub.visitor_session(None).await?;
+    let session = hub.visitor_session(None, &mut Default::default()).await?;
     let store = hub.store();
     let one = [()];
     let hub_reads =
@@ -89,7 +89,7 @@ pub async fn phases(hub: &Arc<Hub>, opts: &ChatOpts, customers: &[Customer]) -> 
     // first one message at a time, then the same N×M load as the sockets.
     let mut samples = Vec::new();
     for (s, (customer, script)) in scripts.iter().enumerate() {
-        let session = hub.visitor_session(None).await?;
+        let session = hub.visitor_session(None, &mut Default::default()).await?;
         hub.identify(&session.contact_id, &customer.email.to_lowercase(), Some(&customer.name)).await?;
         for (i, text) in script.iter().enumerate() {
             let st = Instant::now();
@@ -128,7 +128,7 @@ async fn hub_direct_load(hub: &Arc<Hub>, opts: &ChatOpts, customers: &[Customer]
     for s in 0..n {
         let customer = &customers[s % customers.len()];
         let identified = s % 2 == 0;
-        let session = hub.visitor_session(None).await?;
+        let session = hub.visitor_session(None, &mut Default::default()).await?;
         if identified {
             hub.identify(&session.contact_id, &customer.email.to_lowercase(), Some(&customer.name)).await?;
         }

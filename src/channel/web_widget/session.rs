@@ -78,7 +78,7 @@ impl Connection {
     /// long as the socket, and an unboxed call would embed the largest of them (several KiB)
     /// in every idle connection's state (measured: 10,000 idle sockets 179 → 140 MiB).
     pub(super) async fn run(&mut self, token: Option<String>) -> SocketResult {
-        let session = match Box::pin(self.state.hub.visitor_session(token.as_deref())).await {
+        let session = match Box::pin(self.state.hub.visitor_session(token.as_deref(), &mut self.held)).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "cannot start a widget session");
@@ -94,8 +94,12 @@ impl Connection {
             conversation_id: &session.conversation_id,
         })
         .await?;
+        let created = session.created;
         self.session = Some(session);
-        Box::pin(self.send_agent()).await?;
+        // A conversation created just now has no agent to name.
+        if !created {
+            Box::pin(self.send_agent()).await?;
+        }
         let shutdown = self.state.shutdown.clone();
         let result = loop {
             tokio::select! {

@@ -21,10 +21,22 @@ use crate::store::{ConversationRow, ProvenEmails, Turn};
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::broadcast::error::RecvError;
 
-/// A socket's copy of its conversation's turn state (boxed, so an idle socket pays one pointer
-/// for it).
+/// A socket's copy of its conversation's turn state. An idle socket pays 16 bytes for it: the
+/// copy is boxed, and a conversation created for the socket is held as its generation alone
+/// until its first message ([`ConversationRow::new_web`] is its row).
 #[derive(Debug, Default)]
-pub struct HeldState(Option<Box<Held>>);
+pub struct HeldState(Kept);
+
+#[derive(Debug, Default)]
+enum Kept {
+    #[default]
+    Nothing,
+    /// A web conversation created for this socket and not written since.
+    New {
+        generation: u64,
+    },
+    Copy(Box<Held>),
+}
 
 #[derive(Debug)]
 struct Held {
@@ -48,20 +60,42 @@ impl HeldState {
     /// A stored message of the conversation was seen on the bus: a seq beyond the copy means
     /// someone else wrote.
     pub fn observe(&mut self, seq: i64) {
-        if self.0.as_ref().is_some_and(|h| seq > h.conv.last_seq) {
-            self.0 = None;
+        let last_seq = match &self.0 {
+            Kept::Nothing => return,
+            Kept::New { .. } => 0,
+            Kept::Copy(held) => held.conv.last_seq,
+        };
+        if seq > last_seq {
+            self.0 = Kept::Nothing;
         }
     }
 
     /// Drops the copy (events may have been missed, or an identity was added).
     pub fn forget(&mut self) {
-        self.0 = None;
+        self.0 = Kept::Nothing;
+    }
+
+    /// The socket's conversation was created for it just now, under the contact's `generation`.
+    pub(super) fn created(&mut self, generation: u64) {
+        self.0 = Kept::New { generation };
     }
 
     /// A copy of a conversation the caller just wrote or read itself: `generation` from
     /// [`IdentityGenerations::since`] (`None` keeps nothing).
     pub(super) fn hold(&mut self, conv: ConversationRow, emails: ProvenEmails, generation: Option<u64>) {
-        self.0 = generation.map(|generation| Box::new(Held { conv, emails, generation }));
+        self.0 = match generation {
+            Some(generation) => Kept::Copy(Box::new(Held { conv, emails, generation })),
+            None => Kept::Nothing,
+        };
+    }
+
+    /// Turns a conversation created for the socket into its copy, at its first message: its
+    /// row is [`ConversationRow::new_web`] of the socket's ids, and a new contact has no email.
+    pub(super) fn open(&mut self, conversation_id: &str, contact_id: &str) {
+        if let Kept::New { generation } = self.0 {
+            let conv = ConversationRow::new_web(conversation_id, contact_id);
+            self.0 = Kept::Copy(Box::new(Held { conv, emails: ProvenEmails::default(), generation }));
+        }
     }
 
     /// The copy for this conversation, with its generation, if still believed current; taken
@@ -71,7 +105,7 @@ impl HeldState {
         conversation_id: &str,
         generations: &IdentityGenerations,
     ) -> Option<(ConversationRow, ProvenEmails, u64)> {
-        let held = *self.0.take()?;
+        let Kept::Copy(held) = std::mem::take(&mut self.0) else { return None };
         (held.conv.conversation_id == conversation_id && held.generation == generations.current(&held.conv.contact_id))
             .then_some((held.conv, held.emails, held.generation))
     }
@@ -169,14 +203,15 @@ impl Hub {
     /// committed turn.
     pub async fn customer_message_held(
         &self,
-        conversation_id: &str,
+        session: &super::VisitorSession,
         text: &str,
         client_msg_id: Option<&str>,
         client: std::net::IpAddr,
         held: &mut HeldState,
     ) -> super::Result<super::Ack> {
+        held.open(&session.conversation_id, &session.contact_id);
         let inbound = super::Inbound { text, client_msg_id, external_id: None, channel_meta: None };
-        self.receive_inner(conversation_id, inbound, Some(client), held, &[], None).await
+        self.receive_inner(&session.conversation_id, inbound, Some(client), held, &[], None).await
     }
 
     /// Says that an identity was added to the contact outside a turn: held copies of its
@@ -279,6 +314,30 @@ mod tests {
         held.hold(conv, ProvenEmails::default(), Some(generations.current("k1")));
         generations.bump(&other);
         assert!(held.take("c1", &generations).is_some(), "another visitor's identify");
+    }
+
+    #[test]
+    fn a_created_conversation_is_held_as_created_until_someone_else_writes() {
+        let generations = IdentityGenerations::default();
+        let mut held = HeldState::default();
+        held.created(generations.current("k1"));
+        assert!(held.take("c1", &generations).is_none(), "opened only by the socket's first message");
+        held.created(generations.current("k1"));
+        held.open("c1", "k1");
+        let (conv, emails, _) = held.take("c1", &generations).expect("held from the start");
+        assert_eq!(format!("{conv:?}"), format!("{:?}", ConversationRow::new_web("c1", "k1")));
+        assert!(emails.verified.is_empty() && emails.strong.is_empty());
+
+        held.created(generations.current("k1"));
+        held.observe(1); // an agent wrote before the customer
+        held.open("c1", "k1");
+        assert!(held.take("c1", &generations).is_none());
+        held.created(generations.current("k1"));
+        generations.bump("k1"); // the socket's own identify
+        held.open("c1", "k1");
+        assert!(held.take("c1", &generations).is_none());
+        // An idle socket's share: no row until its first message.
+        assert!(std::mem::size_of::<HeldState>() <= 16);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::{HeldState, Hub, Result};
 use crate::domain::{Verification, new_secret};
-use crate::store::{NewIdentity, ProvenEmails};
+use crate::store::NewIdentity;
 use sha2::{Digest, Sha256};
 
 /// A web visitor's session: who they are and which conversation they are in.
@@ -37,12 +37,11 @@ impl Hub {
         }
         let visitor_token = new_secret();
         let (contact_id, conv) = self.store.create_web_visitor(&token_hash(&visitor_token)).await?;
-        let conversation_id = conv.conversation_id.clone();
-        // The socket holds the row as stored, so its first message needs no read. The new
-        // contact has no email, and nobody else knows it yet to add one: its slot's generation
-        // now is safe to keep (a later move only costs a read).
-        let generation = self.identities.current(&contact_id);
-        held.hold(conv, ProvenEmails::default(), Some(generation));
+        let conversation_id = conv.conversation_id;
+        // The socket holds the conversation as created, so its first message needs no read.
+        // Nobody else knows the new contact yet to add an identity: its slot's generation now
+        // is safe to keep (a later move only costs a read).
+        held.created(self.identities.current(&contact_id));
         Ok(VisitorSession { visitor_token, contact_id, conversation_id, created: true })
     }
 

@@ -21,6 +21,22 @@ pub struct ConversationRow {
 }
 
 impl ConversationRow {
+    /// A web conversation as [`Store::create_web_visitor`] stores it.
+    pub fn new_web(conversation_id: &str, contact_id: &str) -> ConversationRow {
+        ConversationRow {
+            conversation_id: conversation_id.into(),
+            contact_id: contact_id.into(),
+            channel: Channel::Web.as_str().into(),
+            status: ConversationStatus::Bot,
+            locale: Locale::En,
+            last_seq: 0,
+            dialogue_state: "{}".into(),
+            assignee_id: None,
+            team: None,
+            agent_replied: false,
+        }
+    }
+
     pub fn ownership(&self) -> Ownership {
         Ownership { status: self.status, assignee: self.assignee_id.clone(), team: self.team.clone() }
     }
@@ -204,24 +220,14 @@ impl Store {
     }
 
     /// Creates a contact with a web identity and an empty conversation owned by the bot.
-    /// Creates a visitor: a contact known by its token's hash and its web conversation. Returns
-    /// the contact and the conversation row exactly as stored, so the visitor's socket can hold
-    /// its turn state from the start (see `hub::HeldState`). On PostgreSQL the three inserts are
-    /// one statement (one round trip instead of five with `begin` and `commit`).
+    /// Creates a visitor: a contact known by its token's hash, and its web conversation as
+    /// [`ConversationRow::new_web`] describes it (its values are bound from that row, so the
+    /// visitor's socket can hold the conversation from the start: see `hub::HeldState`).
+    /// Returns the contact and that row. On PostgreSQL the three inserts are one statement (one
+    /// round trip instead of five with `begin` and `commit`).
     pub async fn create_web_visitor(&self, token_hash: &str) -> Result<(String, ConversationRow)> {
         let contact_id = new_id();
-        let conv = ConversationRow {
-            conversation_id: new_id(),
-            contact_id: contact_id.clone(),
-            channel: Channel::Web.as_str().into(),
-            status: ConversationStatus::Bot,
-            locale: Locale::En,
-            last_seq: 0,
-            dialogue_state: "{}".into(),
-            assignee_id: None,
-            team: None,
-            agent_replied: false,
-        };
+        let conv = ConversationRow::new_web(&new_id(), &contact_id);
         let now = now_ms();
         let (id, channel, status, locale) =
             (conv.conversation_id.as_str(), conv.channel.as_str(), conv.status.as_str(), conv.locale.as_str());
@@ -234,7 +240,7 @@ impl Store {
                                        values ($1, 'web', $2, 'none', $3))
                      insert into conversations
                        (conversation_id, contact_id, channel, status, locale, last_seq, dialogue_state, created_at, updated_at)
-                     values ($4, $1, $5, $6, $7, 0, '{}', $3, $3)",
+                     values ($4, $1, $5, $6, $7, $8, $9, $3, $3)",
                 )
                 .bind(&contact_id)
                 .bind(token_hash)
@@ -243,6 +249,8 @@ impl Store {
                 .bind(channel)
                 .bind(status)
                 .bind(locale)
+                .bind(conv.last_seq)
+                .bind(conv.dialogue_state.as_str())
                 .execute(&self.writer)
                 .await?;
             }
@@ -265,13 +273,15 @@ impl Store {
                 sqlx::query(
                     "insert into conversations
                        (conversation_id, contact_id, channel, status, locale, last_seq, dialogue_state, created_at, updated_at)
-                     values ($1, $2, $3, $4, $5, 0, '{}', $6, $6)",
+                     values ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
                 )
                 .bind(id)
                 .bind(&contact_id)
                 .bind(channel)
                 .bind(status)
                 .bind(locale)
+                .bind(conv.last_seq)
+                .bind(conv.dialogue_state.as_str())
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;

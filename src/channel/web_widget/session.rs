@@ -275,12 +275,12 @@ impl Connection {
             return self.send_error("rate_limited", "you are sending messages too fast; wait a moment").await;
         }
         self.forgive();
-        let Some(conversation_id) = self.session.as_ref().map(|s| s.conversation_id.clone()) else {
+        let Some(session) = self.session.as_ref() else {
             return Ok(());
         };
         let cmid = client_msg_id.as_deref();
         let hub = self.state.hub.clone();
-        let stored = hub.customer_message_held(&conversation_id, trimmed, cmid, self.peer, &mut self.held).await;
+        let stored = hub.customer_message_held(session, trimmed, cmid, self.peer, &mut self.held).await;
         match stored {
             Ok(ack) => {
                 self.send(&ServerFrame::Ack { client_msg_id: client_msg_id.as_deref(), id: &ack.id, seq: ack.seq })

@@ -99,6 +99,24 @@ impl HeldState {
         }
     }
 
+    /// The socket's own identify stored `email` as vouched for (verified and strong, as the
+    /// store's upsert writes it): the copy takes it instead of being read again, if `generation`
+    /// (the contact's after that identify, `None` if anything else was added on the node
+    /// meanwhile) is the one right after the copy's own. Otherwise the copy is dropped.
+    pub(super) fn vouched(&mut self, email: &str, generation: Option<u64>) {
+        let Kept::Copy(held) = &mut self.0 else { return };
+        if generation != Some(held.generation + 1) {
+            self.0 = Kept::Nothing;
+            return;
+        }
+        held.generation += 1;
+        for list in [&mut held.emails.verified, &mut held.emails.strong] {
+            if let Err(at) = list.binary_search_by(|e| e.as_str().cmp(email)) {
+                list.insert(at, email.to_string());
+            }
+        }
+    }
+
     /// The copy for this conversation, with its generation, if still believed current; taken
     /// out (a turn that fails to commit leaves nothing behind).
     pub(super) fn take(
@@ -213,6 +231,27 @@ impl Hub {
         held.open(&session.conversation_id, &session.contact_id);
         let inbound = super::Inbound { text, client_msg_id, external_id: None, channel_meta: None };
         self.receive_inner(&session.conversation_id, inbound, Some(client), held, &[], None).await
+    }
+
+    /// [`Hub::identify`] from the widget socket that holds `held`: its own copy takes the email
+    /// (see [`HeldState::vouched`]), so the next message needs no read.
+    pub async fn identify_held(
+        &self,
+        session: &super::VisitorSession,
+        email: &str,
+        name: Option<&str>,
+        held: &mut HeldState,
+    ) -> super::Result<()> {
+        let epoch = self.identities.epoch();
+        let identified = self.identify(&session.contact_id, email, name).await;
+        if identified.is_err() {
+            held.forget();
+            return identified;
+        }
+        held.open(&session.conversation_id, &session.contact_id);
+        // Only this identify's own move of the epoch may have happened since.
+        held.vouched(email, self.identities.since(epoch + 1, &session.contact_id));
+        Ok(())
     }
 
     /// Says that an identity was added to the contact outside a turn: held copies of its
@@ -339,6 +378,40 @@ mod tests {
         assert!(held.take("c1", &generations).is_none());
         // An idle socket's share: no row until its first message.
         assert!(std::mem::size_of::<HeldState>() <= 16);
+    }
+
+    #[test]
+    fn the_sockets_own_identify_moves_its_copy_only_from_the_generation_before_it() {
+        let generations = IdentityGenerations::default();
+        let mut held = HeldState::default();
+        held.created(generations.current("k1"));
+        held.open("c1", "k1");
+        let epoch = generations.epoch();
+        generations.bump("k1"); // the identify
+        held.vouched("b@example.com", generations.since(epoch + 1, "k1"));
+        let (_, emails, _) = held.take("c1", &generations).expect("kept through its own identify");
+        assert_eq!(
+            (emails.verified, emails.strong),
+            (vec!["b@example.com".to_string()], vec!["b@example.com".to_string()])
+        );
+
+        // Something else was added on the node meanwhile: read again.
+        held.created(generations.current("k1"));
+        held.open("c1", "k1");
+        let epoch = generations.epoch();
+        generations.bump("k1");
+        generations.bump("k2");
+        held.vouched("b@example.com", generations.since(epoch + 1, "k1"));
+        assert!(held.take("c1", &generations).is_none());
+
+        // A copy already stale before the identify (another tab added an identity) stays stale.
+        held.created(generations.current("k1"));
+        held.open("c1", "k1");
+        generations.bump("k1");
+        let epoch = generations.epoch();
+        generations.bump("k1");
+        held.vouched("b@example.com", generations.since(epoch + 1, "k1"));
+        assert!(held.take("c1", &generations).is_none());
     }
 
     #[test]

@@ -308,11 +308,12 @@ impl Connection {
             return self.send_error("bad_hmac", "identity signature does not match; nothing changed").await;
         }
         self.forgive();
-        let Some(contact_id) = self.session.as_ref().map(|s| s.contact_id.clone()) else {
+        let Some(session) = self.session.as_ref() else {
             return Ok(());
         };
         let name = name.map(|n| n.trim().chars().take(200).collect::<String>()).filter(|n| !n.is_empty());
-        match self.state.hub.identify(&contact_id, &normalized, name.as_deref()).await {
+        let hub = self.state.hub.clone();
+        match hub.identify_held(session, &normalized, name.as_deref(), &mut self.held).await {
             Ok(()) => self.send(&ServerFrame::Identified { email: &normalized }).await,
             Err(e) => {
                 tracing::error!(error = %e, "storing an identity failed");

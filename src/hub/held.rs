@@ -101,11 +101,12 @@ impl HeldState {
 
     /// The socket's own identify stored `email` as vouched for (verified and strong, as the
     /// store's upsert writes it): the copy takes it instead of being read again, if `generation`
-    /// (the contact's after that identify, `None` if anything else was added on the node
-    /// meanwhile) is the one right after the copy's own. Otherwise the copy is dropped.
-    pub(super) fn vouched(&mut self, email: &str, generation: Option<u64>) {
+    /// (the contact's right after that identify) is the one right after the copy's own, i.e. no
+    /// other identity of the contact was counted since. Otherwise the copy is dropped. One
+    /// stored but not yet counted moves the generation when it is, which drops the copy then.
+    pub(super) fn vouched(&mut self, email: &str, generation: u64) {
         let Kept::Copy(held) = &mut self.0 else { return };
-        if generation != Some(held.generation + 1) {
+        if generation != held.generation + 1 {
             self.0 = Kept::Nothing;
             return;
         }
@@ -172,7 +173,8 @@ const SLOTS: usize = 4096;
 /// the contact's emails, then [`IdentityGenerations::since`] takes the slot and checks the
 /// epoch: if it moved, an identity may have been added after the read but counted before the
 /// slot was taken, and the copy is not kept. Either way no identity added after a read can hide
-/// behind the generation kept with it.
+/// behind the generation kept with it. A socket's own identify needs no epoch: it keeps its copy
+/// only if the slot moved by exactly its own count ([`HeldState::vouched`]).
 pub struct IdentityGenerations {
     epoch: AtomicU64,
     slots: Box<[AtomicU64]>,
@@ -242,15 +244,13 @@ impl Hub {
         name: Option<&str>,
         held: &mut HeldState,
     ) -> super::Result<()> {
-        let epoch = self.identities.epoch();
         let identified = self.identify(&session.contact_id, email, name).await;
         if identified.is_err() {
             held.forget();
             return identified;
         }
         held.open(&session.conversation_id, &session.contact_id);
-        // Only this identify's own move of the epoch may have happened since.
-        held.vouched(email, self.identities.since(epoch + 1, &session.contact_id));
+        held.vouched(email, self.identities.current(&session.contact_id));
         Ok(())
     }
 
@@ -383,34 +383,36 @@ mod tests {
     #[test]
     fn the_sockets_own_identify_moves_its_copy_only_from_the_generation_before_it() {
         let generations = IdentityGenerations::default();
+        let other = (0..)
+            .map(|n| format!("k{n}"))
+            .find(|k| !std::ptr::eq(generations.slot(k), generations.slot("k1")))
+            .expect("4,096 slots");
         let mut held = HeldState::default();
         held.created(generations.current("k1"));
         held.open("c1", "k1");
-        let epoch = generations.epoch();
-        generations.bump("k1"); // the identify
-        held.vouched("b@example.com", generations.since(epoch + 1, "k1"));
+        generations.bump(&other); // another visitor's identify, at the same time
+        generations.bump("k1"); // this socket's
+        held.vouched("b@example.com", generations.current("k1"));
         let (_, emails, _) = held.take("c1", &generations).expect("kept through its own identify");
         assert_eq!(
             (emails.verified, emails.strong),
             (vec!["b@example.com".to_string()], vec!["b@example.com".to_string()])
         );
 
-        // Something else was added on the node meanwhile: read again.
+        // Another identity of the same contact counted meanwhile (another tab): read again.
         held.created(generations.current("k1"));
         held.open("c1", "k1");
-        let epoch = generations.epoch();
         generations.bump("k1");
-        generations.bump("k2");
-        held.vouched("b@example.com", generations.since(epoch + 1, "k1"));
+        generations.bump("k1");
+        held.vouched("b@example.com", generations.current("k1"));
         assert!(held.take("c1", &generations).is_none());
 
-        // A copy already stale before the identify (another tab added an identity) stays stale.
+        // Stored but counted only after the identify's check: the count drops the copy then.
         held.created(generations.current("k1"));
         held.open("c1", "k1");
         generations.bump("k1");
-        let epoch = generations.epoch();
+        held.vouched("b@example.com", generations.current("k1"));
         generations.bump("k1");
-        held.vouched("b@example.com", generations.since(epoch + 1, "k1"));
         assert!(held.take("c1", &generations).is_none());
     }
 

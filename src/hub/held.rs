@@ -5,15 +5,15 @@
 //! what changed) and dropped when anything else may have changed the conversation: a message
 //! event with a seq beyond the copy (an agent's reply, another tab, another node), a resync or a
 //! lagged event stream, or an identity added to the conversation's contact on this node outside
-//! a turn (an identify, a verified sender: [`IdentityGenerations`]). Two things make a stale
+//! a turn (another tab's identify, a verified sender: [`IdentityGenerations`]; the socket's own
+//! identify moves the copy instead, see [`HeldState::vouched`]). Two things make a stale
 //! copy harmless: the commit only succeeds while `last_seq`, status, assignee and team are still
 //! what the turn was computed against (otherwise the turn is recomputed from a fresh read), and
 //! proven emails only ever grow in strength outside turns, so an old copy can only withhold a
 //! privilege, never grant one.
 //!
 //! A new visitor's socket holds the copy from the start: the conversation created for it is
-//! known without a read (`Hub::visitor_session`). A returning visitor's first message reads,
-//! and so does the first after the socket's own identify.
+//! known without a read (`Hub::visitor_session`). A returning visitor's first message reads.
 
 use super::Hub;
 use super::bus::Event;

@@ -219,7 +219,6 @@ impl Store {
         })
     }
 
-    /// Creates a contact with a web identity and an empty conversation owned by the bot.
     /// Creates a visitor: a contact known by its token's hash, and its web conversation as
     /// [`ConversationRow::new_web`] describes it (its values are bound from that row, so the
     /// visitor's socket can hold the conversation from the start: see `hub::HeldState`).

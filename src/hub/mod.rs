@@ -450,8 +450,11 @@ impl Hub {
             .collect();
         turn.intent = outcome.intent.clone();
         turn.miss = outcome.intent.is_none() && to.status == ConversationStatus::Bot;
+        // The name is written with the turn (if the contact has none), not before it.
         for email in &outcome.verified {
-            self.name_from_backoffice(&conv.contact_id, email).await;
+            if turn.contact_name.is_none() {
+                turn.contact_name = self.backoffice_name(email).await;
+            }
         }
         turn.identities = outcome
             .verified

@@ -58,18 +58,25 @@ impl Hub {
 
     /// Once an email is proven or vouched for, the contact is called by the name the back office
     /// has for it (not "Visitor"). Best effort: a back-office outage costs only the name.
-    pub(super) async fn name_from_backoffice(&self, contact_id: &str, email: &str) {
-        let name = match self.backoffice.orders_of(email).await {
-            Ok(orders) => orders.into_iter().find_map(|o| o.customer_name.filter(|n| !n.trim().is_empty())),
+    async fn name_from_backoffice(&self, contact_id: &str, email: &str) {
+        if let Some(name) = self.backoffice_name(email).await
+            && let Err(e) = self.store.name_contact_if_unnamed(contact_id, &name).await
+        {
+            tracing::warn!(error = %e, "cannot name the contact");
+        }
+    }
+
+    /// The name the back office has on `email`'s orders, trimmed. Best effort: `None` when it
+    /// has none or cannot be read (logged).
+    pub(super) async fn backoffice_name(&self, email: &str) -> Option<String> {
+        match self.backoffice.orders_of(email).await {
+            Ok(orders) => {
+                orders.into_iter().find_map(|o| o.customer_name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()))
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the back office for the contact's name");
                 None
             }
-        };
-        if let Some(name) = name
-            && let Err(e) = self.store.name_contact_if_unnamed(contact_id, name.trim()).await
-        {
-            tracing::warn!(error = %e, "cannot name the contact");
         }
     }
 }

@@ -117,6 +117,9 @@ pub struct Turn {
     /// A proof attempt of this turn that succeeded: its rows, counted as a failure until now,
     /// are deleted in the turn's own commit (see `bot::proof`).
     pub forgive_attempt: Option<String>,
+    /// The name the back office has for an email this turn proved: given to the contact in the
+    /// turn's commit if it has none yet (a name from the widget, a mail header or an agent stays).
+    pub contact_name: Option<String>,
 }
 
 impl Turn {
@@ -150,6 +153,7 @@ impl Turn {
             labels: Vec::new(),
             channel_state: None,
             forgive_attempt: None,
+            contact_name: None,
         }
     }
 }
@@ -411,11 +415,7 @@ impl Store {
     /// Gives a contact without a name the name its proven email carries in the back office;
     /// a name the contact already has (from the widget, an email header, an agent) stays.
     pub async fn name_contact_if_unnamed(&self, contact_id: &str, name: &str) -> Result<()> {
-        sqlx::query("update contacts set name = $1 where contact_id = $2 and (name is null or name = '')")
-            .bind(name)
-            .bind(contact_id)
-            .execute(self.writer())
-            .await?;
+        sqlx::query(NAME_IF_UNNAMED).bind(name).bind(contact_id).execute(self.writer()).await?;
         Ok(())
     }
 
@@ -461,6 +461,10 @@ fn conversation_from_row(r: &sqlx::any::AnyRow) -> Result<ConversationRow> {
         agent_replied: r.try_get::<i64, _>("agent_replied")? != 0,
     })
 }
+
+/// `$1` the name, `$2` the contact (see [`Store::name_contact_if_unnamed`]).
+pub(super) const NAME_IF_UNNAMED: &str =
+    "update contacts set name = $1 where contact_id = $2 and (name is null or name = '')";
 
 pub(super) async fn upsert_identity(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,

@@ -13,16 +13,16 @@
 //! connection thread. Turns go to one committer task, which takes every turn waiting (up to
 //! `MAX_BATCH`) and writes them together: the begin, the commit and the wait for the write lock
 //! are paid once per batch instead of once per message. It never waits for a batch to fill: a
-//! lone turn is committed at once. The batch's plain turns (most of them) go to SQLite as one
-//! query, begin to commit in one hop (`turns_batch`); the others follow in a transaction of
-//! their own, statement by statement. Each caller is answered only after the commit that holds
+//! lone turn is committed at once. The batch's plain turns (most of them) and proofs' turns go
+//! to SQLite as one query, begin to commit in one hop (`turns_batch`); the others follow in a
+//! transaction of their own, statement by statement. Each caller is answered only after the commit that holds
 //! its turn, so an ack still means durably stored. On PostgreSQL, plain turns queue for a few
-//! committers that write a batch in one statement (`turns_pg`); the others have their own
-//! transaction.
+//! committers that write a batch in one statement (`turns_pg`); a proof's turn alone is one
+//! statement too; the others have their own transaction.
 
 use super::conversations::upsert_identity;
-use super::{Backend, Error, Placeholders, Result, Store, Turn, is_unique_violation, value_tuples};
-use crate::domain::{Author, MessageView, new_ordered_id, now_ms};
+use super::{Backend, Error, NewIdentity, Placeholders, Result, Store, Turn, is_unique_violation, value_tuples};
+use crate::domain::{Author, MessageView, Verification, new_ordered_id, now_ms};
 use sqlx::AnyPool;
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
@@ -118,10 +118,11 @@ impl Store {
     }
 }
 
-/// PostgreSQL: one turn on its own, in one statement when it is plain, else in a transaction.
+/// PostgreSQL: one turn on its own, in one statement when it can be (see
+/// [`fits_one_statement`]), else in a transaction.
 pub(super) async fn commit_alone(writer: &AnyPool, turn: &Turn) -> Result<Vec<MessageView>> {
-    if is_plain(turn) {
-        return super::turns_pg::commit_plain(writer, turn).await;
+    if fits_one_statement(turn) {
+        return super::turns_pg::commit_alone(writer, turn).await;
     }
     let mut tx = writer.begin().await?;
     let stored = apply_turn(&mut tx, turn).await?;
@@ -129,14 +130,14 @@ pub(super) async fn commit_alone(writer: &AnyPool, turn: &Turn) -> Result<Vec<Me
     Ok(stored)
 }
 
-/// Writes the waiting turns and answers each after its commit: the plain ones together in one
-/// hop (`turns_batch`), the others (and the plain ones, if that batch collided with a stored
-/// message) one by one in a second transaction.
+/// Writes the waiting turns and answers each after its commit: the plain ones and the proofs'
+/// (see [`fits_one_statement`]) together in one hop (`turns_batch`), the others (and those, if
+/// that batch collided with a stored message) one by one in a second transaction.
 async fn commit_batch(writer: &AnyPool, jobs: Vec<TurnJob>) {
-    let (plain, mut rest): (Vec<TurnJob>, Vec<TurnJob>) = jobs.into_iter().partition(|j| is_plain(&j.turn));
+    let (plain, mut rest): (Vec<TurnJob>, Vec<TurnJob>) = jobs.into_iter().partition(|j| fits_one_statement(&j.turn));
     let plain_turns: Vec<&Turn> = plain.iter().map(|j| &*j.turn).collect();
     if super::turns_batch::batchable(&plain_turns) {
-        match super::turns_batch::commit_plain(writer, &plain_turns).await {
+        match super::turns_batch::commit_together(writer, &plain_turns).await {
             Ok(super::turns_batch::Outcome::Written(answers)) => {
                 for (job, answer) in plain.into_iter().zip(answers) {
                     let _ = job.reply.send(answer);
@@ -199,14 +200,40 @@ async fn commit_one_by_one(writer: &AnyPool, jobs: Vec<TurnJob>) {
 /// bot's disclosures and actions write one): no outbox, identity, proof, forgiven attempt, mail,
 /// label or channel-state rows. Most widget messages; the batch statements take these.
 pub(super) fn is_plain(turn: &Turn) -> bool {
+    turn.identities.is_empty()
+        && turn.forgive_attempt.is_none()
+        && turn.contact_name.is_none()
+        && fits_one_statement(turn)
+}
+
+/// True when the turn writes at most, besides a plain turn's rows, identities, the contact's
+/// name and the deletion of its forgiven proof attempt: a successful email proof (the email answering the bot's "which
+/// email is on the order?"). PostgreSQL writes these alone in one statement
+/// (`turns_pg::commit_alone`); outbox, code, mail, label and channel-state rows take a
+/// transaction.
+pub(super) fn fits_one_statement(turn: &Turn) -> bool {
     turn.outbound_channel.is_none()
-        && turn.identities.is_empty()
         && turn.proof_mail.is_none()
         && turn.mails.is_empty()
         && turn.labels.is_empty()
         && turn.channel_state.is_none()
-        && turn.forgive_attempt.is_none()
         && !turn.messages.is_empty()
+}
+
+/// A turn's identities with one entry per (kind, value), as the transaction's upserts one after
+/// another leave them: the last verified one wins, an unverified one never lowers a stored one
+/// (see `conversations::upsert_identity`): what the one-statement writes (`turns_pg`,
+/// `turns_batch`) store, since one statement's upsert cannot touch a row twice on PostgreSQL.
+pub(super) fn merged_identities(identities: &[NewIdentity]) -> Vec<(&'static str, &str, Verification)> {
+    let mut merged: Vec<(&'static str, &str, Verification)> = Vec::with_capacity(identities.len());
+    for identity in identities {
+        match merged.iter_mut().find(|(kind, value, _)| *kind == identity.kind && *value == identity.value) {
+            Some(entry) if identity.verification != Verification::None => entry.2 = identity.verification,
+            Some(_) => {}
+            None => merged.push((identity.kind, &identity.value, identity.verification)),
+        }
+    }
+    merged
 }
 
 /// The multi-row insert of a turn's messages, built once per row count (turns have 1–4).
@@ -456,6 +483,13 @@ async fn apply_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, turn: &Turn)
     }
     if let Some(attempt) = &turn.forgive_attempt {
         super::proofs::forgive_in(tx, attempt).await?;
+    }
+    if let Some(name) = &turn.contact_name {
+        sqlx::query(super::conversations::NAME_IF_UNNAMED)
+            .bind(name.as_str())
+            .bind(turn.contact_id.as_str())
+            .execute(&mut **tx)
+            .await?;
     }
     for label in &turn.labels {
         super::labels::add_label_in(tx, &turn.conversation_id, label, now).await?;

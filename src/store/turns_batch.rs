@@ -3,8 +3,9 @@
 //!
 //! sqlx runs each statement on the connection's own thread: a channel send and a thread
 //! wake-up both ways, which costs more than SQLite's own work for a small row. So a batch's
-//! plain turns (messages and the conversation update, audit rows allowed; see
-//! `turns::is_plain`) go to SQLite as one multi-statement query, one hop:
+//! plain turns (messages and the conversation update, audit rows allowed) and proofs' turns
+//! (also identities, a forgiven attempt, the contact's name; see `turns::fits_one_statement`)
+//! go to SQLite as one multi-statement query, one hop:
 //!
 //! 1. `begin immediate`;
 //! 2. one `update conversations … from (values …) returning conversation_id` that moves every
@@ -12,7 +13,8 @@
 //!    ones it moved (the query's only rows);
 //! 3. one multi-row insert of the messages of the turns whose conversation moved;
 //! 4. only if some turns carry audit rows (the bot's disclosures), one insert of those, again
-//!    only for the conversations that moved;
+//!    only for the conversations that moved; the same for identities (an upsert), forgiven
+//!    proof attempts (a delete) and contacts' names (an update of unnamed contacts);
 //! 5. `commit`.
 //!
 //! "Moved" in steps 3 and 4 is `last_seq` = the turn's new seq. That is exact because seq is
@@ -24,7 +26,9 @@
 //! one, which finds the turn at fault and stores the others. The batch is taken only when no
 //! two turns share a conversation (the hub's turn lock already makes that the rule).
 
-use super::turns::{AUDIT_COLUMNS, MESSAGE_COLUMNS, MESSAGE_PARAMS, bind_messages, bind_update, stored_views};
+use super::turns::{
+    AUDIT_COLUMNS, MESSAGE_COLUMNS, MESSAGE_PARAMS, bind_messages, bind_update, merged_identities, stored_views,
+};
 use super::{Error, Placeholders, Result, Turn, is_unique_violation, value_tuples};
 use crate::domain::{MessageView, new_ordered_id, now_ms};
 use sqlx::{AnyPool, Row};
@@ -43,14 +47,29 @@ pub(super) enum Outcome {
     Collided,
 }
 
-/// Writes `turns` (plain, each on its own conversation) in one transaction,
+/// How many rows of each kind a batch writes besides its turns' messages.
+#[derive(Debug, Clone, Copy, Default)]
+struct Extras {
+    audits: usize,
+    identities: usize,
+    forgiven: usize,
+    names: usize,
+}
+
+/// Writes `turns` (each fits one statement and has its own conversation) in one transaction,
 /// sent to SQLite's thread as one query.
-pub(super) async fn commit_plain(writer: &AnyPool, turns: &[&Turn]) -> Result<Outcome> {
+pub(super) async fn commit_together(writer: &AnyPool, turns: &[&Turn]) -> Result<Outcome> {
     let now = now_ms();
     let stored: Vec<Vec<MessageView>> = turns.iter().map(|t| stored_views(t, now)).collect();
+    let identities: Vec<_> = turns.iter().map(|t| merged_identities(&t.identities)).collect();
     let rows: usize = stored.iter().map(Vec::len).sum();
-    let audits: usize = turns.iter().map(|t| t.audit.len()).sum();
-    let sql = batch_sql(turns.len(), rows, audits);
+    let extras = Extras {
+        audits: turns.iter().map(|t| t.audit.len()).sum(),
+        identities: identities.iter().map(Vec::len).sum(),
+        forgiven: turns.iter().filter(|t| t.forgive_attempt.is_some()).count(),
+        names: turns.iter().filter(|t| t.contact_name.is_some()).count(),
+    };
+    let sql = batch_sql(turns.len(), rows, extras);
 
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for turn in turns {
@@ -70,6 +89,23 @@ pub(super) async fn commit_plain(writer: &AnyPool, turns: &[&Turn]) -> Result<Ou
                 .bind(details.as_str())
                 .bind(turn.conversation_id.as_str())
                 .bind(turn.new_seq());
+        }
+    }
+    for (turn, merged) in turns.iter().zip(&identities) {
+        for (kind, value, verification) in merged {
+            query = query.bind(turn.contact_id.as_str()).bind(*kind).bind(*value).bind(verification.as_str());
+            query = query.bind(now).bind(turn.conversation_id.as_str()).bind(turn.new_seq());
+        }
+    }
+    for turn in turns {
+        if let Some(attempt) = &turn.forgive_attempt {
+            query = query.bind(attempt.as_str()).bind(turn.conversation_id.as_str()).bind(turn.new_seq());
+        }
+    }
+    for turn in turns {
+        if let Some(name) = &turn.contact_name {
+            query = query.bind(name.as_str()).bind(turn.contact_id.as_str());
+            query = query.bind(turn.conversation_id.as_str()).bind(turn.new_seq());
         }
     }
     let mut conn = writer.acquire().await?;
@@ -95,9 +131,11 @@ pub(super) async fn commit_plain(writer: &AnyPool, turns: &[&Turn]) -> Result<Ou
 }
 
 /// The whole batch as one multi-statement query: `turns` update tuples of 18, `rows` message
-/// tuples of 12 (the row and its turn's new seq), `audits` audit tuples of 8 (the row, its
-/// conversation and new seq).
-fn batch_sql(turns: usize, rows: usize, audits: usize) -> String {
+/// tuples of 12 (the row and its turn's new seq), then for each extra row its own values and
+/// its turn's conversation and new seq: audit tuples of 8, identity tuples of 7, forgiven
+/// attempts of 3, names of 4 (the name and the contact).
+fn batch_sql(turns: usize, rows: usize, extras: Extras) -> String {
+    let Extras { audits, identities, forgiven, names } = extras;
     let mut sql = String::from("begin immediate; with v (");
     sql.push_str(UPDATE_VALUES);
     sql.push_str(") as (values ");
@@ -123,6 +161,36 @@ fn batch_sql(turns: usize, rows: usize, audits: usize) -> String {
         sql.push_str(") where ");
         sql.push_str(&moved("column7", "column8"));
     }
+    if identities > 0 {
+        // `none` never lowers a stored verification (as `conversations::upsert_identity`).
+        sql.push_str(
+            "; insert into contact_identities (contact_id, kind, value, verification, created_at) \
+             select column1, column2, column3, column4, column5 from (values ",
+        );
+        sql.push_str(&value_tuples(Placeholders::Anonymous, identities, 7));
+        sql.push_str(") where ");
+        sql.push_str(&moved("column6", "column7"));
+        sql.push_str(
+            " on conflict (contact_id, kind, value) do update set verification = \
+             case when excluded.verification = 'none' then contact_identities.verification \
+             else excluded.verification end",
+        );
+    }
+    if forgiven > 0 {
+        sql.push_str("; delete from proof_failures where attempt_id in (select column1 from (values ");
+        sql.push_str(&value_tuples(Placeholders::Anonymous, forgiven, 3));
+        sql.push_str(") where ");
+        sql.push_str(&moved("column2", "column3"));
+        sql.push(')');
+    }
+    if names > 0 {
+        sql.push_str("; update contacts set name = v.column1 from (values ");
+        sql.push_str(&value_tuples(Placeholders::Anonymous, names, 4));
+        sql.push_str(
+            ") as v where contacts.contact_id = v.column2 and (contacts.name is null or contacts.name = '') and ",
+        );
+        sql.push_str(&moved("v.column3", "v.column4"));
+    }
     sql.push_str("; commit");
     sql
 }
@@ -139,8 +207,8 @@ fn numbered_columns(n: usize) -> String {
     (1..=n).map(|i| format!("column{i}")).collect::<Vec<_>>().join(", ")
 }
 
-/// True when `turns` (already plain: see `turns::is_plain`) can
-/// go through [`commit_plain`] together: at least one, no conversation twice.
+/// True when `turns` (each already fits one statement: see `turns::fits_one_statement`) can
+/// go through [`commit_together`] together: at least one, no conversation twice.
 pub(super) fn batchable(turns: &[&Turn]) -> bool {
     let mut seen = HashSet::with_capacity(turns.len());
     !turns.is_empty() && turns.iter().all(|t| seen.insert(t.conversation_id.as_str()))
@@ -152,12 +220,26 @@ mod tests {
 
     #[test]
     fn the_batch_binds_eighteen_per_turn_twelve_per_message_and_eight_per_audit_row() {
-        let sql = batch_sql(3, 5, 2);
+        let sql = batch_sql(3, 5, Extras { audits: 2, ..Extras::default() });
         assert_eq!(sql.matches('?').count(), 3 * UPDATE_PARAMS + 5 * (MESSAGE_PARAMS + 1) + 2 * 8);
         assert_eq!(UPDATE_VALUES.split(',').count(), UPDATE_PARAMS);
         assert_eq!(MESSAGE_COLUMNS.split(',').count(), MESSAGE_PARAMS);
         assert!(sql.starts_with("begin immediate;") && sql.ends_with("; commit"));
         assert!(sql.contains("returning conversation_id"));
-        assert!(!batch_sql(1, 2, 0).contains("audit_log"));
+        let plain = batch_sql(1, 2, Extras::default());
+        assert!(!plain.contains("audit_log") && !plain.contains("contact_identities"));
+        assert!(!plain.contains("proof_failures") && !plain.contains("update contacts"));
+    }
+
+    #[test]
+    fn a_proofs_rows_follow_the_audit_rows_in_binding_order() {
+        let sql = batch_sql(2, 4, Extras { audits: 1, identities: 2, forgiven: 1, names: 1 });
+        let expected = 2 * UPDATE_PARAMS + 4 * (MESSAGE_PARAMS + 1) + 8 + 2 * 7 + 3 + 4;
+        assert_eq!(sql.matches('?').count(), expected);
+        let at = |what: &str| sql.find(what).unwrap_or_else(|| panic!("{what} missing"));
+        assert!(at("audit_log") < at("contact_identities"));
+        assert!(at("contact_identities") < at("proof_failures"));
+        assert!(at("proof_failures") < at("update contacts"));
+        assert!(sql.ends_with("; commit"));
     }
 }

@@ -1,5 +1,5 @@
 //! PostgreSQL: plain customer turns (messages, the conversation's new state and audit rows,
-//! nothing else) committed without a transaction of their own.
+//! nothing else), and proofs' turns, committed without a transaction of their own.
 //!
 //! - **A batch of turns in one statement.** Plain turns queue for a few committers (like
 //!   SQLite's group commit, see `turns`); each takes every turn waiting and writes them in one
@@ -18,12 +18,17 @@
 //!   audit, commit). At a human pace most turns come alone, and a third of them (the bot's
 //!   disclosures) write an audit row.
 //!
-//! Turns that also write outbox, identity, proof, mail, label or channel rows take the
-//! transaction in `turns`.
+//!   A turn that also adds identities, deletes its forgiven proof attempt and names the contact
+//!   (a successful email proof: the customer's email answering the bot) is one statement too,
+//!   with more CTEs: it was a write of the name and then a transaction of six or seven round
+//!   trips, the slowest of a conversation's usual turns.
+//!
+//! Turns that also write outbox, code, mail, label or channel rows take the transaction in
+//! `turns`.
 
 use super::turns::{
     AUDIT_COLUMNS, MESSAGE_COLUMNS, MESSAGE_PARAMS, TurnJob, UPDATE_CONVERSATION, bind_messages, bind_update,
-    message_rows, stored_views, update_values,
+    merged_identities, message_rows, stored_views, update_values,
 };
 use super::{Error, Placeholders, Result, Turn, is_unique_violation, value_tuples};
 use crate::domain::{MessageView, new_ordered_id, now_ms};
@@ -36,61 +41,139 @@ use tokio::sync::mpsc;
 /// Parameters taken by [`UPDATE_CONVERSATION`]; the message rows' follow.
 const UPDATE_PARAMS: usize = 18;
 
-/// Commits a plain turn (see [`super::turns::is_plain`]) in one autocommitted statement.
-pub(super) async fn commit_plain(writer: &AnyPool, turn: &Turn) -> Result<Vec<MessageView>> {
+/// Commits a turn that fits one statement (see [`super::turns::fits_one_statement`]) in one
+/// autocommitted statement.
+pub(super) async fn commit_alone(writer: &AnyPool, turn: &Turn) -> Result<Vec<MessageView>> {
     let now = now_ms();
     let stored = stored_views(turn, now);
-    let sql = plain_turn_sql(stored.len(), turn.audit.len());
-    let mut query =
-        bind_messages(bind_update(sqlx::query(sqlx::AssertSqlSafe(sql)), turn, now), &stored, turn, now, None);
+    let identities = merged_identities(&turn.identities);
+    let shape = Shape {
+        rows: stored.len(),
+        audits: turn.audit.len(),
+        identities: identities.len(),
+        forgive: turn.forgive_attempt.is_some(),
+        named: turn.contact_name.is_some(),
+    };
+    let mut query = bind_messages(
+        bind_update(sqlx::query(sqlx::AssertSqlSafe(turn_sql(shape))), turn, now),
+        &stored,
+        turn,
+        now,
+        None,
+    );
     for (actor, action, target, details) in &turn.audit {
         query = query.bind(new_ordered_id()).bind(now).bind(actor.as_str()).bind(action.as_str());
         query = query.bind(target.as_str()).bind(details.as_str());
+    }
+    for (kind, value, verification) in identities {
+        query = query.bind(turn.contact_id.as_str()).bind(kind).bind(value).bind(verification.as_str()).bind(now);
+    }
+    if let Some(attempt) = &turn.forgive_attempt {
+        query = query.bind(attempt.as_str());
+    }
+    if let Some(name) = &turn.contact_name {
+        query = query.bind(name.as_str()).bind(turn.contact_id.as_str());
     }
     let inserted = match query.execute(writer).await {
         Err(e) if is_unique_violation(&e) => return Err(Error::Duplicate),
         other => other?,
     };
-    // The count is the messages' (the audit rows are inserted by a CTE beside them).
+    // The count is the messages' (the other rows are written by CTEs beside them).
     if inserted.rows_affected() != stored.len() as u64 {
-        // The update matched no row: the conversation moved on, and nothing was inserted.
+        // The update matched no row: the conversation moved on, and nothing was written.
         return Err(Error::Conflict);
     }
     Ok(stored)
 }
 
-/// Parameters of one audit row in [`plain_turn_sql`].
+/// Parameters of one audit row in [`turn_sql`].
 const AUDIT_PARAMS: usize = 6;
+/// Parameters of one identity row in [`turn_sql`].
+const IDENTITY_PARAMS: usize = 5;
 
-/// The statement for a turn of `rows` messages and `audits` audit rows, built once per shape
-/// (turns have 1–4 messages and 0–2 audit rows): the guarded update, then, only if it matched,
-/// the audit rows (a data-modifying CTE, which PostgreSQL runs whether or not it is read) and
-/// the messages.
-fn plain_turn_sql(rows: usize, audits: usize) -> Cow<'static, str> {
+/// What a lone turn's statement writes.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    rows: usize,
+    audits: usize,
+    identities: usize,
+    forgive: bool,
+    named: bool,
+}
+
+/// The statement for a turn of this shape, built once per shape (turns have 1–4 messages, 0–2
+/// audit rows, 0–1 identities): the guarded update, then, only if it matched, the audit rows,
+/// the identities, the forgiven attempt's deletion, the contact's name (data-modifying CTEs,
+/// which PostgreSQL runs whether or not they are read) and the messages. Parameters in that
+/// order.
+fn turn_sql(shape: Shape) -> Cow<'static, str> {
     const ROWS: usize = 8;
     const AUDITS: usize = 3;
-    static SQL: [[OnceLock<String>; AUDITS]; ROWS] = [const { [const { OnceLock::new() }; AUDITS] }; ROWS];
+    const IDENTITIES: usize = 3;
+    // The last index: forgive + 2 × named.
+    type Cells = [[[[OnceLock<String>; 4]; IDENTITIES]; AUDITS]; ROWS];
+    static SQL: Cells = [const { [const { [const { [const { OnceLock::new() }; 4] }; IDENTITIES] }; AUDITS] }; ROWS];
+    let Shape { rows, audits, identities, forgive, named } = shape;
     let build = || {
-        let audited = if audits == 0 {
-            String::new()
-        } else {
-            format!(
+        let mut after = UPDATE_PARAMS + rows * MESSAGE_PARAMS;
+        let mut ctes = String::new();
+        if audits > 0 {
+            ctes += &format!(
                 ", audited as (
                     insert into audit_log ({AUDIT_COLUMNS})
                     select * from (values {}) as a ({AUDIT_COLUMNS})
                      where exists (select 1 from updated))",
-                value_tuples(Placeholders::NumberedAfter(UPDATE_PARAMS + rows * MESSAGE_PARAMS), audits, AUDIT_PARAMS)
-            )
-        };
+                value_tuples(Placeholders::NumberedAfter(after), audits, AUDIT_PARAMS)
+            );
+            after += audits * AUDIT_PARAMS;
+        }
+        if identities > 0 {
+            // `none` never lowers a stored verification (`on conflict do nothing` in the
+            // transaction's upsert); any other replaces it.
+            ctes += &format!(
+                ", known as (
+                    insert into contact_identities (contact_id, kind, value, verification, created_at)
+                    select * from (values {}) as i (contact_id, kind, value, verification, created_at)
+                     where exists (select 1 from updated)
+                    on conflict (contact_id, kind, value) do update set verification =
+                       case when excluded.verification = 'none' then contact_identities.verification
+                            else excluded.verification end)",
+                value_tuples(Placeholders::NumberedAfter(after), identities, IDENTITY_PARAMS)
+            );
+            after += identities * IDENTITY_PARAMS;
+        }
+        if forgive {
+            ctes += &format!(
+                ", forgiven as (
+                    delete from proof_failures where attempt_id = ${} and exists (select 1 from updated))",
+                after + 1
+            );
+            after += 1;
+        }
+        if named {
+            ctes += &format!(
+                ", named as (
+                    update contacts set name = ${} where contact_id = ${} and (name is null or name = '')
+                       and exists (select 1 from updated))",
+                after + 1,
+                after + 2
+            );
+        }
         format!(
-            "with updated as ({UPDATE_CONVERSATION} returning 1){audited}
+            "with updated as ({UPDATE_CONVERSATION} returning 1){ctes}
              insert into messages ({MESSAGE_COLUMNS})
              select * from (values {}) as v ({MESSAGE_COLUMNS})
               where exists (select 1 from updated)",
             value_tuples(Placeholders::NumberedAfter(UPDATE_PARAMS), rows, MESSAGE_PARAMS)
         )
     };
-    match rows.checked_sub(1).and_then(|i| SQL.get(i)).and_then(|row| row.get(audits)) {
+    let cell = rows
+        .checked_sub(1)
+        .and_then(|i| SQL.get(i))
+        .and_then(|by_audits| by_audits.get(audits))
+        .and_then(|by_identities| by_identities.get(identities))
+        .map(|by_flags| &by_flags[usize::from(forgive) + 2 * usize::from(named)]);
+    match cell {
         Some(cell) => Cow::Borrowed(cell.get_or_init(build).as_str()),
         None => Cow::Owned(build()),
     }
@@ -239,7 +322,7 @@ mod tests {
 
     #[test]
     fn message_placeholders_follow_the_update_ones() {
-        let sql = plain_turn_sql(2, 0);
+        let sql = turn_sql(Shape { rows: 2, audits: 0, identities: 0, forgive: false, named: false });
         assert!(sql.contains("($19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29), ($30,"));
         assert!(sql.contains("$40)"));
         assert!(!sql.contains("$41"));
@@ -248,11 +331,49 @@ mod tests {
 
     #[test]
     fn audit_placeholders_follow_the_message_ones() {
-        let sql = plain_turn_sql(2, 2);
+        let sql = turn_sql(Shape { rows: 2, audits: 2, identities: 0, forgive: false, named: false });
         assert!(sql.contains("($41, $42, $43, $44, $45, $46), ($47, $48, $49, $50, $51, $52)"));
         assert!(!sql.contains("$53"));
         // The messages stay the statement's own insert: its row count is theirs.
         assert!(sql.trim_end().ends_with("where exists (select 1 from updated)"));
         assert!(sql.find("audit_log") < sql.find("insert into messages"));
+    }
+
+    #[test]
+    fn identity_and_forgive_placeholders_follow_the_audit_ones() {
+        let sql = turn_sql(Shape { rows: 1, audits: 1, identities: 1, forgive: true, named: true });
+        // 18 update, 11 message, 6 audit parameters, then the identity's 5 and the attempt.
+        assert!(sql.contains("($36, $37, $38, $39, $40)"));
+        assert!(sql.contains("attempt_id = $41 and exists (select 1 from updated)"));
+        assert!(sql.contains("set name = $42 where contact_id = $43 and (name is null or name = '')"));
+        assert!(!sql.contains("$44"));
+        assert!(sql.find("audit_log") < sql.find("contact_identities"));
+        assert!(sql.find("proof_failures") < sql.find("insert into messages"));
+        assert!(sql.trim_end().ends_with("where exists (select 1 from updated)"));
+        let without = turn_sql(Shape { rows: 1, audits: 0, identities: 2, forgive: false, named: false });
+        assert!(without.contains("($30, $31, $32, $33, $34), ($35, $36, $37, $38, $39)"));
+        assert!(!without.contains("proof_failures") && !without.contains("audit_log"));
+        assert!(!without.contains("update contacts"));
+    }
+
+    #[test]
+    fn identities_merge_as_upserts_one_after_another() {
+        use crate::domain::Verification;
+        use crate::store::NewIdentity;
+        let id = |value: &str, verification| NewIdentity { kind: "email", value: value.to_string(), verification };
+        let identities = [
+            id("a@x.test", Verification::None),
+            id("b@x.test", Verification::Hmac),
+            id("a@x.test", Verification::OrderEmail),
+            id("b@x.test", Verification::None),
+        ];
+        let merged = merged_identities(&identities);
+        assert_eq!(
+            merged,
+            vec![("email", "a@x.test", Verification::OrderEmail), ("email", "b@x.test", Verification::Hmac)]
+        );
+        let web = NewIdentity { kind: "web", value: "a@x.test".to_string(), verification: Verification::None };
+        let two_kinds = [id("a@x.test", Verification::Hmac), web];
+        assert_eq!(merged_identities(&two_kinds).len(), 2);
     }
 }

@@ -2,7 +2,7 @@
 //! conversation's turn state and the built-in back office keeps its answers. These tests check
 //! that what is held never hides a change made elsewhere.
 
-use crate::helpers::{Chat, TestApp, admin, backends, eventually, hand_off, spawn_app};
+use crate::helpers::{Chat, TestApp, admin, backends, eventually, hand_off, query_i64, spawn_app};
 use crate::import::import;
 use serde_json::json;
 use std::time::Duration;
@@ -129,6 +129,69 @@ async fn an_import_by_another_process_reaches_a_running_servers_answers() {
         })
         .await;
         assert!(!after.contains("48"), "{backend:?}: {after}");
+        app.stop().await;
+    }
+}
+
+/// Proofs' turns (identities, a forgiven attempt, the contact's name) committed at once with a
+/// plain one (on SQLite in the batch's one query, on PostgreSQL one statement each): each writes
+/// its own rows, a stale one writes none of them, and a contact's existing name stays.
+#[tokio::test]
+async fn proof_turns_committed_together_write_only_their_own_rows() {
+    use kituo::domain::Verification;
+    use kituo::store::NewIdentity;
+    for backend in backends() {
+        let app = spawn_app(backend).await;
+        let store = app.hub.store().clone();
+        let mut rows = Vec::new();
+        for i in 0..5 {
+            let (_, row) = store.create_web_visitor(&format!("proof-visitor-{i}")).await.unwrap();
+            let now = kituo::domain::now_ms();
+            store.proof_attempt_record(&format!("attempt-{i}"), &[("record", "order:1001")], now).await.unwrap();
+            rows.push(row);
+        }
+        store.name_contact_if_unnamed(&rows[1].contact_id, "Named Before").await.unwrap();
+        let turns: Vec<_> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                let mut turn = plain_turn(row, 0, &format!("proof-{i}"), &format!("p{i}@x.test"));
+                if i < 4 {
+                    let email =
+                        |verification| NewIdentity { kind: "email", value: format!("p{i}@x.test"), verification };
+                    turn.identities = vec![email(Verification::None), email(Verification::OrderEmail)];
+                    turn.forgive_attempt = Some(format!("attempt-{i}"));
+                    turn.contact_name = Some(format!("Name {i}"));
+                }
+                if i == 3 {
+                    // Handed to the queue since the turn was computed: nothing of it is written.
+                    turn.from.status = kituo::domain::ConversationStatus::Queued;
+                }
+                store.commit_turn(turn.into())
+            })
+            .collect();
+        let results = futures_util::future::join_all(turns).await;
+        for (i, r) in results.iter().enumerate() {
+            match i {
+                3 => assert!(matches!(r, Err(kituo::store::Error::Conflict)), "{backend:?}: {r:?}"),
+                _ => assert_eq!(r.as_ref().map(Vec::len).ok(), Some(2), "{backend:?} {i}: {r:?}"),
+            }
+        }
+        let count = |sql: &'static str| query_i64(&app, sql);
+        let proven = count(
+            "select count(*) from contact_identities where kind = 'email' and value like 'p_@x.test'
+                and verification = 'order_email'",
+        )
+        .await;
+        assert_eq!(proven, 3, "{backend:?}: turns 0–2, merged to one verified row each");
+        assert_eq!(count("select count(*) from contact_identities where value = 'p3@x.test'").await, 0);
+        let left = count("select count(*) from proof_failures where attempt_id like 'attempt-%'").await;
+        assert_eq!(left, 2, "{backend:?}: the stale turn's attempt and the plain turn's stay counted");
+        assert_eq!(count("select count(*) from proof_failures where attempt_id = 'attempt-3'").await, 1);
+        let named = count("select count(*) from contacts where name in ('Name 0', 'Name 2')").await;
+        assert_eq!(named, 2, "{backend:?}");
+        assert_eq!(count("select count(*) from contacts where name in ('Name 1', 'Name 3')").await, 0);
+        assert_eq!(count("select count(*) from contacts where name = 'Named Before'").await, 1);
         app.stop().await;
     }
 }

@@ -256,5 +256,16 @@ async fn successful_proofs_are_never_counted_as_failures() {
         }
         let failures = query_i64(&app, "select count(*) from proof_failures").await;
         assert_eq!(failures, 3, "{backend:?}: one wrong try, under three keys, and nothing else");
+        // Each proof's turn (on PostgreSQL one statement) also stored the email as proven, on
+        // its own visitor's contact.
+        let proven = query_i64(
+            &app,
+            &format!(
+                "select count(distinct contact_id) from contact_identities
+                  where kind = 'email' and value = '{AMINA}' and verification = 'order_email'"
+            ),
+        )
+        .await;
+        assert_eq!(proven, 6, "{backend:?}: every successful proof stores its email as proven");
     }
 }

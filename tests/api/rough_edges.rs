@@ -110,5 +110,18 @@ async fn a_contact_proven_by_an_order_email_is_called_by_the_back_offices_name()
         assert!(shown.contains("EE482913057TZ"), "{shown}");
         let after = agent.get(&format!("/api/conversations/{}", chat.conversation_id)).await;
         assert_eq!(after.ok()["conversation"]["contact"]["name"], "Amina Mwakilema", "{backend:?}: {}", after.text);
+        // A second email proven later (written with its turn) does not rename the contact.
+        chat.ask("Where is my order 1002?").await;
+        let second = chat.ask("juma.otieno@example.co.ke").await;
+        assert!(second.contains("1002"), "{backend:?}: {second}");
+        let proven = crate::helpers::query_i64(
+            &app,
+            "select count(*) from contact_identities where value = 'juma.otieno@example.co.ke'
+                and verification = 'order_email'",
+        )
+        .await;
+        assert_eq!(proven, 1, "{backend:?}: the second proof was stored");
+        let last = agent.get(&format!("/api/conversations/{}", chat.conversation_id)).await;
+        assert_eq!(last.ok()["conversation"]["contact"]["name"], "Amina Mwakilema", "{backend:?}: {}", last.text);
     }
 }

@@ -66,7 +66,7 @@ pub struct ChatOpts {
     /// With `--kituo-addr`: the server's process id, to report its CPU time per message.
     #[arg(long, requires = "kituo_addr")]
     pub kituo_pid: Option<u32>,
-    /// Open loop: writes every Kituo round trip to this CSV file (`session,message,due_ms,latency_us`,
+    /// Open loop: writes every Kituo round trip to this CSV file (`session,message,due_ms,latency_us,text`,
     /// `due_ms` counted from the first message due), to see where in the run and at which
     /// message of a conversation the slow ones are.
     #[arg(long)]
@@ -416,7 +416,7 @@ async fn run_load(
     }
     let server_cpu = cpu_before.zip(meter.read()).map(|(a, b)| b.saturating_sub(a));
     if let Some(path) = opts.latency_csv.as_ref().filter(|_| target == Target::Kituo) {
-        crate::openloop::write_timeline(path, &timeline)?;
+        crate::openloop::write_timeline(path, &timeline, plans)?;
     }
     let round_trips = latencies.len();
     Ok(LoadResult {

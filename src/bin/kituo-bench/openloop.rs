@@ -137,18 +137,24 @@ fn settle(pending: &mut VecDeque<Pending>, replies: &mut Vec<i64>, out: &mut Ses
     });
 }
 
-/// `--latency-csv`: one line per round trip, in the order they were due.
+/// `--latency-csv`: one line per round trip, in the order they were due, with the text the
+/// customer sent (to tell an order question or an email proof from small talk).
 pub fn write_timeline(
     path: &std::path::Path,
     timeline: &[(usize, usize, tokio::time::Instant, u64)],
+    plans: &[crate::chat::Plan],
 ) -> anyhow::Result<()> {
     use std::fmt::Write;
     let Some(first) = timeline.iter().map(|t| t.2).min() else { return Ok(()) };
     let mut rows: Vec<_> = timeline.iter().map(|&(s, m, due, ns)| (due - first, s, m, ns)).collect();
     rows.sort_unstable();
-    let mut text = String::from("session,message,due_ms,latency_us\n");
+    let mut text = String::from("session,message,due_ms,latency_us,text\n");
     for (due, session, message, ns) in rows {
-        let _ = writeln!(text, "{session},{message},{:.3},{:.1}", due.as_secs_f64() * 1e3, ns as f64 / 1e3);
+        let said = plans.get(session).and_then(|p| p.frames.get(message)).map_or(String::new(), |(frame, _)| {
+            let frame: serde_json::Value = serde_json::from_str(frame).unwrap_or_default();
+            frame["text"].as_str().unwrap_or_default().replace('"', "\"\"")
+        });
+        let _ = writeln!(text, "{session},{message},{:.3},{:.1},\"{said}\"", due.as_secs_f64() * 1e3, ns as f64 / 1e3);
     }
     std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
 }

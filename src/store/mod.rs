@@ -85,6 +85,7 @@ pub use windows::EventWindow;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +128,9 @@ pub struct Store {
     backend: Backend,
     /// SQLite: the task that commits customer turns in groups (see `turns`).
     committer: Option<tokio::sync::mpsc::Sender<turns::TurnJob>>,
+    /// PostgreSQL: plain turns being written now, by their own task or by a committer (see
+    /// `Store::commit_turn`).
+    turns_in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("src/store/migrations/sqlite");
@@ -209,7 +213,7 @@ impl Store {
             Backend::Sqlite => turns::spawn_committer(writer.clone(), pool.clone()),
             Backend::Postgres => turns_pg::spawn_committer(writer.clone()),
         });
-        Ok(Store { pool, writer, backend, committer })
+        Ok(Store { pool, writer, backend, committer, turns_in_flight: Arc::default() })
     }
 
     /// Where single write statements run (see the type's doc).

@@ -1,10 +1,11 @@
 //! PostgreSQL: plain customer turns (messages, the conversation's new state and audit rows,
 //! nothing else), and proofs' turns, committed without a transaction of their own.
 //!
-//! - **A batch of turns in one statement.** Plain turns queue for a few committers (like
-//!   SQLite's group commit, see `turns`); each takes every turn waiting and writes them in one
-//!   autocommitted data-modifying statement: the guarded update of every conversation, then the
-//!   messages and audit rows of the turns whose conversation moved. The rows travel as JSON
+//! - **A batch of turns in one statement.** While [`COMMITTERS`] or more plain turns are being
+//!   written, the next ones queue for that many committers (like SQLite's group commit, see
+//!   `turns`); each takes every turn waiting and writes them in one autocommitted
+//!   data-modifying statement: the guarded update of every conversation, then the messages and
+//!   audit rows of the turns whose conversation moved. The rows travel as JSON
 //!   (`json_to_recordset`), so the statement's text is the same for any batch and stays
 //!   prepared. One round trip, one commit and one log flush for the batch instead of one per
 //!   turn. PostgreSQL commits it (durably, with `synchronous_commit` on) before it answers, and
@@ -12,11 +13,13 @@
 //!   gets nothing inserted (`Conflict` for that turn only). A repeated `client_msg_id` fails the
 //!   whole statement, which then changed nothing: the batch's turns are written one by one,
 //!   which isolates the duplicate (`Duplicate`).
-//! - **A turn alone in one statement** (the one-by-one path, and a plain turn that comes
-//!   alone): the guarded update and, only if it matched, the multi-row inserts of its messages
-//!   and audit rows, as one CTE: one round trip instead of four or five (begin, insert, update,
-//!   audit, commit). At a human pace most turns come alone, and a third of them (the bot's
-//!   disclosures) write an audit row.
+//! - **A turn alone in one statement**: the guarded update and, only if it matched, the
+//!   multi-row inserts of its messages and audit rows, as one CTE: one round trip instead of
+//!   four or five (begin, insert, update, audit, commit). The one-by-one path takes it, and so
+//!   does a plain turn while fewer than [`COMMITTERS`] are being written, from its own task. At
+//!   1,000 messages a second that is most turns: the two task hand-offs to a committer and back
+//!   cost more there than a batch of one or two saves (measured in README, round 8). At a human
+//!   pace most turns come alone, and a third of them (the bot's disclosures) write an audit row.
 //!
 //!   A turn that also adds identities, deletes its forgiven proof attempt and names the contact
 //!   (a successful email proof: the customer's email answering the bot) is one statement too,
@@ -182,7 +185,7 @@ fn turn_sql(shape: Shape) -> Cow<'static, str> {
 /// Most turns in one batch statement.
 const MAX_BATCH: usize = 64;
 /// Batches in flight at once: while one waits for its commit's log flush, the next is sent.
-const COMMITTERS: usize = 4;
+pub(super) const COMMITTERS: usize = 4;
 
 /// Starts the committers of plain turns, and the search indexer beside them
 /// (`turns::after_commits`); they stop when the last sender is dropped.

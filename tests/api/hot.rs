@@ -217,9 +217,10 @@ fn said(i: usize, r: i64) -> String {
 }
 
 /// Many plain turns committed at once (they share statements: on SQLite one query from begin to
-/// commit, on PostgreSQL one statement for the batch): each good one is stored with its seqs, a
-/// stale one changes nothing (not even its audit row), and a repeated `client_msg_id` fails only
-/// its own turn, not the others waiting with it.
+/// commit, on PostgreSQL the first few one statement each and the rest one statement for the
+/// batch): each good one is stored with its seqs, a stale one changes nothing (not even its
+/// audit row), and a repeated `client_msg_id` fails only its own turn, not the others waiting
+/// with it.
 #[tokio::test]
 async fn turns_committed_together_keep_their_own_outcomes() {
     for backend in backends() {

@@ -235,8 +235,9 @@ async fn commit_one_by_one(writer: &AnyPool, jobs: Vec<TurnJob>) {
 }
 
 /// True when the turn writes nothing but its messages, the conversation row and audit rows (the
-/// bot's disclosures and actions write one): no outbox, identity, proof, forgiven attempt, mail,
-/// label or channel-state rows. Most widget messages; the batch statements take these.
+/// bot's disclosures and actions write one): no outbox, identity, proof, forgiven attempt,
+/// contact name, mail, label or channel-state rows. Most widget messages; PostgreSQL's batch
+/// statement takes only these.
 pub(super) fn is_plain(turn: &Turn) -> bool {
     turn.identities.is_empty()
         && turn.forgive_attempt.is_none()
@@ -245,10 +246,10 @@ pub(super) fn is_plain(turn: &Turn) -> bool {
 }
 
 /// True when the turn writes at most, besides a plain turn's rows, identities, the contact's
-/// name and the deletion of its forgiven proof attempt: a successful email proof (the email answering the bot's "which
-/// email is on the order?"). PostgreSQL writes these alone in one statement
-/// (`turns_pg::commit_alone`); outbox, code, mail, label and channel-state rows take a
-/// transaction.
+/// name and the deletion of its forgiven proof attempt: a successful email proof (the email
+/// answering the bot's "which email is on the order?"). PostgreSQL writes these alone in one
+/// statement (`turns_pg::commit_alone`), SQLite in its batch's one query (`turns_batch`);
+/// outbox, code, mail, label and channel-state rows take a transaction.
 pub(super) fn fits_one_statement(turn: &Turn) -> bool {
     turn.outbound_channel.is_none()
         && turn.proof_mail.is_none()

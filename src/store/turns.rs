@@ -17,7 +17,7 @@
 //! to SQLite as one query, begin to commit in one hop (`turns_batch`); the others follow in a
 //! transaction of their own, statement by statement. Each caller is answered only after the
 //! commit that holds its turn, so an ack still means durably stored. On PostgreSQL, a plain
-//! turn is written by its own task in one statement while fewer than four are being written,
+//! turn is written by its own task in one statement while fewer than eight are being written,
 //! and beyond that queues for a few committers that write a batch in one statement
 //! (`turns_pg`); a proof's turn alone is one statement too; the others have their own
 //! transaction.
@@ -114,7 +114,7 @@ impl Store {
             // queued ones, so a burst batches as before.
             Backend::Postgres if is_plain(&turn) => {
                 let writing = InFlight::enter(&self.turns_in_flight);
-                if writing.others < super::turns_pg::COMMITTERS {
+                if writing.others < super::turns_pg::WRITTEN_ALONE {
                     commit_alone(&self.writer, &turn).await
                 } else {
                     self.queue_turn(turn).await

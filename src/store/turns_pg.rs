@@ -1,9 +1,9 @@
 //! PostgreSQL: plain customer turns (messages, the conversation's new state and audit rows,
 //! nothing else), and proofs' turns, committed without a transaction of their own.
 //!
-//! - **A batch of turns in one statement.** While [`COMMITTERS`] or more plain turns are being
-//!   written, the next ones queue for that many committers (like SQLite's group commit, see
-//!   `turns`); each takes every turn waiting and writes them in one autocommitted
+//! - **A batch of turns in one statement.** While [`WRITTEN_ALONE`] or more plain turns are
+//!   being written, the next ones queue for [`COMMITTERS`] committers (like SQLite's group
+//!   commit, see `turns`); each takes every turn waiting and writes them in one autocommitted
 //!   data-modifying statement: the guarded update of every conversation, then the messages and
 //!   audit rows of the turns whose conversation moved. The rows travel as JSON
 //!   (`json_to_recordset`), so the statement's text is the same for any batch and stays
@@ -16,10 +16,11 @@
 //! - **A turn alone in one statement**: the guarded update and, only if it matched, the
 //!   multi-row inserts of its messages and audit rows, as one CTE: one round trip instead of
 //!   four or five (begin, insert, update, audit, commit). The one-by-one path takes it, and so
-//!   does a plain turn while fewer than [`COMMITTERS`] are being written, from its own task. At
-//!   1,000 messages a second that is most turns: the two task hand-offs to a committer and back
-//!   cost more there than a batch of one or two saves (measured in README, round 8). At a human
-//!   pace most turns come alone, and a third of them (the bot's disclosures) write an audit row.
+//!   does a plain turn while fewer than [`WRITTEN_ALONE`] are being written, from its own task.
+//!   At 1,000 messages a second that is most turns: the two task hand-offs to a committer and
+//!   back cost more there than a batch of one or two saves (measured in README, round 8). At a
+//!   human pace most turns come alone, and a third of them (the bot's disclosures) write an
+//!   audit row.
 //!
 //!   A turn that also adds identities, deletes its forgiven proof attempt and names the contact
 //!   (a successful email proof: the customer's email answering the bot) is one statement too,
@@ -185,7 +186,13 @@ fn turn_sql(shape: Shape) -> Cow<'static, str> {
 /// Most turns in one batch statement.
 const MAX_BATCH: usize = 64;
 /// Batches in flight at once: while one waits for its commit's log flush, the next is sent.
-pub(super) const COMMITTERS: usize = 4;
+const COMMITTERS: usize = 4;
+/// Plain turns written by their own task, one statement each, while fewer than this many are
+/// being written; the next ones queue for the committers. Half of the pool's 16 connections, so
+/// the committers and the reads always find one. Measured at 1,000 messages a second against 1,
+/// 4 and 16 (README, round 8): 8 and 16 had the lowest tail and PostgreSQL CPU, and 16 let
+/// turns take every connection.
+pub(super) const WRITTEN_ALONE: usize = 8;
 
 /// Starts the committers of plain turns, and the search indexer beside them
 /// (`turns::after_commits`); they stop when the last sender is dropped.

@@ -259,6 +259,15 @@ pub(super) fn fits_one_statement(turn: &Turn) -> bool {
         && !turn.messages.is_empty()
 }
 
+/// The one-statement writes' identity upsert (after `merged_identities`): `none` never lowers a
+/// stored verification (`on conflict do nothing` in `conversations::upsert_identity`); any other
+/// replaces it.
+pub(super) const IDENTITY_UPSERT: &str =
+    "insert into contact_identities (contact_id, kind, value, verification, created_at)";
+/// The conflict clause that goes with [`IDENTITY_UPSERT`].
+pub(super) const IDENTITY_ON_CONFLICT: &str = "on conflict (contact_id, kind, value) do update set verification = \
+     case when excluded.verification = 'none' then contact_identities.verification else excluded.verification end";
+
 /// A turn's identities with one entry per (kind, value), as the transaction's upserts one after
 /// another leave them: the last verified one wins, an unverified one never lowers a stored one
 /// (see `conversations::upsert_identity`): what the one-statement writes (`turns_pg`,

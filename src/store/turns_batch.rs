@@ -27,7 +27,8 @@
 //! two turns share a conversation (the hub's turn lock already makes that the rule).
 
 use super::turns::{
-    AUDIT_COLUMNS, MESSAGE_COLUMNS, MESSAGE_PARAMS, bind_messages, bind_update, merged_identities, stored_views,
+    AUDIT_COLUMNS, IDENTITY_ON_CONFLICT, IDENTITY_UPSERT, MESSAGE_COLUMNS, MESSAGE_PARAMS, bind_messages, bind_update,
+    merged_identities, stored_views,
 };
 use super::{Error, Placeholders, Result, Turn, is_unique_violation, value_tuples};
 use crate::domain::{MessageView, new_ordered_id, now_ms};
@@ -162,19 +163,14 @@ fn batch_sql(turns: usize, rows: usize, extras: Extras) -> String {
         sql.push_str(&moved("column7", "column8"));
     }
     if identities > 0 {
-        // `none` never lowers a stored verification (as `conversations::upsert_identity`).
-        sql.push_str(
-            "; insert into contact_identities (contact_id, kind, value, verification, created_at) \
-             select column1, column2, column3, column4, column5 from (values ",
-        );
+        sql.push_str("; ");
+        sql.push_str(IDENTITY_UPSERT);
+        sql.push_str(" select column1, column2, column3, column4, column5 from (values ");
         sql.push_str(&value_tuples(Placeholders::Anonymous, identities, 7));
         sql.push_str(") where ");
         sql.push_str(&moved("column6", "column7"));
-        sql.push_str(
-            " on conflict (contact_id, kind, value) do update set verification = \
-             case when excluded.verification = 'none' then contact_identities.verification \
-             else excluded.verification end",
-        );
+        sql.push(' ');
+        sql.push_str(IDENTITY_ON_CONFLICT);
     }
     if forgiven > 0 {
         sql.push_str("; delete from proof_failures where attempt_id in (select column1 from (values ");

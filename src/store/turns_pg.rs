@@ -31,8 +31,8 @@
 //! `turns`.
 
 use super::turns::{
-    AUDIT_COLUMNS, MESSAGE_COLUMNS, MESSAGE_PARAMS, TurnJob, UPDATE_CONVERSATION, bind_messages, bind_update,
-    merged_identities, message_rows, stored_views, update_values,
+    AUDIT_COLUMNS, IDENTITY_ON_CONFLICT, IDENTITY_UPSERT, MESSAGE_COLUMNS, MESSAGE_PARAMS, TurnJob,
+    UPDATE_CONVERSATION, bind_messages, bind_update, merged_identities, message_rows, stored_views, update_values,
 };
 use super::{Error, Placeholders, Result, Turn, is_unique_violation, value_tuples};
 use crate::domain::{MessageView, new_ordered_id, now_ms};
@@ -132,16 +132,12 @@ fn turn_sql(shape: Shape) -> Cow<'static, str> {
             after += audits * AUDIT_PARAMS;
         }
         if identities > 0 {
-            // `none` never lowers a stored verification (`on conflict do nothing` in the
-            // transaction's upsert); any other replaces it.
             ctes += &format!(
                 ", known as (
-                    insert into contact_identities (contact_id, kind, value, verification, created_at)
+                    {IDENTITY_UPSERT}
                     select * from (values {}) as i (contact_id, kind, value, verification, created_at)
                      where exists (select 1 from updated)
-                    on conflict (contact_id, kind, value) do update set verification =
-                       case when excluded.verification = 'none' then contact_identities.verification
-                            else excluded.verification end)",
+                    {IDENTITY_ON_CONFLICT})",
                 value_tuples(Placeholders::NumberedAfter(after), identities, IDENTITY_PARAMS)
             );
             after += identities * IDENTITY_PARAMS;

@@ -293,7 +293,7 @@ impl Bot {
     }
 }
 
-impl Turn<'_> {
+impl<'a> Turn<'a> {
     pub(super) fn locale(&self) -> Locale {
         self.out.locale
     }
@@ -333,8 +333,9 @@ impl Turn<'_> {
         }
     }
 
-    pub(super) fn def(&self, intent: &str) -> Option<IntentDef> {
-        self.bot.rules.intent(intent).cloned()
+    /// The intent's definition, borrowed from the bot (not from the turn).
+    pub(super) fn def(&self, intent: &str) -> Option<&'a IntentDef> {
+        self.bot.rules.intent(intent)
     }
 
     fn reply_of(&self, def: &IntentDef) -> String {
@@ -395,7 +396,7 @@ impl Turn<'_> {
 
     fn prompt_again(&mut self, pending: &Pending) {
         if let (Some(def), Awaiting::Slot(slot)) = (self.def(&pending.intent), &pending.awaiting) {
-            self.prompt(&def, slot, pending.slots.clone());
+            self.prompt(def, slot, pending.slots.clone());
         }
     }
 
@@ -408,7 +409,7 @@ impl Turn<'_> {
         self.out.slots = slots.clone();
         match def.action {
             Action::Reply => {
-                let t = self.reply_of(&def);
+                let t = self.reply_of(def);
                 self.say(&t, Value::UNDEFINED);
             }
             Action::Handoff => self.handoff_now(HandoffReason::Asked),
@@ -419,13 +420,13 @@ impl Turn<'_> {
                     return Ok(());
                 }
                 let Some(number) = slots.get(slot).cloned() else {
-                    self.prompt(&def, slot, slots);
+                    self.prompt(def, slot, slots);
                     return Ok(());
                 };
                 let owner = self.owner_email(def.action, &number).await?;
                 let pending = Pending { intent: def.name.clone(), slots, awaiting: Awaiting::Email };
                 if owner.as_ref().is_some_and(|e| self.verified_emails.contains(e)) {
-                    self.disclose(&def, &number, "already_verified").await?;
+                    self.disclose(def, &number, "already_verified").await?;
                 } else if let Some(email) = find_email(self.raw) {
                     self.verify(&pending, &email).await?;
                 } else {
@@ -434,11 +435,11 @@ impl Turn<'_> {
                     self.say("ask_email", context! { kind => kind, number => crate::backoffice::record_key(&number) });
                 }
             }
-            Action::InvoiceCopy | Action::CancelOrder | Action::ReturnRefund => self.act(&def, slots).await?,
+            Action::InvoiceCopy | Action::CancelOrder | Action::ReturnRefund => self.act(def, slots).await?,
             Action::StockCheck => {
                 let query = slots.get("sku").or_else(|| slots.get("product")).cloned();
                 let Some(query) = query.filter(|q| !q.trim().is_empty()) else {
-                    self.prompt(&def, "product", slots);
+                    self.prompt(def, "product", slots);
                     return Ok(());
                 };
                 let mut found = self.backoffice.stock(&query).await?;
@@ -447,7 +448,7 @@ impl Turn<'_> {
                 } else {
                     let first = found.remove(0);
                     let alternatives: Vec<String> = found.into_iter().map(|p| p.name).collect();
-                    let t = self.reply_of(&def);
+                    let t = self.reply_of(def);
                     let product = product_value(&first, self.locale());
                     self.say(&t, context! { product => product, alternatives => alternatives });
                 }
@@ -507,7 +508,7 @@ impl Turn<'_> {
         };
         let slot = record_slot(def.action);
         let Some(number) = pending.slots.get(slot).cloned() else {
-            self.prompt(&def, slot, pending.slots.clone());
+            self.prompt(def, slot, pending.slots.clone());
             return Ok(());
         };
         self.out.state.code_offer = self.guard.codes_enabled().then(|| CodeOffer {
@@ -528,7 +529,7 @@ impl Turn<'_> {
             self.guard.settle(proven).await?;
             if proven {
                 self.proven(email);
-                return self.disclose(&def, &number, "proven_now").await;
+                return self.disclose(def, &number, "proven_now").await;
             }
         }
         // A failed check, or one refused unchecked: both count towards this conversation's lock.

@@ -243,11 +243,20 @@ pub fn known_words() -> impl Iterator<Item = &'static str> {
 
 /// `Some(locale)` when the words lean one way, `None` when they don't say (e.g. just a number).
 pub fn detect_locale(normalized: &str) -> Option<Locale> {
+    // Sorted once, searched per word (every message passes here).
+    static SORTED: std::sync::LazyLock<[Vec<&str>; 2]> = std::sync::LazyLock::new(|| {
+        [SW_WORDS, EN_WORDS].map(|words| {
+            let mut v = words.to_vec();
+            v.sort_unstable();
+            v
+        })
+    });
+    let [sw_words, en_words] = &*SORTED;
     let (mut sw, mut en) = (0u32, 0u32);
     for w in normalized.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
-        if SW_WORDS.contains(&w) || w.starts_with("nime") || w.starts_with("ime") && w.len() > 5 {
+        if sw_words.binary_search(&w).is_ok() || w.starts_with("nime") || w.starts_with("ime") && w.len() > 5 {
             sw += 1;
-        } else if EN_WORDS.contains(&w) {
+        } else if en_words.binary_search(&w).is_ok() {
             en += 1;
         }
     }

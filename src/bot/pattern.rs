@@ -101,7 +101,8 @@ fn next_is_boundary(rest: &std::iter::Peekable<std::str::Chars<'_>>) -> bool {
 /// The words fuzzy patterns use, and the words that must stay as written.
 #[derive(Debug, Default, Clone)]
 pub struct Vocabulary {
-    targets: Vec<String>,
+    /// Sorted, so the targets sharing a first letter are neighbours; with their characters.
+    targets: Vec<(String, Box<[char]>)>,
     known: HashSet<String>,
     /// A word a pattern continues (`polic` of `polic(?:y|ies)`): words starting with one stay.
     stems: Vec<String>,
@@ -130,7 +131,8 @@ impl Vocabulary {
         known.extend(extra.into_iter().map(str::to_string));
         known.extend(super::normalize::known_words().map(str::to_string));
         let stems = stems.into_iter().filter(|s| s.chars().count() >= 4).collect();
-        Vocabulary { targets: targets.into_iter().collect(), known, stems }
+        let targets = targets.into_iter().map(|t| (t.clone(), t.chars().collect())).collect();
+        Vocabulary { targets, known, stems }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -169,7 +171,9 @@ impl Vocabulary {
     }
 
     fn correct_word(&self, word: &str) -> Option<&str> {
-        let len = word.chars().count();
+        let mut chars = ['\0'; MAX_WORD];
+        let len = fill(word, &mut chars)?;
+        let word_chars = &chars[..len];
         let max = match len {
             0..=4 => return None,
             5..=8 => 1,
@@ -178,14 +182,17 @@ impl Vocabulary {
         if self.known.contains(word) || self.stems.iter().any(|s| word.starts_with(s.as_str())) {
             return None;
         }
-        let first = word.chars().next()?;
+        // Sorted strings sort by their first character: the candidates are one run.
+        let first = word_chars[0];
+        let from = self.targets.partition_point(|(_, t)| t[0] < first);
+        let to = self.targets.partition_point(|(_, t)| t[0] <= first);
         let mut best: Option<(usize, &str)> = None;
         let mut tie = false;
-        for t in &self.targets {
-            if !t.starts_with(first) || t.chars().count().abs_diff(len) > max {
+        for (t, t_chars) in &self.targets[from..to] {
+            if t_chars.len().abs_diff(len) > max {
                 continue;
             }
-            if let Some(d) = distance(word, t, max) {
+            if let Some(d) = osa(word_chars, t_chars, max) {
                 match best {
                     Some((b, _)) if d > b => {}
                     Some((b, _)) if d == b => tie = true,
@@ -203,36 +210,61 @@ impl Vocabulary {
     }
 }
 
+/// Longest word that is ever corrected (and that [`distance`] measures): a pattern's words are
+/// far shorter, and the work per word stays on the stack.
+const MAX_WORD: usize = 48;
+
+/// Copies `word`'s characters into `buf`; `None` when it has more than [`MAX_WORD`].
+fn fill(word: &str, buf: &mut [char; MAX_WORD]) -> Option<usize> {
+    let mut n = 0;
+    for c in word.chars() {
+        *buf.get_mut(n)? = c;
+        n += 1;
+    }
+    Some(n)
+}
+
 /// Optimal string alignment distance (Levenshtein plus swapping two neighbours), or `None`
-/// when it exceeds `max`.
+/// when it exceeds `max` (or a word is longer than [`MAX_WORD`] characters).
 pub fn distance(a: &str, b: &str, max: usize) -> Option<usize> {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
+    let (mut x, mut y) = (['\0'; MAX_WORD], ['\0'; MAX_WORD]);
+    let (n, m) = (fill(a, &mut x)?, fill(b, &mut y)?);
+    osa(&x[..n], &y[..m], max)
+}
+
+/// [`distance`] over characters, with three rows of the table on the stack (both at most
+/// [`MAX_WORD`] long).
+fn osa(a: &[char], b: &[char], max: usize) -> Option<usize> {
     if a.len().abs_diff(b.len()) > max {
         return None;
     }
-    let w = b.len() + 1;
-    let mut d = vec![0usize; (a.len() + 1) * w];
-    for (j, cell) in d.iter_mut().take(w).enumerate() {
-        *cell = j;
+    // Rows i - 2, i - 1 and i of the full table.
+    let mut rows = [[0u8; MAX_WORD + 1]; 3];
+    for (j, cell) in rows[1].iter_mut().take(b.len() + 1).enumerate() {
+        *cell = j as u8;
     }
     for i in 1..=a.len() {
-        d[i * w] = i;
-        let mut row_min = usize::MAX;
+        let (before, now) = rows.split_at_mut(2);
+        let (two_up, up, row) = (&before[0], &before[1], &mut now[0]);
+        row[0] = i as u8;
+        // The row's first cell counts too (an empty `b`: the distance is `a`'s length).
+        let mut row_min = row[0];
         for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[(i - 1) * w + j] + 1).min(d[i * w + j - 1] + 1).min(d[(i - 1) * w + j - 1] + cost);
+            let cost = u8::from(a[i - 1] != b[j - 1]);
+            let mut v = (up[j] + 1).min(row[j - 1] + 1).min(up[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[(i - 2) * w + j - 2] + 1);
+                v = v.min(two_up[j - 2] + 1);
             }
-            d[i * w + j] = v;
+            row[j] = v;
             row_min = row_min.min(v);
         }
-        if row_min > max {
+        if usize::from(row_min) > max {
             return None;
         }
+        rows.rotate_left(1);
     }
-    let v = d[a.len() * w + b.len()];
+    // After the last rotation, row a.len() is in the middle.
+    let v = usize::from(rows[1][b.len()]);
     (v <= max).then_some(v)
 }
 
@@ -262,6 +294,53 @@ mod tests {
         let v = Vocabulary::new([r"polic(?:y|ies)", r"\brefund\b"], [], []);
         assert_eq!(v.correct("refund policy"), None, "a word a stem continues stays");
         assert_eq!(v.correct("refnud").as_deref(), Some("refund"));
+    }
+
+    /// The whole table, as the definition reads.
+    fn full_table(a: &str, b: &str) -> usize {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+        for (i, row) in d.iter_mut().enumerate() {
+            row[0] = i;
+        }
+        for (j, cell) in d[0].iter_mut().enumerate() {
+            *cell = j;
+        }
+        for i in 1..=a.len() {
+            for j in 1..=b.len() {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+                }
+            }
+        }
+        d[a.len()][b.len()]
+    }
+
+    #[test]
+    fn the_rolling_rows_agree_with_the_whole_table() {
+        // Words from a small alphabet, so that swaps, repeats and near misses are common.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let letters = ['a', 'b', 'c', 'é', 'ñ'];
+        for _ in 0..5_000 {
+            let (la, lb) = (next(11), next(11));
+            let a: String = (0..la).map(|_| letters[next(5) as usize]).collect();
+            let b: String = (0..lb).map(|_| letters[next(5) as usize]).collect();
+            let full = full_table(&a, &b);
+            for max in 0..4 {
+                assert_eq!(distance(&a, &b, max), (full <= max).then_some(full), "{a:?} {b:?} max {max}");
+            }
+        }
+        let long = "a".repeat(MAX_WORD + 1);
+        assert_eq!(distance(&long, &long, 2), None, "longer than any pattern word");
+        assert_eq!(distance(&long[1..], &long[1..], 2), Some(0));
     }
 
     #[test]

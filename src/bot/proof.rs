@@ -302,9 +302,9 @@ impl Turn<'_> {
                     if matches!(def.action, Action::CancelOrder | Action::ReturnRefund | Action::InvoiceCopy) {
                         self.out.state.code_proven.push(proven);
                         let slots = pending.slots.clone();
-                        self.start_action(&def, &number, slots).await?;
+                        self.start_action(def, &number, slots).await?;
                     } else {
-                        self.disclose(&def, &number, "one_time_code").await?;
+                        self.disclose(def, &number, "one_time_code").await?;
                     }
                 }
             }

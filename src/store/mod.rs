@@ -297,19 +297,42 @@ pub(crate) enum Placeholders {
 
 /// `rows` tuples of `columns` placeholders for a multi-row `values` list: `($1, $2), ($3, $4)`.
 pub(crate) fn value_tuples(style: Placeholders, rows: usize, columns: usize) -> String {
-    let tuple = |r: usize| {
-        let params: Vec<String> = (1..=columns)
-            .map(|c| match style {
-                Placeholders::Numbered => format!("${}", r * columns + c),
-                Placeholders::NumberedAfter(n) => format!("${}", n + r * columns + c),
-                Placeholders::Anonymous => "?".to_string(),
-            })
-            .collect();
-        format!("({})", params.join(", "))
+    use std::fmt::Write as _;
+    let first = match style {
+        Placeholders::Numbered => Some(0),
+        Placeholders::NumberedAfter(n) => Some(n),
+        Placeholders::Anonymous => None,
     };
-    (0..rows).map(tuple).collect::<Vec<_>>().join(", ")
+    let mut out = String::with_capacity(rows * columns * if first.is_some() { 6 } else { 3 } + rows * 2);
+    for r in 0..rows {
+        out.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 1..=columns {
+            if c > 1 {
+                out.push_str(", ");
+            }
+            match first {
+                Some(n) => write!(out, "${}", n + r * columns + c).expect("writing to a String cannot fail"),
+                None => out.push('?'),
+            }
+        }
+        out.push(')');
+    }
+    out
 }
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.kind() == sqlx::error::ErrorKind::UniqueViolation)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_tuples_number_or_leave_anonymous_their_placeholders() {
+        assert_eq!(value_tuples(Placeholders::Numbered, 2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(value_tuples(Placeholders::NumberedAfter(3), 2, 1), "($4), ($5)");
+        assert_eq!(value_tuples(Placeholders::Anonymous, 2, 3), "(?, ?, ?), (?, ?, ?)");
+        assert_eq!(value_tuples(Placeholders::Numbered, 0, 3), "");
+    }
 }

@@ -33,7 +33,8 @@ use super::turns::{
 use super::{Error, Placeholders, Result, Turn, is_unique_violation, value_tuples};
 use crate::domain::{MessageView, new_ordered_id, now_ms};
 use sqlx::{AnyPool, Row};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
 
 /// Columns of the per-turn values the update joins, in [`bind_update`]'s binding order.
 const UPDATE_VALUES: &str = "n_seq, n_status, n_locale, n_state, n_now, n_id, n_expected, n_assignee, n_team, n_cm, \
@@ -49,7 +50,7 @@ pub(super) enum Outcome {
 }
 
 /// How many rows of each kind a batch writes besides its turns' messages.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 struct Extras {
     audits: usize,
     identities: usize,
@@ -70,7 +71,7 @@ pub(super) async fn commit_together(writer: &AnyPool, turns: &[&Turn]) -> Result
         forgiven: turns.iter().filter(|t| t.forgive_attempt.is_some()).count(),
         names: turns.iter().filter(|t| t.contact_name.is_some()).count(),
     };
-    let sql = batch_sql(turns.len(), rows, extras);
+    let sql = shared_batch_sql(turns.len(), rows, extras);
 
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for turn in turns {
@@ -191,6 +192,27 @@ fn batch_sql(turns: usize, rows: usize, extras: Extras) -> String {
     sql
 }
 
+/// How many batch shapes [`shared_batch_sql`] keeps; past that it starts again.
+const SHAPES_KEPT: usize = 256;
+
+/// [`batch_sql`], built once per shape: under a steady load the same few shapes repeat, and
+/// building one costs a few µs per batch.
+fn shared_batch_sql(turns: usize, rows: usize, extras: Extras) -> Arc<str> {
+    type Shapes = Mutex<HashMap<(usize, usize, Extras), Arc<str>>>;
+    static SHAPES: LazyLock<Shapes> = LazyLock::new(Shapes::default);
+    let key = (turns, rows, extras);
+    let mut shapes = SHAPES.lock().expect("batch shapes mutex poisoned: a holder panicked");
+    if let Some(sql) = shapes.get(&key) {
+        return sql.clone();
+    }
+    if shapes.len() >= SHAPES_KEPT {
+        shapes.clear();
+    }
+    let sql: Arc<str> = batch_sql(turns, rows, extras).into();
+    shapes.insert(key, sql.clone());
+    sql
+}
+
 /// True for a row whose conversation the batch's update moved (see the module's note).
 fn moved(conversation: &str, new_seq: &str) -> String {
     format!(
@@ -225,6 +247,15 @@ mod tests {
         let plain = batch_sql(1, 2, Extras::default());
         assert!(!plain.contains("audit_log") && !plain.contains("contact_identities"));
         assert!(!plain.contains("proof_failures") && !plain.contains("update contacts"));
+    }
+
+    #[test]
+    fn a_shape_is_built_once_and_shared() {
+        let extras = Extras { audits: 1, ..Extras::default() };
+        let first = shared_batch_sql(2, 4, extras);
+        assert_eq!(*first, batch_sql(2, 4, extras));
+        assert!(Arc::ptr_eq(&first, &shared_batch_sql(2, 4, extras)));
+        assert_eq!(*shared_batch_sql(2, 4, Extras::default()), batch_sql(2, 4, Extras::default()));
     }
 
     #[test]

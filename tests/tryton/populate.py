@@ -37,11 +37,14 @@ company.party.name = 'Duka la Kituo'
 company.party.save()
 currency = company.currency
 
-years = sorted({days_ago(90).year, today.year})
+# Calendar years, from the oldest date below (the stock's arrival) to today. Given one day, the
+# helper makes a year from six months before it to five after, so one "year" around 1 June
+# ended on 30 November and the invoices of a December day had no period.
+years = sorted({days_ago(100).year, today.year})
 fiscalyears = []
 for year in years:
-    fy = set_fiscalyear_invoice_sequences(
-        create_fiscalyear(company, today=datetime.date(year, 6, 1)))
+    fy = set_fiscalyear_invoice_sequences(create_fiscalyear(
+        company, today=(datetime.date(year, 1, 1), datetime.date(year, 12, 31))))
     fy.click('create_period')
     fiscalyears.append(fy)
 create_chart(company)

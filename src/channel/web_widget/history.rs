@@ -22,7 +22,7 @@ impl Connection {
             quick_replies: &m.quick_replies,
             attachments: (!m.attachments.is_empty()).then_some(m.attachments.as_slice()),
         };
-        self.send(&frame).await?;
+        self.feed(&frame).await?;
         if m.author == Author::System && m.kind.is_none() {
             // A system line marks a change of hands or a resolution: say who helps now, and
             // ask for the rating if this line is the pending request's notice.
@@ -83,6 +83,7 @@ impl Connection {
             for m in &page {
                 self.send_message(m).await?;
             }
+            self.flush().await?;
         }
     }
 }

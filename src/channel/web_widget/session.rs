@@ -10,6 +10,7 @@ use crate::hub::bus::Event;
 use crate::hub::{self, RateRefusal, VisitorSession};
 use crate::security::SecurityEvent;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
 use std::net::IpAddr;
 use std::time::Instant;
 use tokio::sync::broadcast::error::RecvError;
@@ -18,6 +19,8 @@ const MAX_CLIENT_MSG_ID: usize = 128;
 /// Message frames: burst and sustained rate per connection.
 const BURST: f64 = 20.0;
 const PER_SECOND: f64 = 5.0;
+/// Frames fed before the loop flushes even though more events are queued.
+const MAX_UNFLUSHED: u8 = 16;
 /// Bad or refused frames tolerated before the socket is closed (each good frame forgives one).
 const MAX_VIOLATIONS: u32 = 50;
 
@@ -36,6 +39,8 @@ pub(super) struct Connection {
     last_typing: Option<Instant>,
     /// The agent name last sent in an `agent` frame (frames go out only on a change).
     pub(super) agent_sent: Option<String>,
+    /// Frames written but not yet flushed (see [`Connection::feed`]).
+    unflushed: u8,
 }
 
 pub(super) type SocketResult = Result<(), axum::Error>;
@@ -54,12 +59,26 @@ impl Connection {
             violations: 0,
             last_typing: None,
             agent_sent: None,
+            unflushed: 0,
         }
     }
 
     pub(super) async fn send(&mut self, frame: &ServerFrame<'_>) -> SocketResult {
         let text = serde_json::to_string(frame).expect("server frames always serialise");
         self.socket.send(Message::Text(Utf8Bytes::from(text))).await
+    }
+
+    /// Writes a frame without flushing it: the loop flushes before it waits, so an ack and
+    /// the messages its turn published (already queued for this socket) leave in one write.
+    pub(super) async fn feed(&mut self, frame: &ServerFrame<'_>) -> SocketResult {
+        let text = serde_json::to_string(frame).expect("server frames always serialise");
+        self.unflushed = self.unflushed.saturating_add(1);
+        self.socket.feed(Message::Text(Utf8Bytes::from(text))).await
+    }
+
+    pub(super) async fn flush(&mut self) -> SocketResult {
+        self.unflushed = 0;
+        self.socket.flush().await
     }
 
     pub(super) async fn send_error(&mut self, code: &str, message: &str) -> SocketResult {
@@ -102,6 +121,14 @@ impl Connection {
         }
         let shutdown = self.state.shutdown.clone();
         let result = loop {
+            // Fed frames leave before the loop waits; while more events are queued they wait
+            // for those (up to a few), so a turn's ack, echo and reply are one write.
+            if self.unflushed > 0
+                && (events.is_empty() || self.unflushed >= MAX_UNFLUSHED)
+                && let Err(e) = self.flush().await
+            {
+                break Err(e);
+            }
             tokio::select! {
                 _ = shutdown.cancelled() => break self.close(1001, "server shutting down").await,
                 incoming = self.socket.recv() => match incoming {
@@ -283,7 +310,7 @@ impl Connection {
         let stored = hub.customer_message_held(session, trimmed, cmid, self.peer, &mut self.held).await;
         match stored {
             Ok(ack) => {
-                self.send(&ServerFrame::Ack { client_msg_id: client_msg_id.as_deref(), id: &ack.id, seq: ack.seq })
+                self.feed(&ServerFrame::Ack { client_msg_id: client_msg_id.as_deref(), id: &ack.id, seq: ack.seq })
                     .await
             }
             Err(hub::Error::Busy) => self.send_error("busy", "conversation is busy; send the message again").await,

@@ -494,6 +494,10 @@ impl RuleSet {
             if winning.iter().all(|(p, _)| p.locale == first_locale) { Some(first_locale) } else { None };
         let mut slots = BTreeMap::new();
         for (p, fuzzy) in &winning {
+            // Most patterns name no slot: a search for their groups would find nothing to keep.
+            if p.regex.capture_names().flatten().next().is_none() {
+                continue;
+            }
             let text = if *fuzzy { c.corrected.as_deref().unwrap_or(norm) } else { norm };
             if let Some(caps) = p.regex.captures(text) {
                 for name in p.regex.capture_names().flatten() {

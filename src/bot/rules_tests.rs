@@ -43,6 +43,25 @@ fn priority_breaks_ties_and_slots_are_extracted() {
 }
 
 #[test]
+fn a_match_pattern_that_names_a_group_fills_that_slot() {
+    let stock = source(
+        r#"
+name = "stock_check"
+priority = 20
+action = "stock_check"
+[patterns]
+en = ['''\bdo you have (?P<product>[a-z]+)\b''', '''\bin stock\b''']
+"#,
+    );
+    let rules = RuleSet::compile(&[stock]).unwrap();
+    let c = rules.classify("Do you have kikoi in stock?");
+    assert_eq!(c.intent.as_deref(), Some("stock_check"));
+    assert_eq!(c.slots.get("product").map(String::as_str), Some("kikoi"));
+    let c = rules.classify("is the kikoi in stock?");
+    assert!(c.slots.is_empty(), "the winning pattern names nothing: {:?}", c.slots);
+}
+
+#[test]
 fn order_number_shapes_are_recognised() {
     let rules = sample();
     for (text, want) in [

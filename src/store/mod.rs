@@ -126,8 +126,9 @@ pub struct Store {
     pool: AnyPool,
     writer: AnyPool,
     backend: Backend,
-    /// SQLite: the task that commits customer turns in groups (see `turns`).
-    committer: Option<tokio::sync::mpsc::Sender<turns::TurnJob>>,
+    /// The tasks that commit customer turns in groups: SQLite's group commit, PostgreSQL's
+    /// committers (see `turns`).
+    committer: tokio::sync::mpsc::Sender<turns::TurnJob>,
     /// PostgreSQL: plain turns being written now, by their own task or by a committer (see
     /// `Store::commit_turn`).
     turns_in_flight: Arc<std::sync::atomic::AtomicUsize>,
@@ -209,10 +210,10 @@ impl Store {
                 tracing::warn!(journal_mode = %mode.0, "SQLite did not switch to WAL");
             }
         }
-        let committer = Some(match backend {
+        let committer = match backend {
             Backend::Sqlite => turns::spawn_committer(writer.clone(), pool.clone()),
             Backend::Postgres => turns_pg::spawn_committer(writer.clone()),
-        });
+        };
         Ok(Store { pool, writer, backend, committer, turns_in_flight: Arc::default() })
     }
 

@@ -127,12 +127,9 @@ impl Store {
 
     /// Hands the turn to the committers and waits for their answer.
     async fn queue_turn(&self, turn: Arc<Turn>) -> Result<Vec<MessageView>> {
-        let Some(committer) = &self.committer else {
-            return commit_alone(&self.writer, &turn).await;
-        };
         let stopped = || Error::Invalid("the turn committer has stopped".into());
         let (reply, answer) = oneshot::channel();
-        committer.send(TurnJob { turn, reply }).await.map_err(|_| stopped())?;
+        self.committer.send(TurnJob { turn, reply }).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -156,8 +153,8 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// One turn on its own (PostgreSQL; on SQLite only if the committer is gone), in one statement
-/// when it can be (see [`fits_one_statement`]), else in a transaction.
+/// PostgreSQL: one turn on its own, in one statement when it can be (see
+/// [`fits_one_statement`]), else in a transaction.
 pub(super) async fn commit_alone(writer: &AnyPool, turn: &Turn) -> Result<Vec<MessageView>> {
     if fits_one_statement(turn) {
         return super::turns_pg::commit_alone(writer, turn).await;

@@ -63,9 +63,10 @@ impl Connection {
         }
     }
 
+    /// Writes a frame and flushes it, with any fed before it.
     pub(super) async fn send(&mut self, frame: &ServerFrame<'_>) -> SocketResult {
-        let text = serde_json::to_string(frame).expect("server frames always serialise");
-        self.socket.send(Message::Text(Utf8Bytes::from(text))).await
+        self.feed(frame).await?;
+        self.flush().await
     }
 
     /// Writes a frame without flushing it: the loop flushes before it waits, so an ack and

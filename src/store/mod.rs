@@ -35,6 +35,7 @@ macro_rules! update_conversations_from_v {
 }
 
 mod admin;
+mod after_commits;
 mod agents;
 mod attachments;
 mod backoffice;
@@ -175,12 +176,13 @@ impl Store {
                             // temp_store: a statement inside a transaction keeps its undo
                             // journal in memory (a batch's multi-row insert spilled it to a
                             // temporary file: open, write, close, unlink per batch).
-                            // wal_autocheckpoint: a backstop; checkpoints run beside the writer
-                            // (see `turns::after_commits`).
+                            // wal_autocheckpoint: a backstop at twice the log size where the
+                            // checkpoints beside the writer let the log start again (see
+                            // `after_commits`).
                             conn.execute(
                                 "pragma busy_timeout = 10000; pragma synchronous = normal; \
                                  pragma foreign_keys = on; pragma temp_store = memory; \
-                                 pragma wal_autocheckpoint = 8000;",
+                                 pragma wal_autocheckpoint = 32000;",
                             )
                             .await?;
                         } else {

@@ -56,7 +56,7 @@ const INDEX_CHUNK: i64 = 2000;
 
 /// SQLite: moves the messages noted in `search_pending` (migration 0018) into `messages_fts`, in
 /// transactions of at most [`INDEX_CHUNK`]; returns how many were indexed. Runs beside the turn
-/// writer (see `turns::after_commits`) and before every search.
+/// writer (see `after_commits::after_commits`) and before every search.
 pub(super) async fn index_pending(writer: &sqlx::AnyPool) -> Result<u64> {
     let mut indexed = 0;
     loop {

@@ -44,7 +44,7 @@ pub(super) struct TurnJob {
 pub(super) fn spawn_committer(writer: AnyPool, readers: AnyPool) -> mpsc::Sender<TurnJob> {
     let (tx, mut rx) = mpsc::channel::<TurnJob>(4 * MAX_BATCH);
     let (wrote, written) = mpsc::channel::<()>(1);
-    tokio::spawn(after_commits(writer.clone(), Some(readers), written));
+    tokio::spawn(super::after_commits::after_commits(writer.clone(), Some(readers), written));
     tokio::spawn(async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -54,48 +54,6 @@ pub(super) fn spawn_committer(writer: AnyPool, readers: AnyPool) -> mpsc::Sender
         }
     });
     tx
-}
-
-/// Least time between two passes of [`after_commits`] while turns are being written.
-const PASS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
-
-/// Work that follows commits, off the writer: search indexing on both backends, and SQLite's
-/// checkpoint.
-///
-/// SQLite: copies the write-ahead log's new pages into the database file. SQLite's own
-/// automatic checkpoint runs inside the commit that crosses the threshold, so one batch of turns
-/// in every few hundred waited for page writes and an `fsync` of the database file: that was the
-/// open-loop tail. A passive checkpoint on another connection (`sqlite_readers`) runs
-/// beside the writer (it never blocks it, nor readers) on the other core. The writer's own
-/// threshold (`wal_autocheckpoint`, see `Store::connect`) is set high and stays as a backstop.
-/// Pages a batch rewrites often (index leaves, conversation rows) are copied once per
-/// checkpoint, not once per commit.
-///
-/// Each pass first indexes the messages written since the last one for search
-/// (`Store::index_pending`): on SQLite one FTS5 transaction for a hundred milliseconds of turns
-/// instead of one per commit, where it cost a sixth of the CPU per message; on PostgreSQL one
-/// bulk merge of the GIN index's pending list instead of a posting-list rewrite per message.
-/// `sqlite_readers` is SQLite's reader pool (for the checkpoint), `None` on PostgreSQL.
-pub(super) async fn after_commits(writer: AnyPool, sqlite_readers: Option<AnyPool>, mut written: mpsc::Receiver<()>) {
-    let mut warned = false;
-    while written.recv().await.is_some() {
-        tokio::time::sleep(PASS_EVERY).await;
-        let indexed = match sqlite_readers {
-            Some(_) => super::search::index_pending(&writer).await,
-            None => super::search_pg::merge_pending(&writer).await,
-        };
-        // Said once: a failing pass fails the same way every 100 ms.
-        if let Err(e) = indexed
-            && !std::mem::replace(&mut warned, true)
-        {
-            tracing::warn!(error = %e, "indexing new messages for search failed; searches index first");
-        }
-        if let Some(readers) = &sqlite_readers
-            && let Err(e) = sqlx::query("pragma wal_checkpoint(passive)").execute(readers).await
-        {
-            tracing::warn!(error = %e, "a background checkpoint failed; the writer's own will run");
-        }
-    }
 }
 
 impl Store {

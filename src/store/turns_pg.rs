@@ -191,12 +191,12 @@ const COMMITTERS: usize = 4;
 pub(super) const WRITTEN_ALONE: usize = 8;
 
 /// Starts the committers of plain turns, and the search indexer beside them
-/// (`turns::after_commits`); they stop when the last sender is dropped.
+/// (`after_commits::after_commits`); they stop when the last sender is dropped.
 pub(super) fn spawn_committer(writer: AnyPool) -> mpsc::Sender<TurnJob> {
     let (tx, rx) = mpsc::channel::<TurnJob>(4 * MAX_BATCH);
     let rx = Arc::new(tokio::sync::Mutex::new(rx));
     let (wrote, written) = mpsc::channel::<()>(1);
-    tokio::spawn(super::turns::after_commits(writer.clone(), None, written));
+    tokio::spawn(super::after_commits::after_commits(writer.clone(), None, written));
     for _ in 0..COMMITTERS {
         let (writer, rx, wrote) = (writer.clone(), rx.clone(), wrote.clone());
         tokio::spawn(async move {

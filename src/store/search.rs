@@ -54,35 +54,38 @@ pub(super) struct Ranked {
 /// writer's time, so turns waiting behind it are not held up long).
 const INDEX_CHUNK: i64 = 2000;
 
+/// One chunk of [`index_pending`], begin to commit in one query (one hop to sqlx's SQLite
+/// thread): the writer is held for SQLite's own work only, not for four round trips while turns
+/// wait behind it. The delete's rows are the pending rows taken.
+const INDEX_ONE_CHUNK: &str = "begin immediate;
+    insert into messages_fts (rowid, body, conversation_id)
+      select m.rowid, m.body, m.conversation_id
+        from (select message_rowid from search_pending order by message_rowid limit ?) p
+        join messages m on m.rowid = p.message_rowid;
+    delete from search_pending where message_rowid in
+      (select message_rowid from search_pending order by message_rowid limit ?)
+      returning message_rowid;
+    commit";
+
 /// SQLite: moves the messages noted in `search_pending` (migration 0018) into `messages_fts`, in
-/// transactions of at most [`INDEX_CHUNK`]; returns how many were indexed. Runs beside the turn
-/// writer (see `after_commits::after_commits`) and before every search.
+/// transactions of at most [`INDEX_CHUNK`]; returns how many pending rows it took (the rows of
+/// messages deleted while pending are dropped with the others). Runs beside the turn writer
+/// (see `after_commits`) and before every search.
 pub(super) async fn index_pending(writer: &sqlx::AnyPool) -> Result<u64> {
-    let mut indexed = 0;
+    let mut taken = 0;
     loop {
-        let mut tx = writer.begin_with("begin immediate").await?;
-        indexed += sqlx::query(
-            "insert into messages_fts (rowid, body, conversation_id)
-             select m.rowid, m.body, m.conversation_id
-               from (select message_rowid from search_pending order by message_rowid limit $1) p
-               join messages m on m.rowid = p.message_rowid",
-        )
-        .bind(INDEX_CHUNK)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        // Rows of messages deleted while pending are dropped with the others.
-        let taken = sqlx::query(
-            "delete from search_pending where message_rowid in
-                (select message_rowid from search_pending order by message_rowid limit $1)",
-        )
-        .bind(INDEX_CHUNK)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        if taken < INDEX_CHUNK as u64 {
-            return Ok(indexed);
+        let mut conn = writer.acquire().await?;
+        let rows = match sqlx::query(INDEX_ONE_CHUNK).bind(INDEX_CHUNK).bind(INDEX_CHUNK).fetch_all(&mut *conn).await {
+            Ok(rows) => rows.len() as u64,
+            Err(e) => {
+                // Stopped inside its transaction (unless at `begin`: then this fails harmlessly).
+                let _ = sqlx::query("rollback").execute(&mut *conn).await;
+                return Err(e.into());
+            }
+        };
+        taken += rows;
+        if rows < INDEX_CHUNK as u64 {
+            return Ok(taken);
         }
     }
 }

@@ -15,13 +15,11 @@ const PASS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 /// SQLite: copies the write-ahead log's new pages into the database file. SQLite's own
 /// automatic checkpoint runs inside the commit that crosses the threshold, so one batch of turns
 /// in every few hundred waited for page writes and an `fsync` of the database file: that was the
-/// open-loop tail. A passive checkpoint on another connection (`sqlite_readers`) runs
-/// beside the writer (it never blocks it, nor readers) on the other core, and now and then the
-/// writer takes a short step that lets the log start again ([`checkpoint_beside`]). The
-/// writer's own threshold (`wal_autocheckpoint`, see `Store::connect`) is set high and stays as
-/// a backstop.
-/// Pages a batch rewrites often (index leaves, conversation rows) are copied once per
-/// checkpoint, not once per commit.
+/// open-loop tail. A passive checkpoint on another connection (`sqlite_readers`) runs beside the
+/// writer (it never blocks it, nor readers) on the other core, and now and then the writer takes
+/// a short step that lets the log start again ([`checkpoint_beside`]). The writer's own
+/// threshold ([`BACKSTOP_FRAMES`]) stays as a backstop. Pages a batch rewrites often (index
+/// leaves, conversation rows) are copied once per checkpoint, not once per commit.
 ///
 /// Each pass first indexes the messages written since the last one for search
 /// (`Store::index_pending`): on SQLite one FTS5 transaction for a hundred milliseconds of turns
@@ -52,9 +50,12 @@ pub(super) async fn after_commits(writer: AnyPool, sqlite_readers: Option<AnyPoo
 
 /// Frames in SQLite's write-ahead log past which a pass lets the log start again: 16,000 pages
 /// (about 64 MB), a second or more of turns at 1,000 messages a second (a lone turn's commit
-/// writes about 14 pages). The writer's backstop (`wal_autocheckpoint` in `Store::connect`) is
-/// twice this.
+/// writes about 14 pages).
 const RESTART_AFTER_FRAMES: i64 = 16_000;
+
+/// SQLite's own threshold for a checkpoint inside a commit (`wal_autocheckpoint`, set in
+/// `Store::connect`): only reached when the passes cannot let the log start again.
+pub(super) const BACKSTOP_FRAMES: i64 = 2 * RESTART_AFTER_FRAMES;
 
 /// SQLite: one background checkpoint, and, once the log is past `restart_after` frames, the
 /// writer's short step that lets the log start again from its beginning.

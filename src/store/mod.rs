@@ -176,14 +176,14 @@ impl Store {
                             // temp_store: a statement inside a transaction keeps its undo
                             // journal in memory (a batch's multi-row insert spilled it to a
                             // temporary file: open, write, close, unlink per batch).
-                            // wal_autocheckpoint: a backstop at twice the log size where the
-                            // checkpoints beside the writer let the log start again (see
-                            // `after_commits`).
-                            conn.execute(
+                            // wal_autocheckpoint: a backstop; checkpoints run beside the writer
+                            // and let the log start again (see `after_commits`).
+                            conn.execute(sqlx::AssertSqlSafe(format!(
                                 "pragma busy_timeout = 10000; pragma synchronous = normal; \
                                  pragma foreign_keys = on; pragma temp_store = memory; \
-                                 pragma wal_autocheckpoint = 32000;",
-                            )
+                                 pragma wal_autocheckpoint = {};",
+                                after_commits::BACKSTOP_FRAMES
+                            )))
                             .await?;
                         } else {
                             // JIT compiling takes 50-150 ms and PostgreSQL starts it from cost
@@ -321,6 +321,23 @@ pub(crate) fn value_tuples(style: Placeholders, rows: usize, columns: usize) -> 
         out.push(')');
     }
     out
+}
+
+/// Runs `query`, several statements from `begin` to `commit`, on one connection of `writer`: one
+/// hop to sqlx's SQLite thread for the whole transaction (`turns_batch`, search indexing).
+/// Answers the rows its statements return. A failing statement stops the query inside its
+/// transaction, which is rolled back on the same connection before the error is answered (a
+/// failure at `begin` leaves nothing to roll back, and that rollback fails harmlessly).
+pub(super) async fn fetch_in_one_hop(
+    writer: &AnyPool,
+    query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+) -> sqlx::Result<Vec<sqlx::any::AnyRow>> {
+    let mut conn = writer.acquire().await?;
+    let fetched = query.fetch_all(&mut *conn).await;
+    if fetched.is_err() {
+        let _ = sqlx::query("rollback").execute(&mut *conn).await;
+    }
+    fetched
 }
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {

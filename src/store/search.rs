@@ -74,15 +74,8 @@ const INDEX_ONE_CHUNK: &str = "begin immediate;
 pub(super) async fn index_pending(writer: &sqlx::AnyPool) -> Result<u64> {
     let mut taken = 0;
     loop {
-        let mut conn = writer.acquire().await?;
-        let rows = match sqlx::query(INDEX_ONE_CHUNK).bind(INDEX_CHUNK).bind(INDEX_CHUNK).fetch_all(&mut *conn).await {
-            Ok(rows) => rows.len() as u64,
-            Err(e) => {
-                // Stopped inside its transaction (unless at `begin`: then this fails harmlessly).
-                let _ = sqlx::query("rollback").execute(&mut *conn).await;
-                return Err(e.into());
-            }
-        };
+        let query = sqlx::query(INDEX_ONE_CHUNK).bind(INDEX_CHUNK).bind(INDEX_CHUNK);
+        let rows = super::fetch_in_one_hop(writer, query).await?.len() as u64;
         taken += rows;
         if rows < INDEX_CHUNK as u64 {
             return Ok(taken);

@@ -27,8 +27,8 @@ use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
 /// Merges the GIN index's pending list into the index in bulk (migration 0019); answers the
-/// pending pages it emptied. Runs beside the turn writers (`after_commits::after_commits`) and before
-/// every search. Inserts go on while it runs; concurrent merges (other nodes) wait their turn.
+/// pending pages it emptied. Runs beside the turn writers (`after_commits`) and before every
+/// search. Inserts go on while it runs; concurrent merges (other nodes) wait their turn.
 pub(super) async fn merge_pending(writer: &sqlx::AnyPool) -> Result<u64> {
     let pages: i64 =
         sqlx::query_scalar("select gin_clean_pending_list('messages_search'::regclass)").fetch_one(writer).await?;

@@ -30,7 +30,7 @@ use super::turns::{
     AUDIT_COLUMNS, IDENTITY_ON_CONFLICT, IDENTITY_UPSERT, MESSAGE_COLUMNS, MESSAGE_PARAMS, bind_messages, bind_update,
     merged_identities, stored_views,
 };
-use super::{Error, Placeholders, Result, Turn, is_unique_violation, value_tuples};
+use super::{Error, Placeholders, Result, Turn, fetch_in_one_hop, is_unique_violation, value_tuples};
 use crate::domain::{MessageView, new_ordered_id, now_ms};
 use sqlx::{AnyPool, Row};
 use std::collections::{HashMap, HashSet};
@@ -110,18 +110,10 @@ pub(super) async fn commit_together(writer: &AnyPool, turns: &[&Turn]) -> Result
             query = query.bind(turn.conversation_id.as_str()).bind(turn.new_seq());
         }
     }
-    let mut conn = writer.acquire().await?;
-    let moved: HashSet<String> = match query.fetch_all(&mut *conn).await {
+    let moved: HashSet<String> = match fetch_in_one_hop(writer, query).await {
         Ok(rows) => rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<sqlx::Result<_>>()?,
-        Err(e) => {
-            // The query stopped at the failing statement, inside its transaction (unless it
-            // was `begin` itself: then there is nothing to roll back and this fails harmlessly).
-            let _ = sqlx::query("rollback").execute(&mut *conn).await;
-            if is_unique_violation(&e) {
-                return Ok(Outcome::Collided);
-            }
-            return Err(e.into());
-        }
+        Err(e) if is_unique_violation(&e) => return Ok(Outcome::Collided),
+        Err(e) => return Err(e.into()),
     };
     Ok(Outcome::Written(
         turns
